@@ -1,0 +1,1 @@
+"""The GraphQL API and its Starlette app: thin translation over the core."""

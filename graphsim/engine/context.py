@@ -1,0 +1,84 @@
+"""Request context: typed entries as AWS's simulator takes them, and the keys derived from the caller.
+
+D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ContextEntry.html
+D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..errors import InvalidRequestError
+from ..policy.conditions import parse_binary, parse_bool, parse_date, parse_number
+
+Context = dict[str, tuple[str, ...]]
+
+_PARSERS = {
+    "string": None,
+    "numeric": parse_number,
+    "boolean": parse_bool,
+    "ip": lambda s: ipaddress.ip_address(s.strip()),
+    "binary": parse_binary,
+    "date": parse_date,
+}
+CONTEXT_TYPES = tuple(_PARSERS) + tuple(f"{t}List" for t in _PARSERS)
+
+
+@dataclass(frozen=True, slots=True)
+class ContextEntry:
+    key: str
+    values: tuple[str, ...]
+    type: str = "string"
+
+
+def build_context(entries: Iterable[ContextEntry], *, field: str = "context") -> Context:
+    """Validate typed entries into a context keyed by lower-cased key name (names are case-insensitive)."""
+    ctx: Context = {}
+    for i, entry in enumerate(entries):
+        where = f"{field}[{i}]"
+        if not entry.key or not entry.key.strip():
+            raise InvalidRequestError("contextKeyName must not be empty", field=f"{where}.contextKeyName")
+        ctype = entry.type
+        match = next((t for t in CONTEXT_TYPES if t.lower() == ctype.lower()), None)
+        if match is None:
+            raise InvalidRequestError(f"contextKeyType must be one of {', '.join(CONTEXT_TYPES)}, got {ctype!r}", field=f"{where}.contextKeyType")
+        is_list = match.endswith("List")
+        if not is_list and len(entry.values) != 1:
+            raise InvalidRequestError(f"{entry.key}: type {match} takes exactly one value, got {len(entry.values)}; use {match}List for several", field=f"{where}.contextKeyValues")
+        parser = _PARSERS[match.removesuffix("List")]
+        values: list[str] = []
+        for j, value in enumerate(entry.values):
+            if parser is not None:
+                try:
+                    parser(value)
+                except (ValueError, TypeError) as exc:
+                    raise InvalidRequestError(f"{entry.key}: {value!r} is not a valid {match.removesuffix('List')} value ({exc})", field=f"{where}.contextKeyValues[{j}]") from None
+            values.append("true" if match.startswith("boolean") and value.strip().lower() == "true" else "false" if match.startswith("boolean") else value)
+        key = entry.key.strip().lower()
+        ctx[key] = ctx.get(key, ()) + tuple(values) if key in ctx else tuple(values)
+    return ctx
+
+
+def parse_cli_context(pairs: Sequence[str]) -> list[ContextEntry]:
+    """``KEY=VALUE`` pairs from the CLI; a key given twice becomes a string list."""
+    grouped: dict[str, list[str]] = {}
+    order: list[str] = []
+    for i, pair in enumerate(pairs):
+        if "=" not in pair:
+            raise InvalidRequestError(f"context must be KEY=VALUE, got {pair!r}", field=f"context[{i}]")
+        key, value = pair.split("=", 1)
+        if key not in grouped:
+            order.append(key)
+        grouped.setdefault(key, []).append(value)
+    return [ContextEntry(k, tuple(grouped[k]), "stringList" if len(grouped[k]) > 1 else "string") for k in order]
+
+
+def merge_derived(derived: Mapping[str, tuple[str, ...]], explicit: Context) -> Context:
+    """Keys AWS derives from the caller, overridden by anything the caller supplied."""
+    if not explicit:
+        return dict(derived)
+    merged = dict(derived)
+    merged.update(explicit)
+    return merged

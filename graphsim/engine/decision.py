@@ -1,0 +1,113 @@
+"""A decision is data: the outcome, the statements that decided it with their graph paths,
+per-layer verdicts, missing context keys, warnings and a fix hint. ``explain`` renders it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ..policy import Effect
+from ..world import PathStep, PolicyType, render_path
+
+
+class DecisionKind(str, Enum):
+    ALLOWED = "ALLOWED"
+    EXPLICIT_DENY = "EXPLICIT_DENY"
+    IMPLICIT_DENY = "IMPLICIT_DENY"
+
+    @property
+    def aws(self) -> str:
+        """AWS's spelling in EvalDecision: allowed, explicitDeny, implicitDeny."""
+        return {"ALLOWED": "allowed", "EXPLICIT_DENY": "explicitDeny", "IMPLICIT_DENY": "implicitDeny"}[self.value]
+
+
+class Layer(str, Enum):
+    """The policy layers AWS evaluates (only ``identity`` is wired so far)."""
+
+    SCP = "scp"
+    RCP = "rcp"
+    RESOURCE = "resource"
+    IDENTITY = "identity"
+    BOUNDARY = "boundary"
+    SESSION = "session"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedStatement:
+    policy: str
+    policy_key: str
+    policy_arn: str | None
+    policy_type: PolicyType
+    sid: str | None
+    index: int
+    effect: Effect
+    layer: Layer
+    path: tuple[PathStep, ...]
+    raw: Any = field(compare=False)
+
+    @property
+    def path_text(self) -> str:
+        return render_path(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerVerdict:
+    layer: Layer
+    decision: DecisionKind
+    policies_considered: int
+
+
+@dataclass(frozen=True, slots=True)
+class FixHint:
+    """What would change the answer: a statement to add, or the statements to remove."""
+
+    summary: str
+    statement: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    principal: str
+    action: str
+    resource: str
+    decision: DecisionKind
+    matched_statements: tuple[MatchedStatement, ...]
+    missing_context_values: tuple[str, ...]
+    layer_verdicts: tuple[LayerVerdict, ...]
+    blocked_by: Layer | None
+    warnings: tuple[str, ...]
+    fix: FixHint | None
+    principal_label: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is DecisionKind.ALLOWED
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI prints; field names match the GraphQL ``Decision`` type."""
+        return {
+            "principal": self.principal,
+            "action": self.action,
+            "resource": self.resource,
+            "decision": self.decision.value,
+            "allowed": self.allowed,
+            "matchedStatements": [
+                {
+                    "policy": m.policy,
+                    "policyArn": m.policy_arn,
+                    "policyType": m.policy_type.value,
+                    "sid": m.sid,
+                    "statementIndex": m.index,
+                    "effect": m.effect.value,
+                    "layer": m.layer.value,
+                    "path": m.path_text,
+                }
+                for m in self.matched_statements
+            ],
+            "missingContextValues": list(self.missing_context_values),
+            "layerVerdicts": [{"layer": v.layer.value, "decision": v.decision.value} for v in self.layer_verdicts],
+            "blockedBy": self.blocked_by.value if self.blocked_by else None,
+            "warnings": list(self.warnings),
+            "fixHint": None if self.fix is None else {"summary": self.fix.summary, "statement": self.fix.statement},
+        }

@@ -1,0 +1,100 @@
+"""One small error hierarchy: every expected failure is a ``GraphsimError`` with structured fields.
+
+The API and the CLI translate these into typed GraphQL errors and exit codes; nothing here
+knows about either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding about an input: where it is (a JSON path), which rule it breaks, what was given."""
+
+    path: str
+    rule: str
+    value: object = None
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.rule}" if self.path else self.rule
+
+
+class GraphsimError(Exception):
+    """Base of every error graphsim raises on purpose."""
+
+    code = "GRAPHSIM_ERROR"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def extensions(self) -> dict[str, object]:
+        ext: dict[str, object] = {"code": self.code}
+        if self.field is not None:
+            ext["field"] = self.field
+        return ext
+
+
+class PolicyValidationError(GraphsimError):
+    """A policy document breaks the grammar; ``problems`` lists every problem, not only the first."""
+
+    code = "INVALID_POLICY"
+
+    def __init__(self, problems: list[Problem], *, field: str | None = None, source: str = "policy") -> None:
+        self.problems = list(problems)
+        self.source = source
+        lines = "; ".join(str(p) for p in self.problems)
+        super().__init__(f"invalid {source}: {lines}", field=field)
+
+    def extensions(self) -> dict[str, object]:
+        ext = super().extensions()
+        ext["problems"] = [{"path": p.path, "rule": p.rule} for p in self.problems]
+        return ext
+
+
+class NotFoundError(GraphsimError):
+    """A named entity (user, group, policy, world, ...) does not exist."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, name: str, *, field: str | None = None, hint: str = "") -> None:
+        self.kind = kind
+        self.name = name
+        message = f"no {kind} named {name!r}"
+        if hint:
+            message += f"; {hint}"
+        super().__init__(message, field=field)
+
+
+class ConflictError(GraphsimError):
+    """The change would break an invariant: a duplicate name, a policy still attached, ..."""
+
+    code = "CONFLICT"
+
+
+class InvalidRequestError(GraphsimError):
+    """A request argument is malformed: an empty action, a resource that is not an ARN, ..."""
+
+    code = "INVALID_INPUT"
+
+
+class UnknownActionError(InvalidRequestError):
+    """The requested action is not in AWS's Service Authorization Reference."""
+
+    code = "UNKNOWN_ACTION"
+
+    def __init__(self, action: str, suggestions: list[str], *, field: str | None = "action", reason: str = "") -> None:
+        self.action = action
+        self.suggestions = list(suggestions)
+        message = reason or f"unknown action {action!r}"
+        if self.suggestions:
+            message += "; did you mean " + ", ".join(self.suggestions) + "?"
+        super().__init__(message, field=field)
+
+    def extensions(self) -> dict[str, object]:
+        ext = super().extensions()
+        ext["suggestions"] = self.suggestions
+        return ext

@@ -1,0 +1,87 @@
+"""Frozen, typed policy objects. Patterns inside are compiled once, when the policy is parsed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ..errors import Problem
+from .conditions import Condition
+from .patterns import ActionMatcher, ResourceMatcher
+
+Context = Mapping[str, Sequence[str]]
+
+
+class Effect(str, Enum):
+    ALLOW = "Allow"
+    DENY = "Deny"
+
+
+class PolicyKind(str, Enum):
+    """Where a document is used; the grammar differs a little (e.g. Principal only in resource policies)."""
+
+    IDENTITY = "identity"
+    RESOURCE = "resource"
+    TRUST = "trust"
+    BOUNDARY = "boundary"
+    SESSION = "session"
+    SCP = "scp"
+    RCP = "rcp"
+
+
+@dataclass(frozen=True, slots=True)
+class Principals:
+    """A Principal/NotPrincipal element: ``"*"`` or a map of type (AWS, Service, ...) to values."""
+
+    everyone: bool
+    by_type: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    index: int
+    sid: str | None
+    effect: Effect
+    actions: ActionMatcher
+    not_action: bool
+    resources: ResourceMatcher | None  # None: the element is absent (allowed in trust policies)
+    not_resource: bool
+    principals: Principals | None
+    not_principal: bool
+    condition: Condition
+    raw: Mapping[str, Any] = field(compare=False, hash=False)
+
+    @property
+    def label(self) -> str:
+        return f"Statement[{self.index}]" + (f" (Sid {self.sid})" if self.sid else "")
+
+    def matches_action(self, action_lower: str) -> bool:
+        return self.actions.matches(action_lower) is not self.not_action
+
+    def matches_resource(self, arn: str, ctx: Context) -> bool:
+        if self.resources is None:
+            return True
+        return self.resources.matches(arn, ctx) is not self.not_resource
+
+    def missing_resource_keys(self, ctx: Context) -> list[str]:
+        return [] if self.resources is None else self.resources.missing_keys(ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    version: str | None
+    id: str | None
+    statements: tuple[Statement, ...]
+    kind: PolicyKind
+    warnings: tuple[Problem, ...]
+    raw: Mapping[str, Any] = field(compare=False, hash=False)
+
+    @property
+    def variables_enabled(self) -> bool:
+        return self.version == "2012-10-17"
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        return json.dumps(self.raw, indent=indent, sort_keys=False)

@@ -1,0 +1,255 @@
+"""Parse and validate a policy document into a ``PolicyDocument``.
+
+Every problem is collected with its JSON path (``Statement[1].Effect``) before anything is
+raised, so a user fixes all of them in one go. Unknown actions are warnings: AWS accepts them.
+D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import PolicyValidationError, Problem
+from .conditions import EMPTY_CONDITION, compile_condition
+from .model import Effect, PolicyDocument, PolicyKind, Principals, Statement
+from .patterns import ActionMatcher, ArnPattern, ResourceMatcher, action_problem, resource_problem
+
+VERSIONS = ("2012-10-17", "2008-10-17")
+_TOP_KEYS = {"Version", "Id", "Statement"}
+_STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"}
+_PRINCIPAL_TYPES = {"AWS", "Service", "Federated", "CanonicalUser"}
+_IAM_SID = re.compile(r"^[A-Za-z0-9]*$")
+_PRINCIPAL_KINDS = {PolicyKind.RESOURCE, PolicyKind.TRUST}
+
+ActionCheck = Callable[[str], str | None]  # returns a warning for an action name, or None
+
+
+def load_json(text: str, *, source: str = "policy") -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyValidationError(
+            [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")], source=source
+        ) from None
+
+
+def parse_policy(
+    document: str | Mapping[str, Any],
+    *,
+    kind: PolicyKind = PolicyKind.IDENTITY,
+    check_action: ActionCheck | None = None,
+    source: str = "policy",
+) -> PolicyDocument:
+    """Parse, validate and compile; raises ``PolicyValidationError`` listing every problem."""
+    raw = load_json(document, source=source) if isinstance(document, str) else document
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    if not isinstance(raw, Mapping):
+        raise PolicyValidationError([Problem("", f"a policy must be a JSON object, got {type(raw).__name__}")], source=source)
+
+    for key in raw:
+        if key not in _TOP_KEYS:
+            errors.append(Problem(str(key), f"unknown top-level element; allowed: {', '.join(sorted(_TOP_KEYS))}"))
+    version = raw.get("Version")
+    if version is None:
+        warnings.append(Problem("Version", "missing: policy variables such as ${aws:username} are read as literal text"))
+    elif version not in VERSIONS:
+        errors.append(Problem("Version", f'must be "2012-10-17" or "2008-10-17", got {json.dumps(version)}'))
+    elif version == "2008-10-17":
+        warnings.append(Problem("Version", "2008-10-17: policy variables are read as literal text"))
+    policy_id = raw.get("Id")
+    if policy_id is not None and not isinstance(policy_id, str):
+        errors.append(Problem("Id", "must be a string"))
+
+    variables = version == "2012-10-17"
+    statements: list[Statement] = []
+    body = raw.get("Statement")
+    if body is None:
+        errors.append(Problem("Statement", "is required"))
+        raw_statements: list[tuple[str, Any]] = []
+    elif isinstance(body, Mapping):
+        raw_statements = [("Statement", body)]
+    elif isinstance(body, list):
+        if not body:
+            errors.append(Problem("Statement", "must hold at least one statement"))
+        raw_statements = [(f"Statement[{i}]", s) for i, s in enumerate(body)]
+    else:
+        errors.append(Problem("Statement", "must be an object or a list of objects"))
+        raw_statements = []
+
+    seen_sids: dict[str, str] = {}
+    for index, (path, st) in enumerate(raw_statements):
+        statement = _parse_statement(st, index, path, kind, variables, check_action, errors, warnings)
+        if statement is not None:
+            if statement.sid:
+                if statement.sid in seen_sids and kind in (PolicyKind.IDENTITY, PolicyKind.BOUNDARY):
+                    errors.append(Problem(f"{path}.Sid", f"duplicate Sid {statement.sid!r} (also at {seen_sids[statement.sid]})"))
+                seen_sids.setdefault(statement.sid, path)
+            statements.append(statement)
+
+    if errors:
+        raise PolicyValidationError(errors, source=source)
+    return PolicyDocument(
+        version=version,
+        id=policy_id,
+        statements=tuple(statements),
+        kind=kind,
+        warnings=tuple(warnings),
+        raw=raw,
+    )
+
+
+def _string_list(value: Any, path: str, errors: list[Problem]) -> list[str] | None:
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and not value:
+        errors.append(Problem(path, "must not be an empty list"))
+        return None
+    out: list[str] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or not item:
+            where = f"{path}[{i}]" if isinstance(value, list) else path
+            errors.append(Problem(where, f"must be a non-empty string, got {json.dumps(item)}"))
+            return None
+        out.append(item)
+    return out
+
+
+def _parse_statement(
+    st: Any,
+    index: int,
+    path: str,
+    kind: PolicyKind,
+    variables: bool,
+    check_action: ActionCheck | None,
+    errors: list[Problem],
+    warnings: list[Problem],
+) -> Statement | None:
+    if not isinstance(st, Mapping):
+        errors.append(Problem(path, "a statement must be an object"))
+        return None
+    before = len(errors)
+    for key in st:
+        if key not in _STATEMENT_KEYS:
+            errors.append(Problem(f"{path}.{key}", f"unknown statement element; allowed: {', '.join(sorted(_STATEMENT_KEYS))}"))
+
+    sid = st.get("Sid")
+    if sid is not None:
+        if not isinstance(sid, str):
+            errors.append(Problem(f"{path}.Sid", "must be a string"))
+            sid = None
+        elif kind in (PolicyKind.IDENTITY, PolicyKind.BOUNDARY) and not _IAM_SID.match(sid):
+            errors.append(Problem(f"{path}.Sid", f"IAM policies allow only letters and digits in Sid, got {sid!r}"))
+
+    effect_raw = st.get("Effect")
+    effect = None
+    if effect_raw is None:
+        errors.append(Problem(f"{path}.Effect", 'is required ("Allow" or "Deny")'))
+    elif effect_raw not in ("Allow", "Deny"):
+        errors.append(Problem(f"{path}.Effect", f'must be "Allow" or "Deny", got {json.dumps(effect_raw)}'))
+    else:
+        effect = Effect(effect_raw)
+
+    # Action / NotAction: exactly one.
+    actions = None
+    not_action = False
+    if ("Action" in st) == ("NotAction" in st):
+        errors.append(Problem(path, 'must have exactly one of "Action" or "NotAction"'))
+    else:
+        not_action = "NotAction" in st
+        elem = "NotAction" if not_action else "Action"
+        names = _string_list(st[elem], f"{path}.{elem}", errors)
+        if names is not None:
+            for i, name in enumerate(names):
+                where = f"{path}.{elem}[{i}]" if isinstance(st[elem], list) else f"{path}.{elem}"
+                problem = action_problem(name)
+                if problem:
+                    errors.append(Problem(where, problem))
+                elif check_action is not None:
+                    warning = check_action(name)
+                    if warning:
+                        warnings.append(Problem(where, warning))
+            actions = ActionMatcher(names)
+
+    # Resource / NotResource: exactly one, except in trust policies where it may be absent.
+    resources = None
+    not_resource = False
+    has_r, has_nr = "Resource" in st, "NotResource" in st
+    if has_r and has_nr:
+        errors.append(Problem(path, 'must not have both "Resource" and "NotResource"'))
+    elif not has_r and not has_nr:
+        if kind not in (PolicyKind.TRUST,):
+            errors.append(Problem(path, 'must have one of "Resource" or "NotResource"'))
+    else:
+        not_resource = has_nr
+        elem = "NotResource" if not_resource else "Resource"
+        entries = _string_list(st[elem], f"{path}.{elem}", errors)
+        if entries is not None:
+            patterns = []
+            for i, text in enumerate(entries):
+                where = f"{path}.{elem}[{i}]" if isinstance(st[elem], list) else f"{path}.{elem}"
+                error, warning = resource_problem(text)
+                if error:
+                    errors.append(Problem(where, error))
+                    continue
+                if warning:
+                    warnings.append(Problem(where, warning))
+                patterns.append(ArnPattern(text, variables_enabled=variables, never=warning is not None))
+            resources = ResourceMatcher(patterns)
+
+    principals = None
+    not_principal = False
+    if "Principal" in st or "NotPrincipal" in st:
+        elem = "NotPrincipal" if "NotPrincipal" in st else "Principal"
+        if kind not in _PRINCIPAL_KINDS:
+            errors.append(Problem(f"{path}.{elem}", f"{elem} is not allowed in {kind.value} policies, only in resource-based policies"))
+        elif "Principal" in st and "NotPrincipal" in st:
+            errors.append(Problem(path, 'must not have both "Principal" and "NotPrincipal"'))
+        elif elem == "NotPrincipal" and kind is PolicyKind.TRUST:
+            errors.append(Problem(f"{path}.NotPrincipal", "NotPrincipal is not allowed in role trust policies"))
+        else:
+            not_principal = elem == "NotPrincipal"
+            principals = _parse_principals(st[elem], f"{path}.{elem}", errors)
+    elif kind is PolicyKind.RESOURCE or kind is PolicyKind.TRUST:
+        errors.append(Problem(path, f'a {kind.value} policy statement must have "Principal" or "NotPrincipal"'))
+
+    condition = EMPTY_CONDITION
+    if "Condition" in st:
+        condition, cond_errors, cond_warnings = compile_condition(st["Condition"], f"{path}.Condition", variables_enabled=variables)
+        errors.extend(Problem(p, r) for p, r in cond_errors)
+        warnings.extend(Problem(p, r) for p, r in cond_warnings)
+
+    if len(errors) > before or effect is None or actions is None:
+        return None
+    return Statement(
+        index=index,
+        sid=sid,
+        effect=effect,
+        actions=actions,
+        not_action=not_action,
+        resources=resources,
+        not_resource=not_resource,
+        principals=principals,
+        not_principal=not_principal,
+        condition=condition,
+        raw=st,
+    )
+
+
+def _parse_principals(value: Any, path: str, errors: list[Problem]) -> Principals | None:
+    if value == "*":
+        return Principals(everyone=True)
+    if not isinstance(value, Mapping) or not value:
+        errors.append(Problem(path, 'must be "*" or an object such as {"AWS": "arn:aws:iam::123456789012:root"}'))
+        return None
+    by_type: list[tuple[str, tuple[str, ...]]] = []
+    for ptype, ids in value.items():
+        if ptype not in _PRINCIPAL_TYPES:
+            errors.append(Problem(f"{path}.{ptype}", f"unknown principal type; allowed: {', '.join(sorted(_PRINCIPAL_TYPES))}"))
+            continue
+        names = _string_list(ids, f"{path}.{ptype}", errors)
+        if names is not None:
+            by_type.append((ptype, tuple(names)))
+    return Principals(everyone=False, by_type=tuple(by_type))

@@ -1,0 +1,187 @@
+"""Compiled matchers for Action, Resource (ARN) and string-like patterns.
+
+Everything is compiled when a policy is loaded; a request only runs ready regexes, and a pattern
+holding policy variables caches one regex per distinct set of variable values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from .variables import Escaped, Literal, Part, Template, Variable, parse_template
+
+# Case rules: action names are case-insensitive, ARNs are case-sensitive.
+# D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
+# D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+
+_ACTION_SHAPE = re.compile(r"^[A-Za-z0-9*?\-]+:[A-Za-z0-9*?\-_]*$")
+
+
+def _glob_regex(text: str) -> str:
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+
+
+class ActionMatcher:
+    """The Action (or NotAction) list of one statement."""
+
+    __slots__ = ("patterns", "match_all", "_exact", "_regex", "services")
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = tuple(patterns)
+        self.match_all = any(p == "*" for p in self.patterns)
+        exact: set[str] = set()
+        wild: list[str] = []
+        services: set[str] | None = set()
+        for p in self.patterns:
+            low = p.lower()
+            if "*" in low or "?" in low:
+                wild.append(_glob_regex(low))
+            else:
+                exact.add(low)
+            service = low.split(":", 1)[0]
+            if services is not None:
+                if "*" in service or "?" in service or ":" not in low:
+                    services = None
+                else:
+                    services.add(service)
+        self._exact = frozenset(exact)
+        self._regex = re.compile("|".join(f"(?:{w})" for w in wild)) if wild else None
+        # The services this list can name, or None when a wildcard makes it any service.
+        self.services: frozenset[str] | None = frozenset(services) if services is not None else None
+
+    def matches(self, action_lower: str) -> bool:
+        if self.match_all or action_lower in self._exact:
+            return True
+        return self._regex is not None and self._regex.fullmatch(action_lower) is not None
+
+
+def action_problem(pattern: str) -> str | None:
+    """Why an Action entry is malformed, or None. AWS requires ``service:action`` or ``*``."""
+    if pattern == "*":
+        return None
+    if "${" in pattern:
+        return "policy variables are not allowed in Action"
+    if not _ACTION_SHAPE.match(pattern):
+        return f'must be "*" or "service:action" (letters, digits, "*", "?"), got {pattern!r}'
+    return None
+
+
+def _arn_regex(parts: Iterable[Part]) -> re.Pattern[str]:
+    """ARN wildcard rules: ``*``/``?`` stay within a colon-separated segment, except that a ``*``
+    that is the last character of a segment may run past colons.
+    D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+    """
+    tokens: list[tuple[str, bool]] = []  # (char, is_wildcard)
+    for part in parts:
+        if isinstance(part, Literal):
+            tokens.extend((c, c in "*?") for c in part.text)
+        elif isinstance(part, Escaped):
+            tokens.extend((c, False) for c in part.char)
+    out: list[str] = []
+    for i, (c, wild) in enumerate(tokens):
+        if not wild:
+            out.append(re.escape(c))
+        elif c == "?":
+            out.append("[^:]")
+        else:
+            at_segment_end = i + 1 == len(tokens) or tokens[i + 1] == (":", False)
+            out.append(".*" if at_segment_end else "[^:]*")
+    return re.compile("".join(out), re.DOTALL)
+
+
+def resource_problem(text: str) -> tuple[str | None, str | None]:
+    """(error, warning) for one Resource entry. ``*`` or an ARN are accepted."""
+    if text == "*":
+        return None, None
+    if not text.startswith("arn:"):
+        return f'must be "*" or an ARN starting with "arn:", got {text!r}', None
+    segments = text.split(":", 5)
+    if len(segments) < 6 and not text.endswith("*"):
+        return None, f"{text!r} has fewer than 6 colon-separated segments, so it matches no ARN"
+    if len(segments) > 2 and ("*" in segments[2] or "?" in segments[2]):
+        return None, (
+            f"{text!r}: AWS does not allow wildcards in the service segment, so this entry matches nothing"
+        )
+    return None, None
+
+
+class ArnPattern:
+    """One Resource/NotResource entry (or an ArnLike condition value), compiled once."""
+
+    __slots__ = ("text", "template", "match_all", "never", "_regex", "_cache")
+
+    def __init__(self, text: str, *, variables_enabled: bool, never: bool = False) -> None:
+        self.text = text
+        self.template, _ = parse_template(text, variables_enabled=variables_enabled)
+        self.match_all = text == "*"
+        self.never = never
+        self._regex = None if self.template.has_variables else _arn_regex(self.template.parts)
+        self._cache: dict[tuple[Part, ...], re.Pattern[str]] = {}
+
+    @property
+    def variables(self) -> tuple[Variable, ...]:
+        return self.template.variables
+
+    def matches(self, arn: str, context: Mapping[str, Sequence[str]]) -> bool:
+        if self.never:
+            return False
+        if self.match_all:
+            return True
+        regex = self._regex
+        if regex is None:
+            resolved = self.template.resolve(context)
+            if resolved is None:
+                return False  # a missing variable makes the entry match nothing
+            regex = self._cache.get(resolved)
+            if regex is None:
+                if len(self._cache) > 4096:
+                    self._cache.clear()
+                regex = self._cache[resolved] = _arn_regex(resolved)
+        return regex.fullmatch(arn) is not None
+
+
+class ResourceMatcher:
+    """The Resource (or NotResource) list of one statement."""
+
+    __slots__ = ("patterns", "match_all", "has_variables")
+
+    def __init__(self, patterns: Sequence[ArnPattern]) -> None:
+        self.patterns = tuple(patterns)
+        self.match_all = any(p.match_all for p in self.patterns)
+        self.has_variables = any(p.template.has_variables for p in self.patterns)
+
+    def matches(self, arn: str, context: Mapping[str, Sequence[str]]) -> bool:
+        if self.match_all:
+            return True
+        return any(p.matches(arn, context) for p in self.patterns)
+
+    def missing_keys(self, context: Mapping[str, Sequence[str]]) -> list[str]:
+        if not self.has_variables:
+            return []
+        out: list[str] = []
+        for p in self.patterns:
+            out.extend(p.template.missing_keys(context))
+        return out
+
+
+def like_regex(parts: Iterable[Part], *, ignore_case: bool = False) -> re.Pattern[str]:
+    """StringLike: ``*`` any run (colons included), ``?`` one character; case-sensitive."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, Literal):
+            out.append(_glob_regex(part.text))
+        elif isinstance(part, Escaped):
+            out.append(re.escape(part.char))
+    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+__all__ = [
+    "ActionMatcher",
+    "ArnPattern",
+    "ResourceMatcher",
+    "Template",
+    "action_problem",
+    "like_regex",
+    "resource_problem",
+]

@@ -1,0 +1,412 @@
+"""The IAM world as a ``networkx.MultiDiGraph``.
+
+Nodes are keyed by ARN (inline policies and statements by their owner's key plus a suffix) and
+carry ``kind`` and ``label``. Every edge carries ``provenance``: the world file or mutation
+that made it, so any path explains itself. Mutations validate everything first, then change
+the graph, so a failed mutation leaves the world exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import networkx as nx
+
+from ..catalog import policy_action_warning
+from ..errors import ConflictError, InvalidRequestError, NotFoundError
+from ..policy import PolicyDocument, PolicyKind, parse_policy
+from .model import EdgeKind, NodeKind, PathStep, PolicyType
+
+AWS_MANAGED_ACCOUNT = "aws"
+MAX_POLICY_VERSIONS = 5  # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html
+
+PolicyParser = Callable[..., PolicyDocument]
+
+
+def parse_with_catalog(document: str | Mapping[str, Any], **kwargs: Any) -> PolicyDocument:
+    """Parse a policy, warning about actions the AWS catalog does not know."""
+    return parse_policy(document, check_action=policy_action_warning, **kwargs)
+
+
+def _unique_id(prefix: str, arn: str) -> str:
+    """A stable AWS-looking unique id (AIDA..., AGPA..., AROA...) derived from the ARN."""
+    digest = hashlib.sha1(arn.encode()).hexdigest().upper()
+    return prefix + "".join(c if c.isalpha() else chr(ord("A") + int(c)) for c in digest)[:17]
+
+
+def _path_ok(path: str) -> bool:
+    return path.startswith("/") and path.endswith("/")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyAttachment:
+    """A policy that speaks for a principal, and the graph path that brought it."""
+
+    policy: str  # node key
+    name: str
+    arn: str | None  # managed policies only
+    policy_type: PolicyType
+    document: PolicyDocument
+    path: tuple[PathStep, ...]
+
+
+class World:
+    """One IAM configuration snapshot."""
+
+    def __init__(self, name: str, *, parse: PolicyParser = parse_with_catalog) -> None:
+        self.name = name
+        self.description = ""
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.version = 0
+        self.default_account: str | None = None
+        self._parse = parse
+        self._listeners: list[Callable[[], None]] = []
+
+    # ---- change notification (caches hang off this) --------------------------------------
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        self.version += 1
+        for listener in self._listeners:
+            listener()
+
+    # ---- keys ----------------------------------------------------------------------------
+
+    @staticmethod
+    def account_key(account: str) -> str:
+        return f"arn:aws:iam::{account}:root"
+
+    @staticmethod
+    def entity_arn(account: str, kind: str, name: str, path: str = "/") -> str:
+        return f"arn:aws:iam::{account}:{kind}{path}{name}"
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def node(self, key: str) -> Mapping[str, Any]:
+        return self.graph.nodes[key]
+
+    def nodes_of(self, kind: NodeKind) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for key, data in self.graph.nodes(data=True):
+            if data["kind"] is kind:
+                yield key, data
+
+    def out_edges(self, key: str, kind: EdgeKind) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for _, target, edge_kind, data in self.graph.out_edges(key, keys=True, data=True):
+            if edge_kind == kind.value:
+                yield target, data
+
+    def in_edges(self, key: str, kind: EdgeKind) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for source, _, edge_kind, data in self.graph.in_edges(key, keys=True, data=True):
+            if edge_kind == kind.value:
+                yield source, data
+
+    def accounts(self) -> list[str]:
+        return sorted(d["account"] for _, d in self.nodes_of(NodeKind.ACCOUNT))
+
+    def find(self, kind: NodeKind, name_or_arn: str, *, account: str | None = None, field: str | None = None) -> str:
+        """The node key of a user/group/role/managed policy given its name or ARN."""
+        if name_or_arn in self.graph and self.graph.nodes[name_or_arn]["kind"] is kind:
+            return name_or_arn
+        if name_or_arn.startswith("arn:"):
+            raise NotFoundError(kind.value, name_or_arn, field=field)
+        matches = [
+            key
+            for key, data in self.nodes_of(kind)
+            if data["name"] == name_or_arn and (account is None or data["account"] in (account, AWS_MANAGED_ACCOUNT))
+        ]
+        if not matches:
+            raise NotFoundError(kind.value, name_or_arn, field=field)
+        if len(matches) > 1:
+            raise InvalidRequestError(
+                f"{kind.value} name {name_or_arn!r} is ambiguous ({', '.join(sorted(matches))}); give the ARN",
+                field=field,
+            )
+        return matches[0]
+
+    def identity_policies(self, principal: str) -> list[PolicyAttachment]:
+        """Every identity-based policy of a user (with its groups') or role, with its path."""
+        data = self.graph.nodes[principal]
+        start = PathStep(principal, data["kind"], data["label"])
+        out: list[PolicyAttachment] = []
+        self._collect_policies(principal, (start,), out)
+        if data["kind"] is NodeKind.USER:
+            for group, edge in sorted(self.out_edges(principal, EdgeKind.MEMBER_OF)):
+                gdata = self.graph.nodes[group]
+                step = PathStep(group, NodeKind.GROUP, gdata["label"], EdgeKind.MEMBER_OF, edge["provenance"])
+                self._collect_policies(group, (start, step), out)
+        return out
+
+    def _collect_policies(self, owner: str, prefix: tuple[PathStep, ...], out: list[PolicyAttachment]) -> None:
+        owner_kind = self.graph.nodes[owner]["kind"]
+        for edge_kind in (EdgeKind.INLINE, EdgeKind.ATTACHED):
+            for policy, edge in sorted(self.out_edges(owner, edge_kind)):
+                pdata = self.graph.nodes[policy]
+                step = PathStep(policy, pdata["kind"], pdata["label"], edge_kind, edge["provenance"])
+                if edge_kind is EdgeKind.INLINE:
+                    ptype = {NodeKind.USER: PolicyType.USER, NodeKind.GROUP: PolicyType.GROUP}.get(owner_kind, PolicyType.ROLE)
+                else:
+                    ptype = PolicyType.AWS_MANAGED if pdata["account"] == AWS_MANAGED_ACCOUNT else PolicyType.USER_MANAGED
+                out.append(
+                    PolicyAttachment(policy, pdata["name"], pdata.get("arn"), ptype, pdata["document"], (*prefix, step))
+                )
+
+    # ---- building ------------------------------------------------------------------------
+
+    def _require_account(self, account: str | None) -> str:
+        account = account or self.default_account
+        if account is None:
+            raise InvalidRequestError("the world has no account yet; create one first", field="account")
+        if self.account_key(account) not in self.graph:
+            raise NotFoundError("account", account, field="account")
+        return account
+
+    def _edge(self, source: str, target: str, kind: EdgeKind, provenance: str) -> None:
+        self.graph.add_edge(source, target, key=kind.value, provenance=provenance)
+
+    def add_account(self, account: str, *, alias: str | None = None, provenance: str = "mutation") -> str:
+        if not (account.isdigit() and len(account) == 12):
+            raise InvalidRequestError(f"account id must be 12 digits, got {account!r}", field="account")
+        key = self.account_key(account)
+        if key in self.graph:
+            raise ConflictError(f"account {account} already exists", field="account")
+        self.graph.add_node(key, kind=NodeKind.ACCOUNT, name=alias or account, label=f"account/{account}", account=account, arn=key, alias=alias)
+        if self.default_account is None:
+            self.default_account = account
+        self._changed()
+        return key
+
+    def _check_name(self, kind: NodeKind, name: str, path: str, field: str = "name") -> None:
+        # IAM names: 1-64 (users, groups, roles) or 1-128 (policies) of [\w+=,.@-].
+        limit = 128 if kind in (NodeKind.POLICY, NodeKind.INLINE_POLICY) else 64
+        if not name or len(name) > limit or any(not (c.isalnum() or c in "_+=,.@-") for c in name):
+            raise InvalidRequestError(
+                f"{kind.value} name must be 1-{limit} characters of letters, digits and _+=,.@-, got {name!r}", field=field
+            )
+        if not _path_ok(path):
+            raise InvalidRequestError(f"path must start and end with '/', got {path!r}", field="path")
+
+    def _add_principal(self, kind: NodeKind, prefix: str, name: str, account: str | None, path: str, tags: Mapping[str, str] | None, unique_id: str | None, provenance: str, **extra: Any) -> str:
+        account = self._require_account(account)
+        self._check_name(kind, name, path)
+        for _, data in self.nodes_of(kind):
+            if data["account"] == account and data["name"].lower() == name.lower():
+                # IAM names are unique per account regardless of case.
+                raise ConflictError(f"{kind.value} {name!r} already exists in account {account}", field="name")
+        arn = self.entity_arn(account, kind.value, name, path)
+        self.graph.add_node(
+            arn,
+            kind=kind,
+            name=name,
+            label=f"{kind.value}/{name}",
+            arn=arn,
+            account=account,
+            path=path,
+            tags=dict(tags or {}),
+            unique_id=unique_id or _unique_id(prefix, arn),
+            **extra,
+        )
+        self._edge(arn, self.account_key(account), EdgeKind.IN_ACCOUNT, provenance)
+        self._changed()
+        return arn
+
+    def add_user(self, name: str, *, account: str | None = None, path: str = "/", tags: Mapping[str, str] | None = None, unique_id: str | None = None, provenance: str = "mutation") -> str:
+        return self._add_principal(NodeKind.USER, "AIDA", name, account, path, tags, unique_id, provenance)
+
+    def add_group(self, name: str, *, account: str | None = None, path: str = "/", unique_id: str | None = None, provenance: str = "mutation") -> str:
+        return self._add_principal(NodeKind.GROUP, "AGPA", name, account, path, None, unique_id, provenance)
+
+    def add_role(self, name: str, trust_policy: str | Mapping[str, Any], *, account: str | None = None, path: str = "/", tags: Mapping[str, str] | None = None, unique_id: str | None = None, description: str = "", provenance: str = "mutation") -> str:
+        trust = self._parse(trust_policy, kind=PolicyKind.TRUST, source="trust policy")
+        return self._add_principal(NodeKind.ROLE, "AROA", name, account, path, tags, unique_id, provenance, trust_policy=trust, description=description)
+
+    def remove_entity(self, kind: NodeKind, name_or_arn: str) -> str:
+        """Delete a user, group or role with its memberships, attachments and inline policies,
+        as the IAM console does."""
+        key = self.find(kind, name_or_arn, field="name")
+        for policy, _ in list(self.out_edges(key, EdgeKind.INLINE)):
+            self._remove_policy_node(policy)
+        self.graph.remove_node(key)
+        self._changed()
+        return key
+
+    def _policy_node(self, key: str, kind: NodeKind, name: str, label: str, document: PolicyDocument, provenance: str, **extra: Any) -> None:
+        self.graph.add_node(key, kind=kind, name=name, label=label, document=document, **extra)
+        self._set_statements(key, document, provenance)
+
+    def _set_statements(self, key: str, document: PolicyDocument, provenance: str) -> None:
+        for stmt_key, _ in list(self.out_edges(key, EdgeKind.HAS_STATEMENT)):
+            self.graph.remove_node(stmt_key)
+        for statement in document.statements:
+            stmt_key = f"{key}#Statement[{statement.index}]"
+            self.graph.add_node(stmt_key, kind=NodeKind.STATEMENT, name=statement.label, label=statement.label, statement=statement)
+            self._edge(key, stmt_key, EdgeKind.HAS_STATEMENT, provenance)
+
+    def _remove_policy_node(self, key: str) -> None:
+        for stmt_key, _ in list(self.out_edges(key, EdgeKind.HAS_STATEMENT)):
+            self.graph.remove_node(stmt_key)
+        self.graph.remove_node(key)
+
+    def add_managed_policy(
+        self,
+        name: str,
+        document: str | Mapping[str, Any],
+        *,
+        account: str | None = None,
+        path: str = "/",
+        description: str = "",
+        versions: list[tuple[str, str | Mapping[str, Any], str | None]] | None = None,
+        default_version: str | None = None,
+        provenance: str = "mutation",
+    ) -> str:
+        """Create a managed policy. ``versions`` (id, document, created) restores a history; the
+        default version's document is the one evaluated."""
+        aws_managed = account == AWS_MANAGED_ACCOUNT
+        if not aws_managed:
+            account = self._require_account(account)
+        assert account is not None
+        self._check_name(NodeKind.POLICY, name, path)
+        arn = self.entity_arn(account, "policy", name, path)
+        if arn in self.graph:
+            raise ConflictError(f"policy {arn} already exists", field="name")
+        history = versions or [("v1", document, None)]
+        parsed = {vid: self._parse(doc, kind=PolicyKind.IDENTITY, source=f"policy {name} version {vid}") for vid, doc, _ in history}
+        default = default_version or history[-1][0]
+        if default not in parsed:
+            raise InvalidRequestError(f"default version {default!r} is not among the versions of {name}", field="defaultVersionId")
+        version_list = [
+            {"versionId": vid, "document": parsed[vid], "createDate": created or _now(), "isDefault": vid == default}
+            for vid, _, created in history
+        ]
+        self._policy_node(
+            arn, NodeKind.POLICY, name, f"policy/{name}", parsed[default], provenance,
+            arn=arn, account=account, path=path, description=description, versions=version_list,
+        )
+        if not aws_managed:
+            self._edge(arn, self.account_key(account), EdgeKind.IN_ACCOUNT, provenance)
+        self._changed()
+        return arn
+
+    def update_policy(self, name_or_arn: str, document: str | Mapping[str, Any], *, provenance: str = "mutation") -> tuple[str, str | None]:
+        """Add a new default version; returns (new version id, pruned version id or None).
+
+        AWS keeps at most five versions; we drop the oldest non-default one to make room, as
+        the console offers to, and say which.
+        """
+        key = self.find(NodeKind.POLICY, name_or_arn, field="policy")
+        data = self.graph.nodes[key]
+        if data["account"] == AWS_MANAGED_ACCOUNT:
+            raise ConflictError(f"{key} is AWS managed and cannot be changed", field="policy")
+        parsed = self._parse(document, kind=PolicyKind.IDENTITY, source=f"policy {data['name']}")
+        versions = [dict(v) for v in data["versions"]]
+        pruned = None
+        if len(versions) >= MAX_POLICY_VERSIONS:
+            oldest = next(v for v in versions if not v["isDefault"])
+            versions.remove(oldest)
+            pruned = oldest["versionId"]
+        next_id = 1 + max(int(v["versionId"].lstrip("v")) for v in data["versions"])
+        for v in versions:
+            v["isDefault"] = False
+        new_id = f"v{next_id}"
+        versions.append({"versionId": new_id, "document": parsed, "createDate": _now(), "isDefault": True})
+        data["versions"] = versions
+        data["document"] = parsed
+        self._set_statements(key, parsed, provenance)
+        self._changed()
+        return new_id, pruned
+
+    def remove_managed_policy(self, name_or_arn: str) -> str:
+        key = self.find(NodeKind.POLICY, name_or_arn, field="policy")
+        holders = sorted(self.graph.nodes[s]["label"] for s, _ in self.in_edges(key, EdgeKind.ATTACHED))
+        if holders:
+            # As AWS's DeleteConflict: detach first, so a deletion never silently removes access.
+            raise ConflictError(f"policy {key} is still attached to {', '.join(holders)}; detach it first", field="policy")
+        self._remove_policy_node(key)
+        self._changed()
+        return key
+
+    def put_inline_policy(self, owner_kind: NodeKind, owner: str, name: str, document: str | Mapping[str, Any], *, provenance: str = "mutation") -> str:
+        owner_key = self.find(owner_kind, owner, field=owner_kind.value)
+        self._check_name(NodeKind.INLINE_POLICY, name, "/", field="policyName")
+        parsed = self._parse(document, kind=PolicyKind.IDENTITY, source=f"inline policy {name}")
+        key = f"{owner_key}#inline/{name}"
+        owner_name = self.graph.nodes[owner_key]["name"]
+        if key in self.graph:
+            self.graph.nodes[key]["document"] = parsed
+            self._set_statements(key, parsed, provenance)
+        else:
+            self._policy_node(key, NodeKind.INLINE_POLICY, name, f"inline-policy/{owner_name}/{name}", parsed, provenance, owner=owner_key, account=self.graph.nodes[owner_key]["account"])
+            self._edge(owner_key, key, EdgeKind.INLINE, provenance)
+        self._changed()
+        return key
+
+    def delete_inline_policy(self, owner_kind: NodeKind, owner: str, name: str) -> str:
+        owner_key = self.find(owner_kind, owner, field=owner_kind.value)
+        key = f"{owner_key}#inline/{name}"
+        if key not in self.graph:
+            raise NotFoundError("inline policy", f"{self.graph.nodes[owner_key]['name']}/{name}", field="policyName")
+        self._remove_policy_node(key)
+        self._changed()
+        return key
+
+    def attach_policy(self, owner_kind: NodeKind, owner: str, policy: str, *, provenance: str = "mutation") -> tuple[str, str]:
+        owner_key = self.find(owner_kind, owner, field=owner_kind.value)
+        policy_key = self.find(NodeKind.POLICY, policy, account=self.graph.nodes[owner_key]["account"], field="policy")
+        if self.graph.has_edge(owner_key, policy_key, key=EdgeKind.ATTACHED.value):
+            return owner_key, policy_key  # AWS treats a repeated attach as success
+        self._edge(owner_key, policy_key, EdgeKind.ATTACHED, provenance)
+        self._changed()
+        return owner_key, policy_key
+
+    def detach_policy(self, owner_kind: NodeKind, owner: str, policy: str) -> tuple[str, str]:
+        owner_key = self.find(owner_kind, owner, field=owner_kind.value)
+        policy_key = self.find(NodeKind.POLICY, policy, account=self.graph.nodes[owner_key]["account"], field="policy")
+        if not self.graph.has_edge(owner_key, policy_key, key=EdgeKind.ATTACHED.value):
+            raise NotFoundError("attachment", f"{policy_key} on {self.graph.nodes[owner_key]['label']}", field="policy")
+        self.graph.remove_edge(owner_key, policy_key, key=EdgeKind.ATTACHED.value)
+        self._changed()
+        return owner_key, policy_key
+
+    def add_member(self, user: str, group: str, *, provenance: str = "mutation") -> tuple[str, str]:
+        user_key = self.find(NodeKind.USER, user, field="user")
+        group_key = self.find(NodeKind.GROUP, group, account=self.graph.nodes[user_key]["account"], field="group")
+        if self.graph.nodes[user_key]["account"] != self.graph.nodes[group_key]["account"]:
+            raise InvalidRequestError("a user can only join a group of its own account", field="group")
+        if not self.graph.has_edge(user_key, group_key, key=EdgeKind.MEMBER_OF.value):
+            self._edge(user_key, group_key, EdgeKind.MEMBER_OF, provenance)
+            self._changed()
+        return user_key, group_key
+
+    def remove_member(self, user: str, group: str) -> tuple[str, str]:
+        user_key = self.find(NodeKind.USER, user, field="user")
+        group_key = self.find(NodeKind.GROUP, group, account=self.graph.nodes[user_key]["account"], field="group")
+        if not self.graph.has_edge(user_key, group_key, key=EdgeKind.MEMBER_OF.value):
+            raise NotFoundError("membership", f"{self.graph.nodes[user_key]['name']} in {self.graph.nodes[group_key]['name']}", field="group")
+        self.graph.remove_edge(user_key, group_key, key=EdgeKind.MEMBER_OF.value)
+        self._changed()
+        return user_key, group_key
+
+    def add_resource(self, arn: str, *, resource_type: str, account: str | None = None, tags: Mapping[str, str] | None = None, provenance: str = "mutation") -> str:
+        if not arn.startswith("arn:") or arn.count(":") < 5:
+            raise InvalidRequestError(f"resource must be an ARN, got {arn!r}", field="arn")
+        if arn in self.graph:
+            raise ConflictError(f"resource {arn} already exists", field="arn")
+        account = self._require_account(account)
+        resource_part = arn.split(":", 5)[5]
+        self.graph.add_node(arn, kind=NodeKind.RESOURCE, name=resource_part, label=f"resource/{resource_part}", arn=arn, account=account, resource_type=resource_type, tags=dict(tags or {}))
+        self._edge(self.account_key(account), arn, EdgeKind.OWNS, provenance)
+        if resource_type == "s3:object":
+            bucket = arn.split("/", 1)[0]
+            if bucket in self.graph:
+                self._edge(bucket, arn, EdgeKind.CONTAINS, provenance)
+        self._changed()
+        return arn
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

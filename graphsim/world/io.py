@@ -1,0 +1,210 @@
+"""The native world file: read it into a ``World`` and write a ``World`` back out.
+
+The file is JSON (YAML arrives with the data issue). Loading builds a fresh ``World`` and only
+returns it when every entry was accepted; each error names the JSON path of the bad entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import GraphsimError, PolicyValidationError, Problem
+from .graph import AWS_MANAGED_ACCOUNT, World
+from .model import EdgeKind, NodeKind
+
+FORMAT = "graphsim-world"
+FORMAT_VERSION = 1
+DEMO_WORLD = "final-friday"
+
+
+class WorldFileError(GraphsimError):
+    """A world file could not be loaded; ``problems`` lists each bad entry with its JSON path."""
+
+    code = "INVALID_WORLD"
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
+
+    def extensions(self) -> dict[str, object]:
+        ext = super().extensions()
+        ext["problems"] = [{"path": p.path, "rule": p.rule} for p in self.problems]
+        return ext
+
+
+def _policy_ref(entry: Mapping[str, Any], default_account: str) -> str:
+    account = entry.get("account", default_account)
+    return World.entity_arn(account, "policy", entry["name"], entry.get("path", "/"))
+
+
+def world_from_dict(data: Any, *, source: str = "world file", name: str | None = None) -> World:
+    """Build a world from the native format; raises ``WorldFileError`` listing every problem."""
+    problems: list[Problem] = []
+    if not isinstance(data, Mapping):
+        raise WorldFileError(source, [Problem("", "a world file must be a JSON object")])
+    if data.get("format") != FORMAT:
+        problems.append(Problem("format", f'must be "{FORMAT}", got {json.dumps(data.get("format"))}'))
+    if data.get("formatVersion") != FORMAT_VERSION:
+        problems.append(Problem("formatVersion", f"must be {FORMAT_VERSION}, got {json.dumps(data.get('formatVersion'))}"))
+    if problems:
+        raise WorldFileError(source, problems)
+
+    world = World(name or str(data.get("name") or "world"))
+    world.description = str(data.get("description", ""))
+    provenance = f"world file {source}"
+
+    def attempt(path: str, action: Any) -> Any:
+        try:
+            return action()
+        except PolicyValidationError as exc:
+            problems.extend(Problem(f"{path}.{p.path}".rstrip("."), p.rule) for p in exc.problems)
+        except GraphsimError as exc:
+            problems.append(Problem(path, exc.message))
+        except (KeyError, TypeError, AttributeError) as exc:
+            problems.append(Problem(path, f"malformed entry ({type(exc).__name__}: {exc})"))
+        return None
+
+    for i, acct in enumerate(_list(data, "accounts", problems)):
+        attempt(f"accounts[{i}]", lambda acct=acct: world.add_account(str(acct["id"]), alias=acct.get("alias"), provenance=provenance))
+    default_account = world.default_account or ""
+
+    for i, pol in enumerate(_list(data, "policies", problems)):
+        def add_policy(pol: Mapping[str, Any] = pol, i: int = i) -> str:
+            versions = [(v["versionId"], v["document"], v.get("createDate")) for v in pol["versions"]]
+            return world.add_managed_policy(
+                pol["name"], versions[-1][1], account=pol.get("account", default_account), path=pol.get("path", "/"),
+                description=pol.get("description", ""), versions=versions, default_version=pol.get("defaultVersionId"),
+                provenance=provenance,
+            )
+        attempt(f"policies[{i}]", add_policy)
+
+    for section, kind in (("groups", NodeKind.GROUP), ("users", NodeKind.USER), ("roles", NodeKind.ROLE)):
+        for i, ent in enumerate(_list(data, section, problems)):
+            path = f"{section}[{i}]"
+            common = {"account": ent.get("account"), "path": ent.get("path", "/"), "unique_id": ent.get("id"), "provenance": provenance} if isinstance(ent, Mapping) else {}
+            if kind is NodeKind.GROUP:
+                key = attempt(path, lambda ent=ent, common=common: world.add_group(ent["name"], **common))
+            elif kind is NodeKind.USER:
+                key = attempt(path, lambda ent=ent, common=common: world.add_user(ent["name"], tags=ent.get("tags"), **common))
+            else:
+                key = attempt(path, lambda ent=ent, common=common: world.add_role(ent["name"], ent["assumeRolePolicyDocument"], tags=ent.get("tags"), description=ent.get("description", ""), **common))
+            if key is None:
+                continue
+            for j, group in enumerate(ent.get("groups", []) if kind is NodeKind.USER else []):
+                attempt(f"{path}.groups[{j}]", lambda key=key, group=group: world.add_member(key, group, provenance=provenance))
+            for j, pol_arn in enumerate(ent.get("attachedPolicies", [])):
+                attempt(f"{path}.attachedPolicies[{j}]", lambda key=key, pol_arn=pol_arn, kind=kind: world.attach_policy(kind, key, pol_arn, provenance=provenance))
+            for j, inline in enumerate(ent.get("inlinePolicies", [])):
+                attempt(f"{path}.inlinePolicies[{j}]", lambda key=key, inline=inline, kind=kind: world.put_inline_policy(kind, key, inline["name"], inline["document"], provenance=provenance))
+
+    for i, res in enumerate(_list(data, "resources", problems)):
+        attempt(f"resources[{i}]", lambda res=res: world.add_resource(res["arn"], resource_type=res["type"], account=res.get("account"), tags=res.get("tags"), provenance=provenance))
+
+    if problems:
+        raise WorldFileError(source, problems)
+    return world
+
+
+def _list(data: Mapping[str, Any], key: str, problems: list[Problem]) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        problems.append(Problem(key, "must be a list"))
+        return []
+    return value
+
+
+def load_world_file(path: str | Path, *, name: str | None = None) -> World:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorldFileError(str(p), [Problem("", f"cannot read file: {exc.strerror}")]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WorldFileError(str(p), [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+    return world_from_dict(data, source=p.name, name=name)
+
+
+def load_demo_world() -> World:
+    """The built-in ``final-friday`` world, shipped as a world file inside the package."""
+    text = resources.files("graphsim.data").joinpath(f"{DEMO_WORLD}.json").read_text(encoding="utf-8")
+    return world_from_dict(json.loads(text), source=f"{DEMO_WORLD}.json (built in)")
+
+
+def world_to_dict(world: World) -> dict[str, Any]:
+    """The native format; ``world_from_dict(world_to_dict(w))`` rebuilds the same graph."""
+    g = world.graph
+
+    def attached(key: str) -> list[str]:
+        return sorted(t for t, _ in world.out_edges(key, EdgeKind.ATTACHED))
+
+    def inline(key: str) -> list[dict[str, Any]]:
+        return [{"name": g.nodes[t]["name"], "document": g.nodes[t]["document"].raw} for t, _ in sorted(world.out_edges(key, EdgeKind.INLINE))]
+
+    def principal(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": data["name"], "account": data["account"], "path": data["path"], "id": data["unique_id"]}
+        if data.get("tags"):
+            out["tags"] = dict(data["tags"])
+        return out
+
+    users = []
+    for key, data in sorted(world.nodes_of(NodeKind.USER)):
+        entry = principal(key, data)
+        entry["groups"] = sorted(g.nodes[t]["name"] for t, _ in world.out_edges(key, EdgeKind.MEMBER_OF))
+        entry["attachedPolicies"] = attached(key)
+        entry["inlinePolicies"] = inline(key)
+        users.append(entry)
+    groups = []
+    for key, data in sorted(world.nodes_of(NodeKind.GROUP)):
+        entry = principal(key, data)
+        entry.pop("tags", None)
+        entry["attachedPolicies"] = attached(key)
+        entry["inlinePolicies"] = inline(key)
+        groups.append(entry)
+    roles = []
+    for key, data in sorted(world.nodes_of(NodeKind.ROLE)):
+        entry = principal(key, data)
+        entry["description"] = data.get("description", "")
+        entry["assumeRolePolicyDocument"] = data["trust_policy"].raw
+        entry["attachedPolicies"] = attached(key)
+        entry["inlinePolicies"] = inline(key)
+        roles.append(entry)
+    policies = []
+    for key, data in sorted(world.nodes_of(NodeKind.POLICY)):
+        default = next(v["versionId"] for v in data["versions"] if v["isDefault"])
+        policies.append({
+            "name": data["name"],
+            "account": data["account"],
+            "path": data["path"],
+            "description": data.get("description", ""),
+            "defaultVersionId": default,
+            "versions": [{"versionId": v["versionId"], "createDate": v["createDate"], "document": v["document"].raw} for v in data["versions"]],
+        })
+    resources_out = []
+    for key, data in sorted(world.nodes_of(NodeKind.RESOURCE)):
+        entry = {"arn": key, "type": data["resource_type"], "account": data["account"]}
+        if data.get("tags"):
+            entry["tags"] = dict(data["tags"])
+        resources_out.append(entry)
+    accounts = [{"id": d["account"], **({"alias": d["alias"]} if d.get("alias") else {})} for _, d in sorted(world.nodes_of(NodeKind.ACCOUNT))]
+    return {
+        "format": FORMAT,
+        "formatVersion": FORMAT_VERSION,
+        "name": world.name,
+        "description": world.description,
+        "accounts": accounts,
+        "policies": policies,
+        "groups": groups,
+        "users": users,
+        "roles": roles,
+        "resources": resources_out,
+    }
+
+
+__all__ = ["AWS_MANAGED_ACCOUNT", "DEMO_WORLD", "WorldFileError", "load_demo_world", "load_world_file", "world_from_dict", "world_to_dict"]
