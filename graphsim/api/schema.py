@@ -17,14 +17,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from ..engine import ContextEntry, custom_policy_set, decide_custom
-from ..errors import GraphsimError, InvalidRequestError, PolicyValidationError
-from ..policy import PolicyKind
+from ..errors import GraphsimError, InvalidRequestError, PolicyValidationError, Problem
+from ..policy import PolicyDocument, PolicyKind
 from ..workspace import Workspace
 from ..world import NodeKind
 from ..world.graph import parse_with_catalog
 from . import types as t
 
-MAX_DEPTH = 12
+MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 MAX_SIMULATIONS = 10_000  # actions x resources in one simulate call
@@ -139,15 +139,15 @@ class Query:
         return t.PolicyCheck(valid=True, problems=[], warnings=[t.Problem.of(w) for w in doc.warnings])
 
 
-def _parse_documents(texts: list[str]) -> list[Any]:
+def _parse_documents(texts: list[str]) -> list[PolicyDocument]:
     """Parse every document, then report all problems at once with their list index."""
-    docs = []
-    problems = []
+    docs: list[PolicyDocument] = []
+    problems: list[Problem] = []
     for i, text in enumerate(texts):
         try:
             docs.append(parse_with_catalog(text, kind=PolicyKind.IDENTITY, source=f"policyInputList[{i}]"))
         except PolicyValidationError as exc:
-            problems.extend(type(p)(f"policyInputList[{i}].{p.path}".rstrip("."), p.rule) for p in exc.problems)
+            problems.extend(Problem(f"policyInputList[{i}].{p.path}".rstrip("."), p.rule) for p in exc.problems)
     if problems:
         raise PolicyValidationError(problems, field="policyInputList")
     return docs

@@ -57,7 +57,7 @@ class MatchedStatement:
     def of(cls, m: DomainMatched) -> MatchedStatement:
         return cls(
             policy=m.policy, policy_arn=m.policy_arn, policy_type=m.policy_type, sid=m.sid, statement_index=m.index,
-            effect=m.effect, layer=m.layer, path=m.path_text, path_steps=[PathStep.of(s) for s in m.path], statement=dict(m.raw),
+            effect=m.effect, layer=m.layer, path=m.path_text, path_steps=[PathStep.of(s) for s in m.path], statement=JSON(dict(m.raw)),
         )
 
 
@@ -96,7 +96,7 @@ class Decision:
             missing_context_values=list(d.missing_context_values), blocked_by=d.blocked_by,
             layer_verdicts=[LayerVerdict(layer=v.layer, decision=v.decision) for v in d.layer_verdicts],
             warnings=list(d.warnings),
-            fix_hint=None if d.fix is None else FixHint(summary=d.fix.summary, statement=d.fix.statement),
+            fix_hint=None if d.fix is None else FixHint(summary=d.fix.summary, statement=None if d.fix.statement is None else JSON(d.fix.statement)),
         )
 
 
@@ -187,14 +187,14 @@ class InvalidInput(UserError):
 
 
 def user_error(exc: GraphsimError) -> InvalidPolicy | NotFound | Conflict | InvalidInput:
-    common = {"message": exc.message, "field": exc.field, "code": exc.code}
+    message, field, code = exc.message, exc.field, exc.code
     if isinstance(exc, PolicyValidationError):
-        return InvalidPolicy(problems=[Problem.of(p) for p in exc.problems], **common)
+        return InvalidPolicy(message=message, field=field, code=code, problems=[Problem.of(p) for p in exc.problems])
     if isinstance(exc, NotFoundError):
-        return NotFound(kind=exc.kind, name=exc.name, **common)
+        return NotFound(message=message, field=field, code=code, kind=exc.kind, name=exc.name)
     if isinstance(exc, ConflictError):
-        return Conflict(**common)
-    return InvalidInput(**common)
+        return Conflict(message=message, field=field, code=code)
+    return InvalidInput(message=message, field=field, code=code)
 
 
 # ---- the world, for browsing ----------------------------------------------------------------
@@ -272,13 +272,13 @@ class Policy:
             ptype = DomainPolicyType.AWS_MANAGED if data["account"] == "aws" else DomainPolicyType.USER_MANAGED
             holders = sorted(world.node(s)["label"] for s, _ in world.in_edges(key, EdgeKind.ATTACHED))
             versions = [
-                PolicyVersion(version_id=v["versionId"], is_default=v["isDefault"], create_date=v["createDate"], document=dict(v["document"].raw))
+                PolicyVersion(version_id=v["versionId"], is_default=v["isDefault"], create_date=v["createDate"], document=JSON(dict(v["document"].raw)))
                 for v in data["versions"]
             ]
             default = next(v.version_id for v in versions if v.is_default)
         return cls(
             key=strawberry.ID(key), name=data["name"], arn=data.get("arn"), inline=inline, policy_type=ptype,
-            description=data.get("description", ""), document=dict(doc.raw), statements=[Statement.of(s) for s in doc.statements],
+            description=data.get("description", ""), document=JSON(dict(doc.raw)), statements=[Statement.of(s) for s in doc.statements],
             warnings=[Problem.of(w) for w in doc.warnings], versions=versions, default_version_id=default, attached_to=holders,
         )
 
@@ -353,7 +353,7 @@ class Role:
         d = world.node(key)
         return cls(
             arn=key, name=d["name"], id=d["unique_id"], account=d["account"], path=d["path"], description=d.get("description", ""),
-            tags=_tags(d), trust_policy=dict(d["trust_policy"].raw), _world=world,
+            tags=_tags(d), trust_policy=JSON(dict(d["trust_policy"].raw)), _world=world,
         )
 
     @strawberry.field

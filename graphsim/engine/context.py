@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import InvalidRequestError
 from ..policy.conditions import parse_binary, parse_bool, parse_date, parse_number
@@ -35,6 +36,15 @@ class ContextEntry:
 
 def build_context(entries: Iterable[ContextEntry], *, field: str = "context") -> Context:
     """Validate typed entries into a context keyed by lower-cased key name (names are case-insensitive)."""
+    entries = tuple(entries)
+    if not entries:
+        return {}
+    return _build_context(entries, field)
+
+
+@lru_cache(maxsize=1024)
+def _build_context(entries: tuple[ContextEntry, ...], field: str) -> Context:
+    # Access reviews ask many questions with one context: validate each distinct context once.
     ctx: Context = {}
     for i, entry in enumerate(entries):
         where = f"{field}[{i}]"
@@ -55,9 +65,11 @@ def build_context(entries: Iterable[ContextEntry], *, field: str = "context") ->
                     parser(value)
                 except (ValueError, TypeError) as exc:
                     raise InvalidRequestError(f"{entry.key}: {value!r} is not a valid {match.removesuffix('List')} value ({exc})", field=f"{where}.contextKeyValues[{j}]") from None
-            values.append("true" if match.startswith("boolean") and value.strip().lower() == "true" else "false" if match.startswith("boolean") else value)
+            if match.startswith("boolean"):
+                value = "true" if value.strip().lower() == "true" else "false"
+            values.append(value)
         key = entry.key.strip().lower()
-        ctx[key] = ctx.get(key, ()) + tuple(values) if key in ctx else tuple(values)
+        ctx[key] = ctx.get(key, ()) + tuple(values)
     return ctx
 
 

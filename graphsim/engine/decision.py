@@ -3,15 +3,16 @@ per-layer verdicts, missing context keys, warnings and a fix hint. ``explain`` r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ..policy import Effect
 from ..world import PathStep, PolicyType, render_path
 
 
-class DecisionKind(str, Enum):
+class DecisionKind(StrEnum):
     ALLOWED = "ALLOWED"
     EXPLICIT_DENY = "EXPLICIT_DENY"
     IMPLICIT_DENY = "IMPLICIT_DENY"
@@ -22,7 +23,7 @@ class DecisionKind(str, Enum):
         return {"ALLOWED": "allowed", "EXPLICIT_DENY": "explicitDeny", "IMPLICIT_DENY": "implicitDeny"}[self.value]
 
 
-class Layer(str, Enum):
+class Layer(StrEnum):
     """The policy layers AWS evaluates (only ``identity`` is wired so far)."""
 
     SCP = "scp"
@@ -60,10 +61,22 @@ class LayerVerdict:
 
 @dataclass(frozen=True, slots=True)
 class FixHint:
-    """What would change the answer: a statement to add, or the statements to remove."""
+    """What would change the answer: a statement to add (implicit deny), or the denying
+    statements to remove or narrow (explicit deny)."""
 
-    summary: str
     statement: dict[str, Any] | None = None
+    principal_label: str = ""
+    denied_by: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        if self.denied_by:
+            return "an explicit Deny overrides every Allow; to allow this request, remove or narrow: " + "; ".join(self.denied_by)
+        assert self.statement is not None
+        return (
+            f"no identity-based policy of {self.principal_label} allows {self.statement['Action']} on "
+            f"{self.statement['Resource']}; a statement such as {json.dumps(self.statement)} in one of its policies would"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluatio
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -24,35 +23,52 @@ from .decision import Decision, DecisionKind, FixHint, Layer, LayerVerdict, Matc
 class _Entry:
     statement: Statement
     attachment: PolicyAttachment
+    matched: MatchedStatement  # built once, when the policy set is built, not per request
 
 
-@dataclass(frozen=True, slots=True)
 class PolicySet:
-    """A principal's identity statements, indexed by the service their Action can name."""
+    """A principal's identity statements, indexed so a request scans only statements whose
+    Action can name it: exact names by action, wildcard patterns by service, the rest
+    (``*``, ``NotAction``, service wildcards) for every request."""
 
-    by_service: Mapping[str, tuple[_Entry, ...]]
-    any_service: tuple[_Entry, ...]
-    attachments: tuple[PolicyAttachment, ...]
+    __slots__ = ("attachments", "_by_action", "_by_service", "_any", "_merged")
+
+    def __init__(self, attachments: Sequence[PolicyAttachment]) -> None:
+        self.attachments = tuple(attachments)
+        self._by_action: dict[str, list[tuple[int, _Entry]]] = {}
+        self._by_service: dict[str, list[tuple[int, _Entry]]] = {}
+        self._any: list[tuple[int, _Entry]] = []
+        self._merged: dict[str, tuple[_Entry, ...]] = {}
+        order = 0
+        for att in self.attachments:
+            for st in att.document.statements:
+                item = (order, _Entry(st, att, _matched(st, att, Layer.IDENTITY)))
+                order += 1
+                actions = st.actions
+                if st.not_action or actions.services is None:
+                    self._any.append(item)
+                elif actions.exact_only:
+                    for name in actions.exact:
+                        self._by_action.setdefault(name, []).append(item)
+                else:
+                    for svc in actions.services:
+                        self._by_service.setdefault(svc, []).append(item)
 
     @classmethod
     def build(cls, attachments: Sequence[PolicyAttachment]) -> PolicySet:
-        by_service: dict[str, list[_Entry]] = {}
-        any_service: list[_Entry] = []
-        for att in attachments:
-            for st in att.document.statements:
-                entry = _Entry(st, att)
-                services = st.actions.services
-                if st.not_action or services is None:
-                    any_service.append(entry)
-                else:
-                    for svc in services:
-                        by_service.setdefault(svc, []).append(entry)
-        # Merge the any-service list into each service once, so a request scans one tuple.
-        merged = {svc: tuple(entries) + tuple(any_service) for svc, entries in by_service.items()}
-        return cls(merged, tuple(any_service), tuple(attachments))
+        return cls(attachments)
 
-    def candidates(self, service: str) -> tuple[_Entry, ...]:
-        return self.by_service.get(service, self.any_service)
+    def candidates(self, action_lower: str) -> tuple[_Entry, ...]:
+        """The statements that may name ``action_lower``, in policy order (merged once per action)."""
+        found = self._merged.get(action_lower)
+        if found is None:
+            service = action_lower.split(":", 1)[0]
+            items = self._by_action.get(action_lower, []) + self._by_service.get(service, []) + self._any
+            found = tuple(entry for _, entry in sorted(items, key=lambda item: item[0]))
+            if len(self._merged) > 4096:
+                self._merged.clear()
+            self._merged[action_lower] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +81,7 @@ class Caller:
     policies: PolicySet
 
 
-def _matched(entry: _Entry, layer: Layer) -> MatchedStatement:
-    st, att = entry.statement, entry.attachment
+def _matched(st: Statement, att: PolicyAttachment, layer: Layer) -> MatchedStatement:
     step = PathStep(f"{att.policy}#Statement[{st.index}]", NodeKind.STATEMENT, st.label)
     return MatchedStatement(
         policy=att.name,
@@ -85,11 +100,10 @@ def _matched(entry: _Entry, layer: Layer) -> MatchedStatement:
 def evaluate_identity(policies: PolicySet, action: str, resource: str, ctx: Context) -> tuple[list[_Entry], list[_Entry], list[str]]:
     """(allowing entries, denying entries, missing context keys) for one request."""
     action_lower = action.lower()
-    service = action_lower.split(":", 1)[0]
     allows: list[_Entry] = []
     denies: list[_Entry] = []
     missing: list[str] = []
-    for entry in policies.candidates(service):
+    for entry in policies.candidates(action_lower):
         st = entry.statement
         if not st.matches_action(action_lower):
             continue
@@ -120,24 +134,16 @@ def decide(
     if denies:
         kind = DecisionKind.EXPLICIT_DENY
         # On a deny, only the denying statements count as matched, as in AWS's simulator.
-        matched = tuple(_matched(e, Layer.IDENTITY) for e in denies)
-        fix = FixHint(
-            "an explicit Deny overrides every Allow; to allow this request, remove or narrow: "
-            + "; ".join(m.path_text for m in matched)
-        )
+        matched = tuple(e.matched for e in denies)
+        fix = FixHint(denied_by=tuple(m.path_text for m in matched))
     elif allows:
         kind = DecisionKind.ALLOWED
-        matched = tuple(_matched(e, Layer.IDENTITY) for e in allows)
+        matched = tuple(e.matched for e in allows)
         fix = None
     else:
         kind = DecisionKind.IMPLICIT_DENY
         matched = ()
-        statement = {"Effect": "Allow", "Action": action, "Resource": resource}
-        fix = FixHint(
-            f"no identity-based policy of {principal_label} allows {action} on {resource}; a statement such as "
-            f"{json.dumps(statement)} in one of its policies would",
-            statement,
-        )
+        fix = FixHint(statement={"Effect": "Allow", "Action": action, "Resource": resource}, principal_label=principal_label)
     return Decision(
         principal=principal_arn,
         action=action,
@@ -177,11 +183,13 @@ class Engine:
         self.world = world
         self._callers: dict[str, Caller] = {}
         self._names: dict[str, str] = {}
+        self._resources: dict[tuple[str, str], tuple[str, str | None]] = {}
         world.on_change(self._invalidate)
 
     def _invalidate(self) -> None:
         self._callers.clear()
         self._names.clear()
+        self._resources.clear()
 
     # ---- resolving names ------------------------------------------------------------------
 
@@ -200,12 +208,9 @@ class Engine:
                 raise InvalidRequestError(f"{text} is a {kind.value}, not a user or role", field=field)
             key = text
         else:
-            found: list[str] = []
-            for kind in (NodeKind.USER, NodeKind.ROLE):
-                found += [k for k, d in world.nodes_of(kind) if d["name"] == text]
+            found = world.named(NodeKind.USER, text) + world.named(NodeKind.ROLE, text)
             if not found:
-                groups = [k for k, d in world.nodes_of(NodeKind.GROUP) if d["name"] == text]
-                if groups:
+                if world.named(NodeKind.GROUP, text):
                     raise InvalidRequestError(f"{text!r} is a group, and a group is never a principal; ask about one of its members", field=field)
                 users = sorted(d["name"] for _, d in world.nodes_of(NodeKind.USER))
                 raise NotFoundError("user or role", text, field=field, hint=f"this world has users {', '.join(users[:10])}" if users else "")
@@ -286,11 +291,16 @@ class Engine:
         """Decide one request for the principal at node ``key``; ``policies`` overrides its
         policy set (simulatePrincipalPolicy with extra policies)."""
         canonical = catalog.require_action(action, field=fields[0])
-        arn = self.resolve_resource(resource, field=fields[1])
+        resolved = self._resources.get((resource, fields[1]))
+        if resolved is None:
+            arn = self.resolve_resource(resource, field=fields[1])
+            if len(self._resources) > 65536:
+                self._resources.clear()
+            resolved = self._resources[(resource, fields[1])] = (arn, self._resource_account(arn))
+        arn, account = resolved
         explicit = build_context(context, field=fields[2])
         caller = self.caller(key)
         derived = caller.derived
-        account = self._resource_account(arn)
         if account is not None:
             derived = {**derived, "aws:resourceaccount": (account,)}
         ctx = merge_derived(derived, explicit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ..errors import Problem
@@ -15,12 +15,12 @@ from .patterns import ActionMatcher, ResourceMatcher
 Context = Mapping[str, Sequence[str]]
 
 
-class Effect(str, Enum):
+class Effect(StrEnum):
     ALLOW = "Allow"
     DENY = "Deny"
 
 
-class PolicyKind(str, Enum):
+class PolicyKind(StrEnum):
     """Where a document is used; the grammar differs a little (e.g. Principal only in resource policies)."""
 
     IDENTITY = "identity"

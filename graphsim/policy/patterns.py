@@ -25,7 +25,7 @@ def _glob_regex(text: str) -> str:
 class ActionMatcher:
     """The Action (or NotAction) list of one statement."""
 
-    __slots__ = ("patterns", "match_all", "_exact", "_regex", "services")
+    __slots__ = ("patterns", "match_all", "exact", "exact_only", "_regex", "services")
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = tuple(patterns)
@@ -45,13 +45,14 @@ class ActionMatcher:
                     services = None
                 else:
                     services.add(service)
-        self._exact = frozenset(exact)
+        self.exact = frozenset(exact)
+        self.exact_only = not wild and not self.match_all
         self._regex = re.compile("|".join(f"(?:{w})" for w in wild)) if wild else None
         # The services this list can name, or None when a wildcard makes it any service.
         self.services: frozenset[str] | None = frozenset(services) if services is not None else None
 
     def matches(self, action_lower: str) -> bool:
-        if self.match_all or action_lower in self._exact:
+        if self.match_all or action_lower in self.exact:
             return True
         return self._regex is not None and self._regex.fullmatch(action_lower) is not None
 
@@ -142,19 +143,25 @@ class ArnPattern:
 
 
 class ResourceMatcher:
-    """The Resource (or NotResource) list of one statement."""
+    """The Resource (or NotResource) list of one statement. Entries without variables are
+    joined into one regex, so most statements cost a single ``fullmatch``."""
 
-    __slots__ = ("patterns", "match_all", "has_variables")
+    __slots__ = ("patterns", "match_all", "has_variables", "_static", "_dynamic")
 
     def __init__(self, patterns: Sequence[ArnPattern]) -> None:
         self.patterns = tuple(patterns)
         self.match_all = any(p.match_all for p in self.patterns)
         self.has_variables = any(p.template.has_variables for p in self.patterns)
+        static = [p._regex.pattern for p in self.patterns if p._regex is not None and not p.never and not p.match_all]
+        self._static = re.compile("|".join(f"(?:{r})" for r in static), re.DOTALL) if static else None
+        self._dynamic = tuple(p for p in self.patterns if p._regex is None and not p.never)
 
     def matches(self, arn: str, context: Mapping[str, Sequence[str]]) -> bool:
         if self.match_all:
             return True
-        return any(p.matches(arn, context) for p in self.patterns)
+        if self._static is not None and self._static.fullmatch(arn) is not None:
+            return True
+        return any(p.matches(arn, context) for p in self._dynamic)
 
     def missing_keys(self, context: Mapping[str, Sequence[str]]) -> list[str]:
         if not self.has_variables:

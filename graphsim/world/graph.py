@@ -65,6 +65,8 @@ class World:
         self.default_account: str | None = None
         self._parse = parse
         self._listeners: list[Callable[[], None]] = []
+        # (kind, lower-case name) -> node keys: name lookups without scanning the graph.
+        self._by_name: dict[tuple[NodeKind, str], set[str]] = {}
 
     # ---- change notification (caches hang off this) --------------------------------------
 
@@ -106,6 +108,19 @@ class World:
             if edge_kind == kind.value:
                 yield source, data
 
+    def named(self, kind: NodeKind, name: str) -> list[str]:
+        """Keys of the nodes of ``kind`` called exactly ``name``."""
+        keys = self._by_name.get((kind, name.lower()), ())
+        return sorted(k for k in keys if self.graph.nodes[k]["name"] == name)
+
+    def _index(self, key: str) -> None:
+        data = self.graph.nodes[key]
+        self._by_name.setdefault((data["kind"], data["name"].lower()), set()).add(key)
+
+    def _unindex(self, key: str) -> None:
+        data = self.graph.nodes[key]
+        self._by_name.get((data["kind"], data["name"].lower()), set()).discard(key)
+
     def accounts(self) -> list[str]:
         return sorted(d["account"] for _, d in self.nodes_of(NodeKind.ACCOUNT))
 
@@ -117,8 +132,8 @@ class World:
             raise NotFoundError(kind.value, name_or_arn, field=field)
         matches = [
             key
-            for key, data in self.nodes_of(kind)
-            if data["name"] == name_or_arn and (account is None or data["account"] in (account, AWS_MANAGED_ACCOUNT))
+            for key in self.named(kind, name_or_arn)
+            if account is None or self.graph.nodes[key]["account"] in (account, AWS_MANAGED_ACCOUNT)
         ]
         if not matches:
             raise NotFoundError(kind.value, name_or_arn, field=field)
@@ -194,8 +209,8 @@ class World:
     def _add_principal(self, kind: NodeKind, prefix: str, name: str, account: str | None, path: str, tags: Mapping[str, str] | None, unique_id: str | None, provenance: str, **extra: Any) -> str:
         account = self._require_account(account)
         self._check_name(kind, name, path)
-        for _, data in self.nodes_of(kind):
-            if data["account"] == account and data["name"].lower() == name.lower():
+        for other in self._by_name.get((kind, name.lower()), ()):
+            if self.graph.nodes[other]["account"] == account:
                 # IAM names are unique per account regardless of case.
                 raise ConflictError(f"{kind.value} {name!r} already exists in account {account}", field="name")
         arn = self.entity_arn(account, kind.value, name, path)
@@ -211,6 +226,7 @@ class World:
             unique_id=unique_id or _unique_id(prefix, arn),
             **extra,
         )
+        self._index(arn)
         self._edge(arn, self.account_key(account), EdgeKind.IN_ACCOUNT, provenance)
         self._changed()
         return arn
@@ -231,12 +247,15 @@ class World:
         key = self.find(kind, name_or_arn, field="name")
         for policy, _ in list(self.out_edges(key, EdgeKind.INLINE)):
             self._remove_policy_node(policy)
+        self._unindex(key)
         self.graph.remove_node(key)
         self._changed()
         return key
 
     def _policy_node(self, key: str, kind: NodeKind, name: str, label: str, document: PolicyDocument, provenance: str, **extra: Any) -> None:
         self.graph.add_node(key, kind=kind, name=name, label=label, document=document, **extra)
+        if kind is NodeKind.POLICY:
+            self._index(key)
         self._set_statements(key, document, provenance)
 
     def _set_statements(self, key: str, document: PolicyDocument, provenance: str) -> None:
@@ -250,6 +269,7 @@ class World:
     def _remove_policy_node(self, key: str) -> None:
         for stmt_key, _ in list(self.out_edges(key, EdgeKind.HAS_STATEMENT)):
             self.graph.remove_node(stmt_key)
+        self._unindex(key)
         self.graph.remove_node(key)
 
     def add_managed_policy(

@@ -176,7 +176,7 @@ def world_to_dict(world: World) -> dict[str, Any]:
         entry["inlinePolicies"] = inline(key)
         roles.append(entry)
     policies = []
-    for key, data in sorted(world.nodes_of(NodeKind.POLICY)):
+    for _key, data in sorted(world.nodes_of(NodeKind.POLICY)):
         default = next(v["versionId"] for v in data["versions"] if v["isDefault"])
         policies.append({
             "name": data["name"],

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class NodeKind(str, Enum):
+class NodeKind(StrEnum):
     ACCOUNT = "account"
     USER = "user"
     GROUP = "group"
@@ -17,7 +17,7 @@ class NodeKind(str, Enum):
     RESOURCE = "resource"
 
 
-class EdgeKind(str, Enum):
+class EdgeKind(StrEnum):
     IN_ACCOUNT = "in-account"  # user/group/role/policy -> account
     MEMBER_OF = "member-of"  # user -> group
     ATTACHED = "attached"  # user/group/role -> managed policy
@@ -27,7 +27,7 @@ class EdgeKind(str, Enum):
     CONTAINS = "contains"  # bucket -> object
 
 
-class PolicyType(str, Enum):
+class PolicyType(StrEnum):
     """AWS simulator's SourcePolicyType values."""
 
     USER = "user"  # inline policy of a user

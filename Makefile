@@ -1,0 +1,31 @@
+# Two commands for a fresh machine (see README): `make serve` and `make test`.
+# Each makes the virtualenv in .venv and installs what it needs, once per pyproject.toml change.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test lint bench schema
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e ".[test]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/graphsim serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check graphsim tests bench
+	$(BIN)/mypy graphsim
+
+test: lint
+	$(BIN)/pytest
+
+schema: $(STAMP)
+	$(BIN)/graphsim export-schema
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_can.py

@@ -1,0 +1,32 @@
+"""The HTTP surface: GraphiQL for browsers, /healthz, CORS only when asked for."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from graphsim.api.app import create_app
+from graphsim.workspace import Workspace
+
+
+def test_graphiql_loads_for_a_browser() -> None:
+    with TestClient(create_app(Workspace.with_world())) as http:
+        page = http.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert "graphiql" in page.text.lower()
+        assert http.get("/", follow_redirects=False).headers["location"] == "/graphql"
+
+
+def test_healthz_names_the_default_world() -> None:
+    with TestClient(create_app(Workspace.with_world())) as http:
+        assert http.get("/healthz").json() == {"status": "ok", "version": "0.1.0", "worlds": ["final-friday"], "default": "final-friday"}
+
+
+def test_cors_is_off_by_default_and_on_for_named_origins() -> None:
+    preflight = {"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    with TestClient(create_app(Workspace.with_world())) as http:
+        assert "access-control-allow-origin" not in http.options("/graphql", headers=preflight).headers
+    with TestClient(create_app(Workspace.with_world(), cors_origins=["http://localhost:5173"])) as http:
+        response = http.options("/graphql", headers=preflight)
+        assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
+        other = http.options("/graphql", headers={**preflight, "Origin": "http://evil.example"})
+        assert other.headers.get("access-control-allow-origin") != "http://evil.example"

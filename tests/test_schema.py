@@ -1,0 +1,98 @@
+"""schema/schema.graphql matches the code, and every example operation in schema/operations runs
+with the answers AWS's rules give on the demo world."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphsim.api.schema import schema
+from tests.conftest import GraphQLClient
+
+ROOT = Path(__file__).resolve().parent.parent
+OPERATIONS = ROOT / "schema" / "operations"
+
+
+def test_exported_schema_has_not_drifted() -> None:
+    on_disk = (ROOT / "schema" / "schema.graphql").read_text(encoding="utf-8")
+    assert on_disk == schema.as_str() + "\n", "run `graphsim export-schema` and commit schema/schema.graphql"
+
+
+def _classified(data: dict[str, Any]) -> None:
+    assert data["can"]["decision"] == "IMPLICIT_DENY"
+    assert data["can"]["matchedStatements"] == []
+    assert data["can"]["fixHint"]["statement"] == {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::final-friday-classified/q4.pdf"}
+
+
+def _reports(data: dict[str, Any]) -> None:
+    assert data["can"]["decision"] == "ALLOWED"
+    assert [m["path"] for m in data["can"]["matchedStatements"]] == [
+        "user/newbie -> policy/FinalFridayReportsReadOnly -> Statement[1] (Sid DownloadReports)"
+    ]
+
+
+def _checks(data: dict[str, Any]) -> None:
+    assert {k: v["decision"] for k, v in data.items()} == {
+        "seeBuckets": "ALLOWED",
+        "listClassified": "IMPLICIT_DENY",
+        "listReports": "ALLOWED",
+        "upload": "IMPLICIT_DENY",
+        "download": "ALLOWED",
+        "adminDownloadsClassified": "ALLOWED",
+    }
+
+
+def _first_draft(data: dict[str, Any]) -> None:
+    got = {(r["evalActionName"], r["evalResourceName"]): r["evalDecision"] for r in data["simulateCustomPolicy"]}
+    assert got == {
+        ("s3:ListAllMyBuckets", "*"): "IMPLICIT_DENY",
+        ("s3:ListAllMyBuckets", "arn:aws:s3:::final-friday-reports"): "IMPLICIT_DENY",
+        ("s3:ListBucket", "*"): "IMPLICIT_DENY",
+        ("s3:ListBucket", "arn:aws:s3:::final-friday-reports"): "ALLOWED",
+    }
+
+
+def _simulate(data: dict[str, Any]) -> None:
+    got = {(r["evalActionName"], r["evalResourceName"].rsplit(":", 1)[1]): r["evalDecision"] for r in data["simulatePrincipalPolicy"]}
+    assert got == {
+        ("s3:GetObject", "final-friday-reports/q4.pdf"): "ALLOWED",
+        ("s3:GetObject", "final-friday-classified/q4.pdf"): "IMPLICIT_DENY",
+        ("s3:PutObject", "final-friday-reports/q4.pdf"): "IMPLICIT_DENY",
+        ("s3:PutObject", "final-friday-classified/q4.pdf"): "IMPLICIT_DENY",
+    }
+
+
+def _browse(data: dict[str, Any]) -> None:
+    users = {u["name"]: u for u in data["world"]["users"]}
+    assert sorted(users) == ["dana", "harriet", "kai", "newbie", "omar", "priya", "steve"]
+    assert [p["name"] for p in users["newbie"]["policies"]] == ["FinalFridayReportsReadOnly"]
+    assert [g["name"] for g in users["priya"]["groups"]] == ["Administrators", "DevOps"]
+
+
+def _fix(data: dict[str, Any]) -> None:
+    result = data["updatePolicy"]
+    assert result["__typename"] == "PolicyPayload"
+    assert result["policy"]["defaultVersionId"] == "v3"
+
+
+EXPECTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "can-newbie-classified.graphql": _classified,
+    "can-newbie-reports.graphql": _reports,
+    "walkthrough-checks.graphql": _checks,
+    "first-draft-policy.graphql": _first_draft,
+    "simulate-newbie.graphql": _simulate,
+    "browse-world.graphql": _browse,
+    "fix-forgotten-permission.graphql": _fix,
+}
+
+
+def test_every_operation_has_an_expectation() -> None:
+    assert sorted(p.name for p in OPERATIONS.glob("*.graphql")) == sorted(EXPECTATIONS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTATIONS))
+def test_operation_runs_with_the_expected_answer(gql: GraphQLClient, name: str) -> None:
+    EXPECTATIONS[name](gql.data((OPERATIONS / name).read_text(encoding="utf-8")))
