@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.testclient import TestClient
 
 from graphsim.api.app import create_app
@@ -14,6 +16,11 @@ def test_graphiql_loads_for_a_browser() -> None:
         assert page.status_code == 200
         assert "graphiql" in page.text.lower()
         assert http.get("/", follow_redirects=False).headers["location"] == "/graphql"
+        # Offline: every script and stylesheet of the page is served by graphsim itself.
+        assert "unpkg.com" not in page.text
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+            assert http.get(asset).status_code == 200, asset
+        assert len(re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)) == 7
 
 
 def test_healthz_names_the_default_world() -> None:

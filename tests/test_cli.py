@@ -69,3 +69,13 @@ def test_export_schema_writes_the_committed_sdl(tmp_path: Path) -> None:
     assert main(["export-schema", "--output", str(out)]) == EXIT_OK
     committed = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
     assert out.read_text() == committed.read_text()
+
+
+def test_cli_json_and_graphql_agree(capsys: pytest.CaptureFixture[str], gql) -> None:  # type: ignore[no-untyped-def]
+    query = """{ can(principal: "priya", action: "s3:GetObject", resource: "final-friday-classified/q4.pdf") {
+        decision allowed principal action resource missingContextValues warnings blockedBy explanation
+        matchedStatements { policy policyArn policyType sid statementIndex effect layer path }
+        layerVerdicts { layer decision } fixHint { summary statement } } }"""
+    from_api = gql.data(query)["can"]
+    assert main(["can", "priya", "s3:GetObject", "final-friday-classified/q4.pdf", "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == from_api

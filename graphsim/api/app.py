@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -10,7 +11,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from .. import __version__
@@ -18,12 +20,34 @@ from ..workspace import Workspace
 from .schema import schema
 
 
+STATIC = Path(__file__).parent / "static"
+# GraphiQL's page loads its scripts from unpkg; graphsim is an offline tool, so we serve the
+# same files (same versions, same integrity hashes) from the package.
+_IDE_ASSETS = {
+    "https://unpkg.com/react@18.2.0/umd/react.production.min.js": "react.production.min.js",
+    "https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js": "react-dom.production.min.js",
+    "https://unpkg.com/js-cookie@3.0.5/dist/js.cookie.min.js": "js.cookie.min.js",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.css": "graphiql.min.css",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.js": "graphiql.min.js",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/style.css": "plugin-explorer.css",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": "plugin-explorer.umd.js",
+}
+
+
 class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
-    """Hands every resolver the workspace through ``info.context``."""
+    """Hands every resolver the workspace through ``info.context``; serves GraphiQL offline."""
 
     def __init__(self, workspace: Workspace) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.workspace = workspace
+        html = super().graphql_ide_html
+        for remote, local in _IDE_ASSETS.items():
+            html = html.replace(remote, f"/static/graphiql/{local}")
+        self._ide_html = html
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._ide_html
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:  # type: ignore[override]
         return {"request": request, "response": response, "workspace": self.workspace}
@@ -47,6 +71,7 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
             Route("/graphql", GraphsimGraphQL(ws), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/", home, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=middleware,
     )

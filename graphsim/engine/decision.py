@@ -98,7 +98,7 @@ class Decision:
         return self.decision is DecisionKind.ALLOWED
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape the CLI prints; field names match the GraphQL ``Decision`` type."""
+        """The JSON shape the CLI prints: field names and enum values as in the GraphQL ``Decision``."""
         return {
             "principal": self.principal,
             "action": self.action,
@@ -109,18 +109,18 @@ class Decision:
                 {
                     "policy": m.policy,
                     "policyArn": m.policy_arn,
-                    "policyType": m.policy_type.value,
+                    "policyType": m.policy_type.name,
                     "sid": m.sid,
                     "statementIndex": m.index,
-                    "effect": m.effect.value,
-                    "layer": m.layer.value,
+                    "effect": m.effect.name,
+                    "layer": m.layer.name,
                     "path": m.path_text,
                 }
                 for m in self.matched_statements
             ],
             "missingContextValues": list(self.missing_context_values),
-            "layerVerdicts": [{"layer": v.layer.value, "decision": v.decision.value} for v in self.layer_verdicts],
-            "blockedBy": self.blocked_by.value if self.blocked_by else None,
+            "layerVerdicts": [{"layer": v.layer.name, "decision": v.decision.value} for v in self.layer_verdicts],
+            "blockedBy": self.blocked_by.name if self.blocked_by else None,
             "warnings": list(self.warnings),
             "fixHint": None if self.fix is None else {"summary": self.fix.summary, "statement": self.fix.statement},
         }
