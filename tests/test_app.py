@@ -21,6 +21,8 @@ def test_graphiql_loads_for_a_browser() -> None:
         for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
             assert http.get(asset).status_code == 200, asset
         assert len(re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)) == 7
+        # A person starts from the demo world's question rather than a blank editor.
+        assert 'parameters.q || "# graphsim' in page.text
 
 
 def test_healthz_names_the_default_world() -> None:

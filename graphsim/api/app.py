@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from .. import __version__
 from ..workspace import Workspace
 from .schema import schema
 
-
 STATIC = Path(__file__).parent / "static"
 # GraphiQL's page loads its scripts from unpkg; graphsim is an offline tool, so we serve the
 # same files (same versions, same integrity hashes) from the package.
@@ -34,6 +34,22 @@ _IDE_ASSETS = {
 }
 
 
+# What a person sees first in GraphiQL: the demo world's question, ready to run.
+DEFAULT_QUERY = """# graphsim: who may do what, and why.
+# Demo world: final-friday. Press the run button.
+
+{
+  can(principal: "newbie", action: "s3:GetObject",
+      resource: "arn:aws:s3:::final-friday-classified/q4.pdf") {
+    decision
+    explanation
+    matchedStatements { policy path }
+    fixHint { statement }
+  }
+}
+"""
+
+
 class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
     """Hands every resolver the workspace through ``info.context``; serves GraphiQL offline."""
 
@@ -43,6 +59,7 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
         html = super().graphql_ide_html
         for remote, local in _IDE_ASSETS.items():
             html = html.replace(remote, f"/static/graphiql/{local}")
+        html = html.replace("parameters.q || EXAMPLE_QUERY", f"parameters.q || {json.dumps(DEFAULT_QUERY)}", 1)
         self._ide_html = html
 
     @property

@@ -314,6 +314,11 @@ class ConditionClause:
             return any(want == absent for want in self.null_wants_absent)
         matchers = self.matchers
         qualifier = self.name.qualifier
+        if qualifier is not None and got and all(v == "" for v in got):
+            # A value that resolves to a null data set, such as an empty string, counts as no
+            # value for the set operators.
+            # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html
+            got = ()
         if qualifier == "ForAllValues":
             if not got:
                 return True
