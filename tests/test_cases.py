@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,28 @@ def test_corpus_is_well_formed() -> None:
 def test_case(case: dict[str, Any]) -> None:
     request = case["request"]
     context = [ContextEntry(e["key"], tuple(e["values"]), e.get("type", "string")) for e in request.get("context", [])]
+    # The layer inputs mirror simulateCustomPolicy's (resourcePolicy, resourceOwner, ...).
     run = lambda: simulate_custom(  # noqa: E731
-        case["policies"], request["action"], request.get("resource", "*"), context, caller_arn=request.get("callerArn")
+        case["policies"],
+        request["action"],
+        request.get("resource", "*"),
+        context,
+        caller_arn=request.get("callerArn"),
+        resource_policy=case.get("resourcePolicy"),
+        resource_owner=case.get("resourceOwner"),
+        permissions_boundary=case.get("permissionsBoundary"),
+        session_policy=case.get("sessionPolicy"),
+        scps=case.get("scps"),
+        rcps=case.get("rcps"),
+        management_account=case.get("managementAccount"),
     )
     if "expectError" in case:
         with pytest.raises(PolicyValidationError) as info:
             run()
         want = case["expectError"]
-        paths = {p.path: p.rule for p in info.value.problems}
+        # Problems carry the input's name (policyInputList[0].Statement[0]...); cases pin the path
+        # inside the document.
+        paths = {re.sub(r"^policyInputList\[\d+\]\.", "", p.path): p.rule for p in info.value.problems}
         assert want["path"] in paths, f"no problem at {want['path']}; got {paths}"
         assert want["contains"] in paths[want["path"]]
         return
@@ -58,3 +73,9 @@ def test_case(case: dict[str, Any]) -> None:
         assert sorted(decision.missing_context_values) == sorted(expect["missingContextValues"])
     if "matchedSids" in expect:
         assert [m.sid for m in decision.matched_statements] == expect["matchedSids"]
+    if "blockedBy" in expect:
+        assert (decision.blocked_by.value if decision.blocked_by else None) == expect["blockedBy"]
+    if "allowedByPermissionsBoundary" in expect:
+        assert decision.allowed_by_boundary == expect["allowedByPermissionsBoundary"]
+    if "allowedByOrganizations" in expect:
+        assert decision.allowed_by_organizations == expect["allowedByOrganizations"]

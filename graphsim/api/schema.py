@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -16,7 +16,7 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-from ..engine import ContextEntry, custom_policy_set, decide_custom
+from ..engine import ContextEntry, custom_policy_set, decide_custom, parse_document
 from ..errors import GraphsimError, InvalidRequestError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind
 from ..workspace import Workspace
@@ -92,8 +92,18 @@ class Query:
         resource: str,
         context: list[t.ContextEntryInput] | None = None,
         world: str | None = None,
+        session_policy: Annotated[str | None, strawberry.argument(description="A session policy (JSON), for a role or session principal.")] = None,
+        via_roles: Annotated[bool, strawberry.argument(description="If not allowed directly, also try the roles the principal can assume.")] = False,
     ) -> t.Decision:
-        return t.Decision.of(_ws(info).engine(world).can(principal, action, resource, _context(context)))
+        engine = _ws(info).engine(world)
+        return t.Decision.of(engine.can(principal, action, resource, _context(context), session_policy=session_policy, via_roles=via_roles))
+
+    @strawberry.field(description="The roles a principal may assume: the can-assume edges, each with its trust and identity statements.")
+    @typed_errors
+    def assumable_roles(self, info: Info, principal: str, world: str | None = None) -> list[t.AssumeEdge]:
+        engine = _ws(info).engine(world)
+        key, _ = engine.resolve_principal(principal)
+        return [t.AssumeEdge(principal=key, role=role, decision=t.Decision.of(d)) for role, d in engine.assumable_roles(key)]
 
     @strawberry.field(description="AWS's SimulatePrincipalPolicy: a user's (with its groups'), group's or role's policies.")
     @typed_errors
@@ -101,8 +111,10 @@ class Query:
         engine = _ws(info).engine(input.world)
         _check_size(input.action_names, input.resource_arns)
         extra = _parse_documents(input.policy_input_list)
+        boundary = _boundary_input(input.permissions_boundary_policy_input_list)
         decisions = engine.simulate_principal(
-            input.policy_source_arn, input.action_names, input.resource_arns, _context(input.context_entries), extra
+            input.policy_source_arn, input.action_names, input.resource_arns, _context(input.context_entries), extra,
+            None if boundary is None else parse_document(boundary, PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList[0]"),
         )
         return [t.EvaluationResult.of(d) for d in decisions]
 
@@ -112,10 +124,20 @@ class Query:
         _check_size(input.action_names, input.resource_arns)
         if not input.policy_input_list:
             raise InvalidRequestError("policyInputList must hold at least one policy", field="policyInputList")
-        docs = _parse_documents(input.policy_input_list)
-        policies = custom_policy_set(docs)
+        identity = custom_policy_set(_parse_documents(input.policy_input_list))
+        options = {
+            "caller_arn": input.caller_arn,
+            "resource_policy": input.resource_policy,
+            "resource_owner": input.resource_owner,
+            "permissions_boundary": _boundary_input(input.permissions_boundary_policy_input_list),
+            "session_policy": input.session_policy,
+            "scps": input.service_control_policy_input_list,
+            "rcps": input.resource_control_policy_input_list,
+            "management_account": input.management_account,
+        }
+        context = _context(input.context_entries)
         return [
-            t.EvaluationResult.of(decide_custom(docs, a, r, _context(input.context_entries), caller_arn=input.caller_arn, policies=policies))
+            t.EvaluationResult.of(decide_custom(identity, a, r, context, **options))  # type: ignore[arg-type]
             for a in input.action_names
             for r in input.resource_arns
         ]
@@ -139,6 +161,12 @@ class Query:
         return t.PolicyCheck(valid=True, problems=[], warnings=[t.Problem.of(w) for w in doc.warnings])
 
 
+def _boundary_input(documents: list[str]) -> str | None:
+    if len(documents) > 1:
+        raise InvalidRequestError("a principal has at most one permissions boundary", field="permissionsBoundaryPolicyInputList")
+    return documents[0] if documents else None
+
+
 def _parse_documents(texts: list[str]) -> list[PolicyDocument]:
     """Parse every document, then report all problems at once with their list index."""
     docs: list[PolicyDocument] = []
@@ -153,7 +181,7 @@ def _parse_documents(texts: list[str]) -> list[PolicyDocument]:
     return docs
 
 
-_KIND = {"user": NodeKind.USER, "group": NodeKind.GROUP}
+_KIND = {"user": NodeKind.USER, "group": NodeKind.GROUP, "role": NodeKind.ROLE}
 
 
 @strawberry.input
@@ -269,6 +297,125 @@ class Mutation:
         w = _ws(info).world(world)
         u, g = w.remove_member(user, group)
         return t.MembershipPayload(user=t.User.of(w, u), group=t.Group.of(w, g), world_version=w.version)
+
+
+    @strawberry.mutation(description="Create a role with its trust policy (the role's resource-based policy).")
+    @mutation_result
+    def create_role(self, info: Info, name: str, trust_policy: str, path: str = "/", description: str = "", tags: list[TagInput] | None = None, account: str | None = None, world: str | None = None) -> t.RoleResult:
+        w = _ws(info).world(world)
+        key = w.add_role(name, trust_policy, path=path, description=description, account=account, tags={tg.key: tg.value for tg in tags or []})
+        return t.RolePayload(role=t.Role.of(w, key), world_version=w.version)
+
+    @strawberry.mutation(description="Delete a role with its attachments, inline policies and trust policy.")
+    @mutation_result
+    def delete_role(self, info: Info, name: str, world: str | None = None) -> t.DeleteResult:
+        w = _ws(info).world(world)
+        return t.DeletePayload(deleted=w.remove_entity(NodeKind.ROLE, name), world_version=w.version)
+
+    @strawberry.mutation(description="AWS's UpdateAssumeRolePolicy: replace a role's trust policy.")
+    @mutation_result
+    def update_assume_role_policy(self, info: Info, role: str, document: str, world: str | None = None) -> t.RoleResult:
+        w = _ws(info).world(world)
+        key = w.update_trust_policy(role, document)
+        return t.RolePayload(role=t.Role.of(w, key), world_version=w.version)
+
+    @strawberry.mutation(description="Create or replace an inline policy of a role.")
+    @mutation_result
+    def put_role_policy(self, info: Info, role: str, policy_name: str, document: str, world: str | None = None) -> t.PolicyResult:
+        w = _ws(info).world(world)
+        key = w.put_inline_policy(NodeKind.ROLE, role, policy_name, document)
+        return t.PolicyPayload(policy=t.Policy.of(w, key), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def delete_role_policy(self, info: Info, role: str, policy_name: str, world: str | None = None) -> t.DeleteResult:
+        w = _ws(info).world(world)
+        return t.DeletePayload(deleted=w.delete_inline_policy(NodeKind.ROLE, role, policy_name), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def attach_role_policy(self, info: Info, role: str, policy: str, world: str | None = None) -> t.AttachmentResult:
+        return _attach(info, "role", role, policy, world, attach=True)
+
+    @strawberry.mutation
+    @mutation_result
+    def detach_role_policy(self, info: Info, role: str, policy: str, world: str | None = None) -> t.AttachmentResult:
+        return _attach(info, "role", role, policy, world, attach=False)
+
+    @strawberry.mutation(description="Set a user's permissions boundary (a managed policy), replacing any other.")
+    @mutation_result
+    def put_user_permissions_boundary(self, info: Info, user: str, policy: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        key, _ = w.set_boundary(NodeKind.USER, user, policy)
+        return t.ChangePayload(changed=key, world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def delete_user_permissions_boundary(self, info: Info, user: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.delete_boundary(NodeKind.USER, user), world_version=w.version)
+
+    @strawberry.mutation(description="Set a role's permissions boundary (a managed policy), replacing any other.")
+    @mutation_result
+    def put_role_permissions_boundary(self, info: Info, role: str, policy: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        key, _ = w.set_boundary(NodeKind.ROLE, role, policy)
+        return t.ChangePayload(changed=key, world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def delete_role_permissions_boundary(self, info: Info, role: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.delete_boundary(NodeKind.ROLE, role), world_version=w.version)
+
+    @strawberry.mutation(description="Set the resource-based policy of an ARN (bucket policy, key policy, queue policy, ...).")
+    @mutation_result
+    def put_resource_policy(self, info: Info, arn: str, document: str, account: str | None = None, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.put_resource_policy(arn, document, account=account), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def delete_resource_policy(self, info: Info, arn: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.delete_resource_policy(arn), world_version=w.version)
+
+    @strawberry.mutation(description="Add an account (12 digits) to the world.")
+    @mutation_result
+    def create_account(self, info: Info, id: str, alias: str | None = None, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.add_account(id, alias=alias), world_version=w.version)
+
+    @strawberry.mutation(description="Create the organization, with its management account.")
+    @mutation_result
+    def create_organization(self, info: Info, management_account: str, root_id: str = "r-root", world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.create_organization(management_account, root_id=root_id), world_version=w.version)
+
+    @strawberry.mutation
+    @mutation_result
+    def create_organizational_unit(self, info: Info, name: str, parent: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.add_ou(name, parent), world_version=w.version)
+
+    @strawberry.mutation(description="Place an account under the root or an OU.")
+    @mutation_result
+    def move_account(self, info: Info, account: str, parent: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.place_account(account, parent), world_version=w.version)
+
+    @strawberry.mutation(description='Create an SCP (type "scp") or RCP (type "rcp").')
+    @mutation_result
+    def create_org_policy(self, info: Info, name: str, type: str, document: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        return t.ChangePayload(changed=w.add_org_policy(name, type, document), world_version=w.version)
+
+    @strawberry.mutation(description="Attach an SCP or RCP to the root, an OU or an account.")
+    @mutation_result
+    def attach_org_policy(self, info: Info, policy: str, target: str, world: str | None = None) -> t.ChangeResult:
+        w = _ws(info).world(world)
+        policy_key, target_key = w.attach_org_policy(policy, target)
+        return t.ChangePayload(changed=f"{policy_key} -> {target_key}", world_version=w.version)
 
 
 def _attach(info: Info, kind: str, owner: str, policy: str, world: str | None, *, attach: bool) -> t.AttachmentPayload:

@@ -73,6 +73,20 @@ class FixHint:
     statement: JSON | None = strawberry.field(description="For an implicit deny: a statement that would allow the request.")
 
 
+@strawberry.type(description="One hop of a role chain: source may assume role, as the decision shows.")
+class AssumeStep:
+    source: str
+    role: str
+    decision: Decision
+
+
+@strawberry.type(description="How the principal reaches the answer by assuming roles (can with viaRoles: true).")
+class RoleRoute:
+    roles: list[str]
+    steps: list[AssumeStep]
+    decision: Decision = strawberry.field(description="The request asked as a session of the last role.")
+
+
 @strawberry.type(description="The answer to one access question, and why.")
 class Decision:
     decision: DecisionKind  # type: ignore[valid-type]
@@ -87,9 +101,19 @@ class Decision:
     layer_verdicts: list[LayerVerdict]
     warnings: list[str]
     fix_hint: FixHint | None
+    allowed_by_organizations: bool | None = strawberry.field(description="False when an SCP or RCP blocks; null when none applies.")
+    allowed_by_permissions_boundary: bool | None = strawberry.field(description="Null when the principal has no boundary.")
+    via_role: RoleRoute | None = strawberry.field(description="Only with viaRoles: true and a request not allowed directly.")
 
     @classmethod
     def of(cls, d: DomainDecision) -> Decision:
+        route = None
+        if d.via_role is not None:
+            route = RoleRoute(
+                roles=[s.role for s in d.via_role.steps],
+                steps=[AssumeStep(source=s.source, role=s.role, decision=Decision.of(s.decision)) for s in d.via_role.steps],
+                decision=Decision.of(d.via_role.decision),
+            )
         return cls(
             decision=d.decision, allowed=d.allowed, principal=d.principal, action=d.action, resource=d.resource,
             explanation=explain(d), matched_statements=[MatchedStatement.of(m) for m in d.matched_statements],
@@ -97,7 +121,20 @@ class Decision:
             layer_verdicts=[LayerVerdict(layer=v.layer, decision=v.decision) for v in d.layer_verdicts],
             warnings=list(d.warnings),
             fix_hint=None if d.fix is None else FixHint(summary=d.fix.summary, statement=None if d.fix.statement is None else JSON(d.fix.statement)),
+            allowed_by_organizations=d.allowed_by_organizations,
+            allowed_by_permissions_boundary=d.allowed_by_boundary,
+            via_role=route,
         )
+
+
+@strawberry.type
+class PermissionsBoundaryDecisionDetail:
+    allowed_by_permissions_boundary: bool
+
+
+@strawberry.type
+class OrganizationsDecisionDetail:
+    allowed_by_organizations: bool
 
 
 @strawberry.type(description="One (action, resource) result, with AWS's EvaluationResult field names.")
@@ -107,6 +144,10 @@ class EvaluationResult:
     eval_decision: DecisionKind  # type: ignore[valid-type]
     matched_statements: list[MatchedStatement]
     missing_context_values: list[str]
+    permissions_boundary_decision_detail: PermissionsBoundaryDecisionDetail | None
+    organizations_decision_detail: OrganizationsDecisionDetail | None
+    blocked_by: Layer | None  # type: ignore[valid-type]
+    layer_verdicts: list[LayerVerdict]
     explanation: str
     warnings: list[str]
 
@@ -115,7 +156,16 @@ class EvaluationResult:
         return cls(
             eval_action_name=d.action, eval_resource_name=d.resource, eval_decision=d.decision,
             matched_statements=[MatchedStatement.of(m) for m in d.matched_statements],
-            missing_context_values=list(d.missing_context_values), explanation=explain(d), warnings=list(d.warnings),
+            missing_context_values=list(d.missing_context_values),
+            permissions_boundary_decision_detail=None
+            if d.allowed_by_boundary is None
+            else PermissionsBoundaryDecisionDetail(allowed_by_permissions_boundary=d.allowed_by_boundary),
+            organizations_decision_detail=None
+            if d.allowed_by_organizations is None
+            else OrganizationsDecisionDetail(allowed_by_organizations=d.allowed_by_organizations),
+            blocked_by=d.blocked_by,
+            layer_verdicts=[LayerVerdict(layer=v.layer, decision=v.decision) for v in d.layer_verdicts],
+            explanation=explain(d), warnings=list(d.warnings),
         )
 
 
@@ -133,6 +183,9 @@ class SimulatePrincipalPolicyInput:
     resource_arns: list[str] = strawberry.field(default_factory=lambda: ["*"])
     context_entries: list[ContextEntryInput] = strawberry.field(default_factory=list)
     policy_input_list: list[str] = strawberry.field(default_factory=list, description="Extra identity policies (JSON) evaluated as if attached.")
+    permissions_boundary_policy_input_list: list[str] = strawberry.field(
+        default_factory=list, description="At most one boundary (JSON) that replaces the principal's attached one."
+    )
     world: str | None = None
 
 
@@ -142,7 +195,14 @@ class SimulateCustomPolicyInput:
     action_names: list[str]
     resource_arns: list[str] = strawberry.field(default_factory=lambda: ["*"])
     context_entries: list[ContextEntryInput] = strawberry.field(default_factory=list)
-    caller_arn: str | None = None
+    caller_arn: str | None = strawberry.field(default=None, description="A user, role, assumed-role session, federated user or root ARN.")
+    permissions_boundary_policy_input_list: list[str] = strawberry.field(default_factory=list, description="At most one boundary.")
+    resource_policy: str | None = strawberry.field(default=None, description="One resource-based policy applied to every resource (a trust policy for sts:AssumeRole on a role).")
+    resource_owner: str | None = strawberry.field(default=None, description="Account id or arn:aws:iam::ID:root owning the resources; defaults to the ARN's account, then the caller's.")
+    service_control_policy_input_list: list[list[str]] | None = strawberry.field(default=None, description="SCP levels over the caller's account, root first; each level a list of documents.")
+    resource_control_policy_input_list: list[list[str]] | None = strawberry.field(default=None, description="RCP levels over the resource owner's account, root first; RCPFullAWSAccess is implied at every level.")
+    session_policy: str | None = strawberry.field(default=None, description="For a role session or federated user caller.")
+    management_account: str | None = strawberry.field(default=None, description="The organization's management account, exempt from SCPs and RCPs.")
 
 
 # ---- errors returned as data ----------------------------------------------------------------
@@ -289,6 +349,11 @@ def _policies_of(world: World, key: str) -> list[Policy]:
     return out
 
 
+def _boundary_of(world: World, key: str) -> Policy | None:
+    boundary = world.boundary_of(key)
+    return None if boundary is None else Policy.of(world, boundary)
+
+
 @strawberry.type
 class Group:
     arn: str
@@ -335,6 +400,10 @@ class User:
     def policies(self) -> list[Policy]:
         return _policies_of(self._world, self.arn)
 
+    @strawberry.field
+    def permissions_boundary(self) -> Policy | None:
+        return _boundary_of(self._world, self.arn)
+
 
 @strawberry.type
 class Role:
@@ -353,12 +422,16 @@ class Role:
         d = world.node(key)
         return cls(
             arn=key, name=d["name"], id=d["unique_id"], account=d["account"], path=d["path"], description=d.get("description", ""),
-            tags=_tags(d), trust_policy=JSON(dict(d["trust_policy"].raw)), _world=world,
+            tags=_tags(d), trust_policy=JSON(dict(world.trust_policy(key)[1].raw)), _world=world,
         )
 
     @strawberry.field
     def policies(self) -> list[Policy]:
         return _policies_of(self._world, self.arn)
+
+    @strawberry.field
+    def permissions_boundary(self) -> Policy | None:
+        return _boundary_of(self._world, self.arn)
 
 
 @strawberry.type
@@ -367,6 +440,59 @@ class Resource:
     name: str
     type: str
     account: str | None
+    policy: JSON | None = strawberry.field(description="Its resource-based policy (bucket policy, key policy, ...), if any.")
+
+
+@strawberry.type(description="An SCP or RCP.")
+class OrgPolicy:
+    name: str
+    type: str
+    document: JSON
+    attached_to: list[str]
+
+
+@strawberry.type(description="The root or an OU, with its children and the SCPs/RCPs attached to it.")
+class OrgUnit:
+    id: str
+    name: str
+    kind: str
+    parent: str | None
+    accounts: list[str]
+    policies: list[str]
+
+
+@strawberry.type
+class Organization:
+    management_account: str
+    units: list[OrgUnit]
+    policies: list[OrgPolicy]
+
+    @classmethod
+    def of(cls, world: World) -> Organization | None:
+        root = world.org_root
+        if root is None:
+            return None
+        units = []
+        for key, d in sorted([*world.nodes_of(NodeKind.ORG_ROOT), *world.nodes_of(NodeKind.OU)]):
+            parent = next((p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF)), None)
+            accounts = sorted(world.node(a)["account"] for a, _ in world.in_edges(key, EdgeKind.CHILD_OF) if world.node(a)["kind"] is NodeKind.ACCOUNT)
+            units.append(OrgUnit(
+                id=key, name=d["name"], kind=d["kind"].value, parent=parent, accounts=accounts,
+                policies=[world.node(p)["label"] for p, _ in sorted(world.out_edges(key, EdgeKind.GOVERNED_BY_ORG))],
+            ))
+        policies = [
+            OrgPolicy(name=d["name"], type=d["policy_type"], document=JSON(dict(d["document"].raw)),
+                      attached_to=sorted(world.node(t)["label"] for t, _ in world.in_edges(k, EdgeKind.GOVERNED_BY_ORG)))
+            for k, d in sorted(world.nodes_of(NodeKind.ORG_POLICY))
+        ]
+        return cls(management_account=world.node(root)["management_account"], units=units, policies=policies)
+
+
+@strawberry.type(description="A can-assume edge: principal may assume role, as the decision shows.")
+class AssumeEdge:
+    principal: str
+    role: str
+    decision: Decision
 
 
 @strawberry.type(description="One IAM configuration snapshot.")
@@ -400,9 +526,13 @@ class WorldView:
     @strawberry.field
     def resources(self) -> list[Resource]:
         return [
-            Resource(arn=k, name=d["name"], type=d["resource_type"], account=d.get("account"))
+            Resource(arn=k, name=d["name"], type=d["resource_type"], account=d.get("account"), policy=_resource_policy_json(self._world, k))
             for k, d in sorted(self._world.nodes_of(NodeKind.RESOURCE))
         ]
+
+    @strawberry.field
+    def organization(self) -> Organization | None:
+        return Organization.of(self._world)
 
     @strawberry.field
     def user(self, name: str) -> User | None:
@@ -415,6 +545,15 @@ class WorldView:
     @strawberry.field(description="A managed policy by name or ARN.")
     def policy(self, name: str) -> Policy | None:
         return _maybe(self._world, NodeKind.POLICY, name, Policy.of)
+
+    @strawberry.field
+    def role(self, name: str) -> Role | None:
+        return _maybe(self._world, NodeKind.ROLE, name, Role.of)
+
+
+def _resource_policy_json(world: World, key: str) -> JSON | None:
+    policy = world.resource_policy(key)
+    return None if policy is None else JSON(dict(world.node(policy)["document"].raw))
 
 
 def _maybe(world: World, kind: NodeKind, name: str, make: Any) -> Any:
@@ -461,6 +600,20 @@ class AttachmentPayload:
 
 
 @strawberry.type
+class RolePayload:
+    role: Role
+    world_version: int
+
+
+@strawberry.type
+class ChangePayload:
+    """A change to something without a view of its own (boundary, resource policy, organization)."""
+
+    changed: str
+    world_version: int
+
+
+@strawberry.type
 class DeletePayload:
     deleted: str
     world_version: int
@@ -472,6 +625,8 @@ GroupResult = Annotated[GroupPayload | InvalidPolicy | NotFound | Conflict | Inv
 PolicyResult = Annotated[PolicyPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("PolicyResult")]
 MembershipResult = Annotated[MembershipPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("MembershipResult")]
 AttachmentResult = Annotated[AttachmentPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("AttachmentResult")]
+RoleResult = Annotated[RolePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("RoleResult")]
+ChangeResult = Annotated[ChangePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("ChangeResult")]
 DeleteResult = Annotated[DeletePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("DeleteResult")]
 
 

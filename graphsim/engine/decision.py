@@ -67,19 +67,49 @@ class FixHint:
     statement: dict[str, Any] | None = None
     principal_label: str = ""
     denied_by: tuple[str, ...] = ()
+    blocked_by: str = ""
 
     @property
     def summary(self) -> str:
         if self.denied_by:
             return "an explicit Deny overrides every Allow; to allow this request, remove or narrow: " + "; ".join(self.denied_by)
         assert self.statement is not None
+        action, resource, statement = self.statement["Action"], self.statement["Resource"], json.dumps(self.statement)
+        where = {
+            "scp": f"every SCP level over the caller's account must allow it; add {statement} to an SCP at the level that lacks it",
+            "boundary": f"the permissions boundary of {self.principal_label} does not allow it; the boundary needs {statement}",
+            "session": f"the session policy does not allow it; the session policy needs {statement}",
+            "resource": (
+                f"the resource-based policy of {resource} must allow {self.principal_label} itself "
+                "(a trust or key policy, or a cross-account request); add a statement naming the caller as Principal"
+            ),
+        }.get(self.blocked_by)
+        if where is not None:
+            return where
         return (
-            f"no identity-based policy of {self.principal_label} allows {self.statement['Action']} on "
-            f"{self.statement['Resource']}; a statement such as {json.dumps(self.statement)} in one of its policies would"
+            f"no identity-based policy of {self.principal_label} allows {action} on "
+            f"{resource}; a statement such as {statement} in one of its policies would"
         )
 
 
 @dataclass(frozen=True, slots=True)
+class AssumeStep:
+    """One hop of a role chain: ``source`` may assume ``role``, as this decision shows."""
+
+    source: str
+    role: str
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRoute:
+    steps: tuple[AssumeStep, ...]
+    decision: Decision  # the request, asked as a session of the last role
+
+
+# Not frozen: a frozen dataclass pays for every field on construction, and a decision is built
+# for every request. Treat it as immutable all the same (use dataclasses.replace).
+@dataclass(slots=True)
 class Decision:
     principal: str
     action: str
@@ -92,6 +122,9 @@ class Decision:
     warnings: tuple[str, ...]
     fix: FixHint | None
     principal_label: str = ""
+    allowed_by_organizations: bool | None = None  # None: no SCP or RCP applies
+    allowed_by_boundary: bool | None = None  # None: no permissions boundary applies
+    via_role: RoleRoute | None = None  # with viaRoles: how the principal gets there by assuming roles
 
     @property
     def allowed(self) -> bool:
@@ -123,4 +156,13 @@ class Decision:
             "blockedBy": self.blocked_by.name if self.blocked_by else None,
             "warnings": list(self.warnings),
             "fixHint": None if self.fix is None else {"summary": self.fix.summary, "statement": self.fix.statement},
+            "allowedByOrganizations": self.allowed_by_organizations,
+            "allowedByPermissionsBoundary": self.allowed_by_boundary,
+            "viaRole": None
+            if self.via_role is None
+            else {
+                "roles": [step.role for step in self.via_role.steps],
+                "assumePaths": [m.path_text for step in self.via_role.steps for m in step.decision.matched_statements],
+                "decision": self.via_role.decision.to_dict(),
+            },
         }

@@ -1,162 +1,28 @@
-"""The decision for one request, computed from the policies gathered along graph paths.
+"""The engine: gathers the policies that speak to a request along graph paths (or from
+simulateCustomPolicy's inputs) and hands them to ``layers.decide``.
 
-Identity-based evaluation, as AWS documents it: an explicit Deny in any applicable statement
-wins; otherwise an Allow allows; otherwise the request is implicitly denied.
-D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
-D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
+Everything gathered is cached per principal, resource and account until the world changes.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .. import catalog
-from ..errors import InvalidRequestError, NotFoundError
-from ..policy import Effect, PolicyDocument, Statement
-from ..world import NodeKind, PathStep, PolicyAttachment, PolicyType, World
-from .context import Context, ContextEntry, build_context, merge_derived
-from .decision import Decision, DecisionKind, FixHint, Layer, LayerVerdict, MatchedStatement
+from ..errors import InvalidRequestError, NotFoundError, PolicyValidationError, Problem
+from ..policy import PolicyDocument, PolicyKind
+from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, PathStep, PolicyAttachment, PolicyType, World
+from ..world.graph import parse_with_catalog
+from .context import ContextEntry, build_context, merge_derived
+from .decision import AssumeStep, Decision, Layer, RoleRoute
+from .layers import Layers, decide, requires_resource_grant
+from .policyset import PolicySet
+from .principals import DEFAULT_SESSION, CallerIdentity, parse_caller_arn, session_arn
 
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    statement: Statement
-    attachment: PolicyAttachment
-    matched: MatchedStatement  # built once, when the policy set is built, not per request
-
-
-class PolicySet:
-    """A principal's identity statements, indexed so a request scans only statements whose
-    Action can name it: exact names by action, wildcard patterns by service, the rest
-    (``*``, ``NotAction``, service wildcards) for every request."""
-
-    __slots__ = ("attachments", "_by_action", "_by_service", "_any", "_merged")
-
-    def __init__(self, attachments: Sequence[PolicyAttachment]) -> None:
-        self.attachments = tuple(attachments)
-        self._by_action: dict[str, list[tuple[int, _Entry]]] = {}
-        self._by_service: dict[str, list[tuple[int, _Entry]]] = {}
-        self._any: list[tuple[int, _Entry]] = []
-        self._merged: dict[str, tuple[_Entry, ...]] = {}
-        order = 0
-        for att in self.attachments:
-            for st in att.document.statements:
-                item = (order, _Entry(st, att, _matched(st, att, Layer.IDENTITY)))
-                order += 1
-                actions = st.actions
-                if st.not_action or actions.services is None:
-                    self._any.append(item)
-                elif actions.exact_only:
-                    for name in actions.exact:
-                        self._by_action.setdefault(name, []).append(item)
-                else:
-                    for svc in actions.services:
-                        self._by_service.setdefault(svc, []).append(item)
-
-    @classmethod
-    def build(cls, attachments: Sequence[PolicyAttachment]) -> PolicySet:
-        return cls(attachments)
-
-    def candidates(self, action_lower: str) -> tuple[_Entry, ...]:
-        """The statements that may name ``action_lower``, in policy order (merged once per action)."""
-        found = self._merged.get(action_lower)
-        if found is None:
-            service = action_lower.split(":", 1)[0]
-            items = self._by_action.get(action_lower, []) + self._by_service.get(service, []) + self._any
-            found = tuple(entry for _, entry in sorted(items, key=lambda item: item[0]))
-            if len(self._merged) > 4096:
-                self._merged.clear()
-            self._merged[action_lower] = found
-        return found
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    key: str
-    arn: str
-    label: str
-    kind: NodeKind
-    derived: Mapping[str, tuple[str, ...]]
-    policies: PolicySet
-
-
-def _matched(st: Statement, att: PolicyAttachment, layer: Layer) -> MatchedStatement:
-    step = PathStep(f"{att.policy}#Statement[{st.index}]", NodeKind.STATEMENT, st.label)
-    return MatchedStatement(
-        policy=att.name,
-        policy_key=att.policy,
-        policy_arn=att.arn,
-        policy_type=att.policy_type,
-        sid=st.sid,
-        index=st.index,
-        effect=st.effect,
-        layer=layer,
-        path=(*att.path, step),
-        raw=st.raw,
-    )
-
-
-def evaluate_identity(policies: PolicySet, action: str, resource: str, ctx: Context) -> tuple[list[_Entry], list[_Entry], list[str]]:
-    """(allowing entries, denying entries, missing context keys) for one request."""
-    action_lower = action.lower()
-    allows: list[_Entry] = []
-    denies: list[_Entry] = []
-    missing: list[str] = []
-    for entry in policies.candidates(action_lower):
-        st = entry.statement
-        if not st.matches_action(action_lower):
-            continue
-        if not st.matches_resource(resource, ctx):
-            if st.resources is not None and st.resources.has_variables:
-                # A missing variable made an entry match nothing: supplying it could change that.
-                missing.extend(st.missing_resource_keys(ctx))
-            continue
-        if st.condition.clauses:
-            missing.extend(st.condition.missing_keys(ctx))
-            if not st.condition.evaluate(ctx):
-                continue
-        (denies if st.effect is Effect.DENY else allows).append(entry)
-    return allows, denies, missing
-
-
-def decide(
-    *,
-    principal_arn: str,
-    principal_label: str,
-    action: str,
-    resource: str,
-    policies: PolicySet,
-    ctx: Context,
-    warnings: Sequence[str] = (),
-) -> Decision:
-    allows, denies, missing = evaluate_identity(policies, action, resource, ctx)
-    if denies:
-        kind = DecisionKind.EXPLICIT_DENY
-        # On a deny, only the denying statements count as matched, as in AWS's simulator.
-        matched = tuple(e.matched for e in denies)
-        fix = FixHint(denied_by=tuple(m.path_text for m in matched))
-    elif allows:
-        kind = DecisionKind.ALLOWED
-        matched = tuple(e.matched for e in allows)
-        fix = None
-    else:
-        kind = DecisionKind.IMPLICIT_DENY
-        matched = ()
-        fix = FixHint(statement={"Effect": "Allow", "Action": action, "Resource": resource}, principal_label=principal_label)
-    return Decision(
-        principal=principal_arn,
-        action=action,
-        resource=resource,
-        decision=kind,
-        matched_statements=matched,
-        missing_context_values=tuple(dict.fromkeys(missing)),
-        layer_verdicts=(LayerVerdict(Layer.IDENTITY, kind, len(policies.attachments)),),
-        blocked_by=None,
-        warnings=tuple(warnings),
-        fix=fix,
-        principal_label=principal_label,
-    )
+MAX_ROLE_CHAIN = 3
 
 
 def validate_resource_arn(resource: str, *, field: str = "resource") -> str:
@@ -175,32 +41,68 @@ def validate_resource_arn(resource: str, *, field: str = "resource") -> str:
     return resource
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A principal of the world, with everything about it a request needs, gathered once."""
+
+    key: str
+    label: str
+    identity: CallerIdentity | None  # None for a group (simulatePrincipalPolicy only)
+    derived: Mapping[str, tuple[str, ...]]
+    policies: PolicySet
+    boundary: PolicySet | None
+    scp_levels: tuple[PolicySet, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A request's resource, resolved once: its ARN, owner, resource policy and RCPs."""
+
+    arn: str
+    owner: str | None
+    resource_policy: PolicySet | None
+    rcp_levels: tuple[PolicySet, ...] | None
+
+
 class Engine:
-    """Answers requests against one world, caching each principal's compiled policy set until
-    the world changes."""
+    """Answers requests against one world."""
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self._callers: dict[str, Caller] = {}
-        self._names: dict[str, str] = {}
-        self._resources: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._callers: dict[tuple[str, str | None], Caller] = {}
+        self._names: dict[str, tuple[str, str | None]] = {}
+        self._targets: dict[tuple[str, str], _Target] = {}
+        self._org_levels: dict[tuple[str, str], tuple[PolicySet, ...] | None] = {}
+        self._assumable: dict[str, list[tuple[str, Decision]]] = {}
+        self._prepared: dict[tuple[str, str | None, str, str, bool], tuple[Caller, _Target, Layers, Mapping[str, tuple[str, ...]]]] = {}
         world.on_change(self._invalidate)
 
     def _invalidate(self) -> None:
-        self._callers.clear()
-        self._names.clear()
-        self._resources.clear()
+        for cache in (self._callers, self._names, self._targets, self._org_levels, self._assumable, self._prepared):
+            cache.clear()
 
     # ---- resolving names ------------------------------------------------------------------
 
-    def resolve_principal(self, text: str, *, field: str = "principal") -> str:
+    def resolve_principal(self, text: str, *, field: str = "principal") -> tuple[str, str | None]:
+        """(node key, session name) of a user or role given by name, ARN, or assumed-role
+        session ARN (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``)."""
         cached = self._names.get(text)
         if cached is not None:
             return cached
         world = self.world
         if not text or not text.strip():
             raise InvalidRequestError("principal must not be empty", field=field)
-        if text in world.graph:
+        session: str | None = None
+        if text.startswith("arn:aws:sts::"):
+            parts = text.split(":", 5)
+            pieces = parts[5].split("/") if len(parts) == 6 else []
+            if len(pieces) != 3 or pieces[0] != "assumed-role":
+                raise InvalidRequestError(f"{text!r} is not an assumed-role session ARN (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)", field=field)
+            roles = [k for k in world.named(NodeKind.ROLE, pieces[1]) if world.node(k)["account"] == parts[4]]
+            if not roles:
+                raise NotFoundError("role", f"{pieces[1]} in account {parts[4]}", field=field)
+            key, session = roles[0], pieces[2]
+        elif text in world.graph:
             kind = world.graph.nodes[text]["kind"]
             if kind is NodeKind.GROUP:
                 raise InvalidRequestError("a group is never a principal; ask about one of its members", field=field)
@@ -217,8 +119,8 @@ class Engine:
             if len(found) > 1:
                 raise InvalidRequestError(f"{text!r} names several principals ({', '.join(sorted(found))}); give the ARN", field=field)
             key = found[0]
-        self._names[text] = key
-        return key
+        self._names[text] = (key, session)
+        return key, session
 
     def resolve_resource(self, text: str, *, field: str = "resource") -> str:
         """An ARN or ``*``; a bucket name (or ``bucket/key``) of an S3 bucket in the world is
@@ -227,93 +129,10 @@ class Engine:
             raise InvalidRequestError("resource must not be empty (give an ARN, '*', or a bucket name)", field=field)
         if not text.startswith("arn:") and text != "*":
             bucket = text.split("/", 1)[0]
-            bucket_arn = f"arn:aws:s3:::{bucket}"
-            if bucket_arn in self.world.graph:
+            if f"arn:aws:s3:::{bucket}" in self.world.graph:
                 return f"arn:aws:s3:::{text}"
             raise InvalidRequestError(f"resource {text!r} is neither an ARN, '*', nor a bucket of this world", field=field)
         return validate_resource_arn(text, field=field)
-
-    # ---- callers ----------------------------------------------------------------------------
-
-    def caller(self, key: str) -> Caller:
-        cached = self._callers.get(key)
-        if cached is None:
-            cached = self._callers[key] = self._build_caller(key)
-        return cached
-
-    def _build_caller(self, key: str) -> Caller:
-        data = self.world.graph.nodes[key]
-        kind = data["kind"]
-        policies = PolicySet.build(self.world.identity_policies(key))
-        if kind is NodeKind.GROUP:
-            # A group is never a principal; simulating its policies derives only the account.
-            return Caller(key, data["arn"], data["label"], kind, {"aws:principalaccount": (data["account"],)}, policies)
-        derived: dict[str, tuple[str, ...]] = {
-            "aws:principalarn": (data["arn"],),
-            "aws:principalaccount": (data["account"],),
-            # The simulator reports an IAM user as "User"; a role acts through a session.
-            "aws:principaltype": ("User" if kind is NodeKind.USER else "AssumedRole",),
-            "aws:userid": (data["unique_id"],),
-        }
-        if kind is NodeKind.USER:
-            derived["aws:username"] = (data["name"],)
-        for tag_key, tag_value in data.get("tags", {}).items():
-            derived[f"aws:principaltag/{tag_key.lower()}"] = (tag_value,)
-        return Caller(key, data["arn"], data["label"], kind, derived, policies)
-
-    def _resource_account(self, resource: str) -> str | None:
-        graph = self.world.graph
-        if resource in graph:
-            return graph.nodes[resource].get("account")
-        if resource.startswith("arn:aws:s3:::"):
-            bucket = resource.split("/", 1)[0]
-            if bucket in graph:
-                return graph.nodes[bucket].get("account")
-        parts = resource.split(":", 5)
-        return parts[4] if len(parts) == 6 and parts[4].isdigit() else None
-
-    # ---- questions --------------------------------------------------------------------------
-
-    def can(self, principal: str, action: str, resource: str, context: Iterable[ContextEntry] = ()) -> Decision:
-        """Can a user or role (by name or ARN) do ``action`` on ``resource``?"""
-        return self.evaluate(self.resolve_principal(principal), action, resource, context)
-
-    def evaluate(
-        self,
-        key: str,
-        action: str,
-        resource: str,
-        context: Iterable[ContextEntry] = (),
-        *,
-        policies: PolicySet | None = None,
-        fields: tuple[str, str, str] = ("action", "resource", "context"),
-    ) -> Decision:
-        """Decide one request for the principal at node ``key``; ``policies`` overrides its
-        policy set (simulatePrincipalPolicy with extra policies)."""
-        canonical = catalog.require_action(action, field=fields[0])
-        resolved = self._resources.get((resource, fields[1]))
-        if resolved is None:
-            arn = self.resolve_resource(resource, field=fields[1])
-            if len(self._resources) > 65536:
-                self._resources.clear()
-            resolved = self._resources[(resource, fields[1])] = (arn, self._resource_account(arn))
-        arn, account = resolved
-        explicit = build_context(context, field=fields[2])
-        caller = self.caller(key)
-        derived = caller.derived
-        if account is not None:
-            derived = {**derived, "aws:resourceaccount": (account,)}
-        ctx = merge_derived(derived, explicit)
-        warning = catalog.resource_warning(canonical, arn)
-        return decide(
-            principal_arn=caller.arn,
-            principal_label=caller.label,
-            action=canonical,
-            resource=arn,
-            policies=policies if policies is not None else caller.policies,
-            ctx=ctx,
-            warnings=(warning,) if warning else (),
-        )
 
     def resolve_policy_source(self, text: str, *, field: str = "policySourceArn") -> str:
         """A user, group or role (ARN or name), as AWS's SimulatePrincipalPolicy accepts."""
@@ -327,6 +146,192 @@ class Engine:
                 continue
         raise NotFoundError("user, group or role", text, field=field)
 
+    # ---- gathering ----------------------------------------------------------------------------
+
+    def caller(self, key: str, session: str | None = None) -> Caller:
+        cached = self._callers.get((key, session))
+        if cached is None:
+            cached = self._callers[(key, session)] = self._build_caller(key, session)
+        return cached
+
+    def _build_caller(self, key: str, session: str | None) -> Caller:
+        world = self.world
+        data = world.node(key)
+        kind = data["kind"]
+        policies = PolicySet(world.identity_policies(key))
+        if kind is NodeKind.GROUP:
+            # A group is never a principal; simulating its policies derives only the account.
+            return Caller(key, data["label"], None, {"aws:principalaccount": (data["account"],)}, policies, None, None)
+        boundary_key = world.boundary_of(key)
+        boundary = None
+        if boundary_key is not None:
+            bdata = world.node(boundary_key)
+            ptype = PolicyType.AWS_MANAGED if bdata["account"] == AWS_MANAGED_ACCOUNT else PolicyType.USER_MANAGED
+            step0 = PathStep(key, kind, data["label"])
+            step1 = PathStep(boundary_key, NodeKind.POLICY, bdata["label"], EdgeKind.BOUNDED_BY, world.graph.edges[key, boundary_key, EdgeKind.BOUNDED_BY.value]["provenance"])
+            boundary = PolicySet([PolicyAttachment(boundary_key, bdata["name"], bdata["arn"], ptype, bdata["document"], (step0, step1))], Layer.BOUNDARY)
+        account = data["account"]
+        if kind is NodeKind.USER:
+            identity = CallerIdentity("User", key, account, key, user_id=data["unique_id"], username=data["name"], tags=data.get("tags", {}), has_boundary=boundary is not None)
+            label = data["label"]
+        else:
+            name = session or DEFAULT_SESSION
+            identity = CallerIdentity(
+                "AssumedRole", session_arn(account, data["name"], name), account, key, role_arn=key,
+                user_id=f"{data['unique_id']}:{name}", tags=data.get("tags", {}), has_boundary=boundary is not None,
+                service_linked=data["path"].startswith("/aws-service-role/"),
+            )
+            label = data["label"] if session is None else f"session/{data['name']}/{session}"
+        scp_levels = None
+        if account != world.management_account and not identity.service_linked:
+            scp_levels = self._org_levels_for(account, "scp")
+        return Caller(key, label, identity, identity.derived_context(), policies, boundary, scp_levels)
+
+    def _org_levels_for(self, account: str, policy_type: str) -> tuple[PolicySet, ...] | None:
+        """One policy set per level from the root down to the account; None outside an org."""
+        cache_key = (account, policy_type)
+        if cache_key in self._org_levels:
+            return self._org_levels[cache_key]
+        world = self.world
+        chain = world.org_chain(account)
+        levels: tuple[PolicySet, ...] | None = None
+        if chain:
+            layer = Layer.SCP if policy_type == "scp" else Layer.RCP
+            ptype = PolicyType.SCP if policy_type == "scp" else PolicyType.RCP
+            built = []
+            for depth, level in enumerate(chain):
+                # The path climbs from the account to the level holding the policy.
+                steps = tuple(PathStep(node, world.node(node)["kind"], world.node(node)["label"]) for node in reversed(chain[depth:]))
+                attachments = [
+                    PolicyAttachment(p, world.node(p)["name"], None, ptype, world.node(p)["document"], (*steps, PathStep(p, NodeKind.ORG_POLICY, world.node(p)["label"], EdgeKind.GOVERNED_BY_ORG)))
+                    for p in world.org_policies(level, policy_type)
+                ]
+                built.append(PolicySet(attachments, layer))
+            levels = tuple(built)
+        self._org_levels[cache_key] = levels
+        return levels
+
+    def _target(self, text: str, field: str) -> _Target:
+        cached = self._targets.get((text, field))
+        if cached is not None:
+            return cached
+        arn = self.resolve_resource(text, field=field)
+        world = self.world
+        governing = world.governing_resource(arn)
+        owner: str | None = None
+        policy = None
+        if governing is not None:
+            gdata = world.node(governing)
+            owner = gdata.get("account")
+            is_role = gdata["kind"] is NodeKind.ROLE
+            policy_key = world.resource_policy(governing)
+            if policy_key is not None:
+                pdata = world.node(policy_key)
+                edge = EdgeKind.TRUSTS if is_role else EdgeKind.GOVERNED_BY
+                steps = [PathStep(governing, gdata["kind"], gdata["label"])]
+                if governing != arn:  # an object governed by its bucket's policy
+                    steps.insert(0, PathStep(arn, NodeKind.RESOURCE, "resource/" + arn.split(":", 5)[5]))
+                path = (*steps, PathStep(policy_key, pdata["kind"], pdata["label"], edge))
+                policy = PolicySet([PolicyAttachment(policy_key, pdata["name"], None, PolicyType.RESOURCE, pdata["document"], path)], Layer.RESOURCE)
+        if owner is None:
+            parts = arn.split(":", 5)
+            owner = parts[4] if len(parts) == 6 and parts[4].isdigit() else None
+        rcp_levels = None
+        if owner is not None and owner != world.management_account:
+            rcp_levels = self._org_levels_for(owner, "rcp")
+        target = _Target(arn, owner, policy, rcp_levels)
+        if len(self._targets) > 65536:
+            self._targets.clear()
+        self._targets[(text, field)] = target
+        return target
+
+    # ---- questions --------------------------------------------------------------------------
+
+    def can(
+        self,
+        principal: str,
+        action: str,
+        resource: str,
+        context: Iterable[ContextEntry] = (),
+        *,
+        session_policy: str | None = None,
+        via_roles: bool = False,
+    ) -> Decision:
+        """Can a user or role (by name, ARN or session ARN) do ``action`` on ``resource``?
+        With ``via_roles``, a request not allowed directly is also tried through the roles the
+        principal can assume (a chain of at most three)."""
+        key, session = self.resolve_principal(principal)
+        context = tuple(context)
+        decision = self.evaluate(key, action, resource, context, session=session, session_policy=session_policy)
+        if via_roles and not decision.allowed:
+            route = self._route_via_roles(key, decision.action, decision.resource, context)
+            if route is not None:
+                decision = replace(decision, via_role=route)
+        return decision
+
+    def evaluate(
+        self,
+        key: str,
+        action: str,
+        resource: str,
+        context: Iterable[ContextEntry] = (),
+        *,
+        session: str | None = None,
+        session_policy: str | None = None,
+        policies: PolicySet | None = None,
+        fields: tuple[str, str, str] = ("action", "resource", "context"),
+    ) -> Decision:
+        """Decide one request for the principal at node ``key``; ``policies`` overrides its
+        identity policy set (simulatePrincipalPolicy with extra policies)."""
+        canonical = catalog.require_action(action, field=fields[0])
+        explicit = build_context(context, field=fields[2])
+        must_allow = canonical.startswith("sts:")
+        prepared = None if policies is not None or session_policy is not None else self._prepared.get((key, session, resource, fields[1], must_allow))
+        if prepared is None:
+            prepared = self._prepare(key, session, resource, fields[1], must_allow, policies, session_policy)
+        caller, target, layers, derived = prepared
+        warning = catalog.resource_warning(canonical, target.arn)
+        return decide(
+            caller=caller.identity,
+            principal_label=caller.label,
+            action=canonical,
+            resource=target.arn,
+            layers=layers,
+            ctx=merge_derived(derived, explicit),
+            warnings=(warning,) if warning else (),
+        )
+
+    def _prepare(
+        self, key: str, session: str | None, resource: str, field: str, sts_action: bool, policies: PolicySet | None, session_policy: str | None
+    ) -> tuple[Caller, _Target, Layers, Mapping[str, tuple[str, ...]]]:
+        """Gather the layers for (principal, resource) once; only the action and context vary."""
+        target = self._target(resource, field)
+        caller = self.caller(key, session)
+        derived = caller.derived
+        if target.owner is not None:
+            derived = {**derived, "aws:resourceaccount": (target.owner,)}
+        session_set = None
+        if session_policy is not None:
+            if caller.identity is None or not caller.identity.is_session:
+                raise InvalidRequestError("a session policy applies to a role session; ask as a role or an assumed-role session ARN", field="sessionPolicy")
+            session_set = _session_set(session_policy, caller.label)
+        layers = Layers(
+            identity=policies if policies is not None else caller.policies,
+            boundary=caller.boundary,
+            session=session_set,
+            resource=target.resource_policy,
+            scp_levels=caller.scp_levels,
+            rcp_levels=target.rcp_levels,
+            resource_owner=target.owner,
+            resource_must_allow=requires_resource_grant("sts:" if sts_action else "", target.arn),
+        )
+        prepared = (caller, target, layers, derived)
+        if policies is None and session_policy is None:
+            if len(self._prepared) > 65536:
+                self._prepared.clear()
+            self._prepared[(key, session, resource, field, sts_action)] = prepared
+        return prepared
+
     def simulate_principal(
         self,
         source: str,
@@ -334,41 +339,124 @@ class Engine:
         resources: Sequence[str] = ("*",),
         context: Sequence[ContextEntry] = (),
         extra_documents: Sequence[PolicyDocument] = (),
+        boundary_document: PolicyDocument | None = None,
     ) -> list[Decision]:
         """AWS's SimulatePrincipalPolicy: every action x resource for a user (with its groups'
-        policies), a group or a role, plus optional extra identity policies."""
+        policies), a group or a role, plus optional extra identity policies and an optional
+        boundary that replaces the attached one."""
         key = self.resolve_policy_source(source)
         policies = None
         if extra_documents:
-            extra = custom_policy_set(extra_documents).attachments
-            policies = PolicySet.build([*self.caller(key).policies.attachments, *extra])
+            extra = _document_attachments(extra_documents, "PolicyInputList", PolicyType.USER)
+            policies = PolicySet([*self.caller(key).policies.attachments, *extra])
         fields = ("actionNames", "resourceArns", "contextEntries")
+        if boundary_document is not None:
+            caller = self.caller(key)
+            boundary = PolicySet(_document_attachments([boundary_document], "PermissionsBoundaryPolicyInputList", PolicyType.USER_MANAGED), Layer.BOUNDARY)
+            override = replace(caller, boundary=boundary, identity=None if caller.identity is None else replace(caller.identity, has_boundary=True))
+            self._callers[(key, "\0override")] = override
+            try:
+                return [self.evaluate(key, a, r, context, session="\0override", policies=policies, fields=fields) for a in actions for r in resources]
+            finally:
+                self._callers.pop((key, "\0override"), None)
         return [self.evaluate(key, a, r, context, policies=policies, fields=fields) for a in actions for r in resources]
+
+    # ---- roles ------------------------------------------------------------------------------
+
+    def assumable_roles(self, key: str) -> list[tuple[str, Decision]]:
+        """The roles ``key`` may assume (sts:AssumeRole allowed through its trust policy), each
+        with the decision that shows it: the ``can-assume`` edges of the graph."""
+        found = self._assumable.get(key)
+        if found is None:
+            found = []
+            for role, _ in sorted(self.world.nodes_of(NodeKind.ROLE)):
+                if role == key:
+                    continue
+                decision = self.evaluate(key, "sts:AssumeRole", role)
+                if decision.allowed:
+                    found.append((role, decision))
+            self._assumable[key] = found
+        return found
+
+    def can_assume_graph(self) -> list[tuple[str, str, Decision]]:
+        """Every can-assume edge of the world: (principal, role, decision)."""
+        edges = []
+        for kind in (NodeKind.USER, NodeKind.ROLE):
+            for key, _ in sorted(self.world.nodes_of(kind)):
+                edges += [(key, role, d) for role, d in self.assumable_roles(key)]
+        return edges
+
+    def _route_via_roles(self, key: str, action: str, resource: str, context: tuple[ContextEntry, ...]) -> RoleRoute | None:
+        """Breadth-first over can-assume edges: the shortest role chain that allows the request."""
+        queue: deque[tuple[str, tuple[AssumeStep, ...]]] = deque([(key, ())])
+        seen = {key}
+        while queue:
+            current, steps = queue.popleft()
+            if len(steps) >= MAX_ROLE_CHAIN:
+                continue
+            for role, assume in self.assumable_roles(current):
+                if role in seen:
+                    continue
+                seen.add(role)
+                chain = (*steps, AssumeStep(current, role, assume))
+                decision = self.evaluate(role, action, resource, context)
+                if decision.allowed:
+                    return RoleRoute(chain, decision)
+                queue.append((role, chain))
+        return None
+
+
+# ---- simulateCustomPolicy ---------------------------------------------------------------------
+
+
+def _document_attachments(documents: Sequence[PolicyDocument], label: str, ptype: PolicyType) -> list[PolicyAttachment]:
+    out = []
+    for i, doc in enumerate(documents, start=1):
+        name = f"{label}.{i}"
+        out.append(PolicyAttachment(name, name, None, ptype, doc, (PathStep(name, NodeKind.POLICY, f"policy/{name}"),)))
+    return out
 
 
 def custom_policy_set(documents: Sequence[PolicyDocument], *, label: str = "PolicyInputList") -> PolicySet:
     """Policies given inline to simulateCustomPolicy, each with a one-step path of its own."""
-    attachments = []
-    for i, doc in enumerate(documents, start=1):
-        name = f"{label}.{i}"
-        step = PathStep(name, NodeKind.POLICY, f"policy/{name}")
-        attachments.append(PolicyAttachment(name, name, None, PolicyType.USER, doc, (step,)))
-    return PolicySet.build(attachments)
+    return PolicySet(_document_attachments(documents, label, PolicyType.USER))
 
 
-def _caller_keys(caller_arn: str) -> dict[str, tuple[str, ...]]:
-    """Keys AWS's simulator derives from a CallerArn (an IAM user ARN in AWS; any principal here)."""
-    parts = caller_arn.split(":", 5)
-    account, resource = parts[4], parts[5]
-    derived: dict[str, tuple[str, ...]] = {"aws:principalaccount": (account,)}
-    if resource.startswith("user/"):
-        derived["aws:username"] = (resource.rsplit("/", 1)[1],)
-        derived["aws:principaltype"] = ("User",)
-        derived["aws:principalarn"] = (caller_arn,)
-    elif resource.startswith("role/"):
-        derived["aws:principaltype"] = ("AssumedRole",)
-        derived["aws:principalarn"] = (caller_arn,)
-    return derived
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, kind: PolicyKind) -> PolicyDocument:
+    # Batches of simulations repeat the same documents; parse and compile each once.
+    return parse_with_catalog(text, kind=kind)
+
+
+def parse_document(document: str | Mapping[str, object], kind: PolicyKind, field: str) -> PolicyDocument:
+    """Parse one input document; problems carry ``field`` as their path prefix."""
+    try:
+        if isinstance(document, str):
+            return _parse_cached(document, kind)
+        return parse_with_catalog(document, kind=kind)
+    except PolicyValidationError as exc:
+        raise PolicyValidationError([Problem(f"{field}.{p.path}".rstrip("."), p.rule) for p in exc.problems], field=field) from None
+
+
+def _session_set(document: str | Mapping[str, object], label: str) -> PolicySet:
+    doc = parse_document(document, PolicyKind.SESSION, "sessionPolicy")
+    step = PathStep("SessionPolicy", NodeKind.POLICY, "session-policy")
+    return PolicySet([PolicyAttachment("SessionPolicy", "SessionPolicy", None, PolicyType.SESSION, doc, (PathStep(label, NodeKind.ROLE, label), step))], Layer.SESSION)
+
+
+def _org_input(levels: Sequence[Sequence[str | Mapping[str, object]]], policy_type: str, field: str) -> tuple[PolicySet, ...]:
+    kind = PolicyKind.SCP if policy_type == "scp" else PolicyKind.RCP
+    layer = Layer.SCP if policy_type == "scp" else Layer.RCP
+    ptype = PolicyType.SCP if policy_type == "scp" else PolicyType.RCP
+    out = []
+    for depth, level in enumerate(levels):
+        attachments = []
+        for i, document in enumerate(level):
+            doc = parse_document(document, kind, f"{field}[{depth}][{i}]")
+            name = f"{field}[{depth}][{i}]"
+            attachments.append(PolicyAttachment(name, name, None, ptype, doc, (PathStep(f"level[{depth}]", NodeKind.OU, f"level[{depth}]"), PathStep(name, NodeKind.ORG_POLICY, f"{policy_type}/{name}"))))
+        out.append(PolicySet(attachments, layer))
+    return tuple(out)
 
 
 def simulate_custom(
@@ -378,37 +466,107 @@ def simulate_custom(
     context: Iterable[ContextEntry] = (),
     *,
     caller_arn: str | None = None,
+    resource_policy: str | Mapping[str, object] | None = None,
+    resource_owner: str | None = None,
+    permissions_boundary: str | Mapping[str, object] | None = None,
+    session_policy: str | Mapping[str, object] | None = None,
+    scps: Sequence[Sequence[str | Mapping[str, object]]] | None = None,
+    rcps: Sequence[Sequence[str | Mapping[str, object]]] | None = None,
+    management_account: str | None = None,
 ) -> Decision:
-    """Evaluate one request against identity policies given as documents (simulateCustomPolicy)."""
-    from ..world.graph import parse_with_catalog
+    """AWS's SimulateCustomPolicy for one action and resource, with every layer as input.
 
-    parsed = [parse_with_catalog(doc, source=f"policyInputList[{i}]") for i, doc in enumerate(documents)]
-    return decide_custom(parsed, action, resource, context, caller_arn=caller_arn)
+    ``scps`` and ``rcps`` are lists of levels, root first, each a list of documents; SCPs govern
+    the caller's account, RCPs the resource owner's (RCPFullAWSAccess is implied at every level).
+    """
+    parsed = [parse_document(doc, PolicyKind.IDENTITY, f"policyInputList[{i}]") for i, doc in enumerate(documents)]
+    identity = custom_policy_set(parsed)
+    return decide_custom(
+        identity, action, resource, context, caller_arn=caller_arn, resource_policy=resource_policy, resource_owner=resource_owner,
+        permissions_boundary=permissions_boundary, session_policy=session_policy, scps=scps, rcps=rcps, management_account=management_account,
+    )
 
 
 def decide_custom(
-    documents: Sequence[PolicyDocument],
+    identity: PolicySet,
     action: str,
     resource: str = "*",
     context: Iterable[ContextEntry] = (),
     *,
     caller_arn: str | None = None,
-    policies: PolicySet | None = None,
+    resource_policy: str | Mapping[str, object] | None = None,
+    resource_owner: str | None = None,
+    permissions_boundary: str | Mapping[str, object] | None = None,
+    session_policy: str | Mapping[str, object] | None = None,
+    scps: Sequence[Sequence[str | Mapping[str, object]]] | None = None,
+    rcps: Sequence[Sequence[str | Mapping[str, object]]] | None = None,
+    management_account: str | None = None,
 ) -> Decision:
     canonical = catalog.require_action(action, field="actionNames")
     arn = validate_resource_arn(resource, field="resourceArns")
-    derived: dict[str, tuple[str, ...]] = {}
+    boundary = None
+    if permissions_boundary is not None:
+        boundary_doc = parse_document(permissions_boundary, PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList[0]")
+        boundary = PolicySet(_document_attachments([boundary_doc], "PermissionsBoundaryPolicyInputList", PolicyType.USER_MANAGED), Layer.BOUNDARY)
+    caller = None
     if caller_arn is not None:
-        validate_resource_arn(caller_arn, field="callerArn")
-        derived = _caller_keys(caller_arn)
-    ctx = merge_derived(derived, build_context(context, field="contextEntries"))
+        caller = parse_caller_arn(caller_arn, has_boundary=boundary is not None)
+    elif resource_policy is not None or rcps is not None or session_policy is not None:
+        # As in AWS: a resource policy cannot be evaluated without knowing who is calling.
+        raise InvalidRequestError("callerArn is required with a resourcePolicy, resourceControlPolicyInputList or sessionPolicy", field="callerArn")
+    owner = _owner(resource_owner, arn, caller)
+    session = None
+    if session_policy is not None:
+        assert caller is not None
+        if not caller.is_session:
+            raise InvalidRequestError("a session policy applies to a role session or federated user; give such a callerArn", field="sessionPolicy")
+        session = _session_set(session_policy, caller.arn)
+    resource_set = None
+    if resource_policy is not None:
+        kind = PolicyKind.TRUST if requires_resource_grant(canonical.lower(), arn) and ":role/" in arn else PolicyKind.RESOURCE
+        doc = parse_document(resource_policy, kind, "resourcePolicy")
+        resource_set = PolicySet(_document_attachments([doc], "ResourcePolicy", PolicyType.RESOURCE), Layer.RESOURCE)
+    scp_levels = None
+    if scps is not None and not (caller is not None and (caller.account == management_account or caller.service_linked)):
+        scp_levels = _org_input(scps, "scp", "serviceControlPolicyInputList")
+    rcp_levels = None
+    if rcps is not None and owner != management_account:
+        rcp_levels = _org_input(rcps, "rcp", "resourceControlPolicyInputList")
+    derived: dict[str, tuple[str, ...]] = {} if caller is None else caller.derived_context()
+    if owner is not None:
+        derived["aws:resourceaccount"] = (owner,)
+    layers = Layers(
+        identity=identity,
+        boundary=boundary,
+        session=session,
+        resource=resource_set,
+        scp_levels=scp_levels,
+        rcp_levels=rcp_levels,
+        resource_owner=owner,
+        resource_must_allow=requires_resource_grant(canonical.lower(), arn),
+        session_required=caller is not None and caller.kind == "FederatedUser" and session is None,
+    )
     warning = catalog.resource_warning(canonical, arn)
     return decide(
-        principal_arn=caller_arn or "",
+        caller=caller,
         principal_label=caller_arn or "the caller",
         action=canonical,
         resource=arn,
-        policies=policies if policies is not None else custom_policy_set(documents),
-        ctx=ctx,
+        layers=layers,
+        ctx=merge_derived(derived, build_context(context, field="contextEntries")),
         warnings=(warning,) if warning else (),
     )
+
+
+def _owner(resource_owner: str | None, arn: str, caller: CallerIdentity | None) -> str | None:
+    """ResourceOwner (an account id or ``arn:aws:iam::ID:root``), else the ARN's account, else
+    the caller's account, as AWS's simulator defaults it."""
+    if resource_owner:
+        owner = resource_owner.split(":")[4] if resource_owner.startswith("arn:") and resource_owner.count(":") >= 5 else resource_owner
+        if not (len(owner) == 12 and owner.isdigit()):
+            raise InvalidRequestError(f"resourceOwner must be an account id or arn:aws:iam::ID:root, got {resource_owner!r}", field="resourceOwner")
+        return owner
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[4].isdigit():
+        return parts[4]
+    return caller.account if caller is not None else None

@@ -22,7 +22,7 @@ _TOP_KEYS = {"Version", "Id", "Statement"}
 _STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"}
 _PRINCIPAL_TYPES = {"AWS", "Service", "Federated", "CanonicalUser"}
 _IAM_SID = re.compile(r"^[A-Za-z0-9]*$")
-_PRINCIPAL_KINDS = {PolicyKind.RESOURCE, PolicyKind.TRUST}
+_PRINCIPAL_KINDS = {PolicyKind.RESOURCE, PolicyKind.TRUST, PolicyKind.RCP}
 
 ActionCheck = Callable[[str], str | None]  # returns a warning for an action name, or None
 
@@ -80,6 +80,9 @@ def parse_policy(
         errors.append(Problem("Statement", "must be an object or a list of objects"))
         raw_statements = []
 
+    if kind is PolicyKind.RCP and not _is_rcp_full_access(raw_statements):
+        _check_customer_rcp(raw_statements, errors)
+
     seen_sids: dict[str, str] = {}
     for index, (path, st) in enumerate(raw_statements):
         statement = _parse_statement(st, index, path, kind, variables, check_action, errors, warnings)
@@ -100,6 +103,36 @@ def parse_policy(
         warnings=tuple(warnings),
         raw=raw,
     )
+
+
+def _is_rcp_full_access(statements: list[tuple[str, Any]]) -> bool:
+    """AWS's own RCPFullAWSAccess, the one RCP that may Allow."""
+    if len(statements) != 1 or not isinstance(statements[0][1], Mapping):
+        return False
+    st = statements[0][1]
+    return (
+        st.get("Effect") == "Allow" and st.get("Principal") == "*" and st.get("Action") == "*"
+        and st.get("Resource") == "*" and "Condition" not in st
+    )
+
+
+def _check_customer_rcp(statements: list[tuple[str, Any]], errors: list[Problem]) -> None:
+    """Customer RCPs: Deny only, Principal "*", no Action "*", no NotAction or NotPrincipal.
+    D: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html"""
+    for path, st in statements:
+        if not isinstance(st, Mapping):
+            continue
+        if st.get("Effect") == "Allow":
+            errors.append(Problem(f"{path}.Effect", 'a customer RCP statement must be "Deny"; Allow is only for AWS\'s RCPFullAWSAccess'))
+        for elem in ("NotAction", "NotPrincipal"):
+            if elem in st:
+                errors.append(Problem(f"{path}.{elem}", f"{elem} is not supported in RCPs"))
+        principal = st.get("Principal")
+        if principal is not None and principal != "*" and principal != {"AWS": "*"}:
+            errors.append(Problem(f"{path}.Principal", 'an RCP Principal must be "*"; restrict principals with a Condition'))
+        action = st.get("Action")
+        if action == "*" or (isinstance(action, list) and "*" in action):
+            errors.append(Problem(f"{path}.Action", 'a customer RCP cannot use "*" as an action; name the service (e.g. "s3:*")'))
 
 
 def _string_list(value: Any, path: str, errors: list[Problem]) -> list[str] | None:
@@ -209,10 +242,13 @@ def _parse_statement(
             errors.append(Problem(path, 'must not have both "Principal" and "NotPrincipal"'))
         elif elem == "NotPrincipal" and kind is PolicyKind.TRUST:
             errors.append(Problem(f"{path}.NotPrincipal", "NotPrincipal is not allowed in role trust policies"))
+        elif elem == "NotPrincipal" and effect_raw == "Allow":
+            # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+            errors.append(Problem(f"{path}.NotPrincipal", 'NotPrincipal must be used with "Effect": "Deny"; with "Allow" it is not supported'))
         else:
             not_principal = elem == "NotPrincipal"
             principals = _parse_principals(st[elem], f"{path}.{elem}", errors)
-    elif kind is PolicyKind.RESOURCE or kind is PolicyKind.TRUST:
+    elif kind in _PRINCIPAL_KINDS:
         errors.append(Problem(path, f'a {kind.value} policy statement must have "Principal" or "NotPrincipal"'))
 
     condition = EMPTY_CONDITION
@@ -250,6 +286,13 @@ def _parse_principals(value: Any, path: str, errors: list[Problem]) -> Principal
             errors.append(Problem(f"{path}.{ptype}", f"unknown principal type; allowed: {', '.join(sorted(_PRINCIPAL_TYPES))}"))
             continue
         names = _string_list(ids, f"{path}.{ptype}", errors)
-        if names is not None:
-            by_type.append((ptype, tuple(names)))
+        if names is None:
+            continue
+        for i, name in enumerate(names):
+            if name != "*" and ("*" in name or "?" in name):
+                # No wildcard may match part of a principal; use a Condition on aws:PrincipalArn.
+                # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+                where = f"{path}.{ptype}[{i}]" if isinstance(ids, list) else f"{path}.{ptype}"
+                errors.append(Problem(where, f"a wildcard may not match part of a principal ({name!r}); use \"*\" with a Condition on aws:PrincipalArn"))
+        by_type.append((ptype, tuple(names)))
     return Principals(everyone=False, by_type=tuple(by_type))

@@ -67,6 +67,7 @@ class World:
         self._listeners: list[Callable[[], None]] = []
         # (kind, lower-case name) -> node keys: name lookups without scanning the graph.
         self._by_name: dict[tuple[NodeKind, str], set[str]] = {}
+        self._org_root: str | None = None
 
     # ---- change notification (caches hang off this) --------------------------------------
 
@@ -239,14 +240,59 @@ class World:
 
     def add_role(self, name: str, trust_policy: str | Mapping[str, Any], *, account: str | None = None, path: str = "/", tags: Mapping[str, str] | None = None, unique_id: str | None = None, description: str = "", provenance: str = "mutation") -> str:
         trust = self._parse(trust_policy, kind=PolicyKind.TRUST, source="trust policy")
-        return self._add_principal(NodeKind.ROLE, "AROA", name, account, path, tags, unique_id, provenance, trust_policy=trust, description=description)
+        key = self._add_principal(NodeKind.ROLE, "AROA", name, account, path, tags, unique_id, provenance, description=description)
+        self._policy_node(f"{key}#trust-policy", NodeKind.TRUST_POLICY, f"{name} trust policy", f"trust-policy/{name}", trust, provenance, owner=key, account=self.graph.nodes[key]["account"])
+        self._edge(key, f"{key}#trust-policy", EdgeKind.TRUSTS, provenance)
+        return key
+
+    def trust_policy(self, role: str) -> tuple[str, PolicyDocument]:
+        key = f"{role}#trust-policy"
+        return key, self.graph.nodes[key]["document"]
+
+    def update_trust_policy(self, role: str, document: str | Mapping[str, Any], *, provenance: str = "mutation") -> str:
+        """AWS's UpdateAssumeRolePolicy."""
+        key = self.find(NodeKind.ROLE, role, field="role")
+        parsed = self._parse(document, kind=PolicyKind.TRUST, source="trust policy")
+        node = f"{key}#trust-policy"
+        self.graph.nodes[node]["document"] = parsed
+        self._set_statements(node, parsed, provenance)
+        self._changed()
+        return key
+
+    # ---- permissions boundaries ----------------------------------------------------------
+
+    def boundary_of(self, key: str) -> str | None:
+        return next((p for p, _ in self.out_edges(key, EdgeKind.BOUNDED_BY)), None)
+
+    def set_boundary(self, kind: NodeKind, owner: str, policy: str, *, provenance: str = "mutation") -> tuple[str, str]:
+        """A user or role has at most one permissions boundary; setting one replaces the old."""
+        if kind not in (NodeKind.USER, NodeKind.ROLE):
+            raise InvalidRequestError("only users and roles have permissions boundaries", field="kind")
+        key = self.find(kind, owner, field=kind.value)
+        policy_key = self.find(NodeKind.POLICY, policy, account=self.graph.nodes[key]["account"], field="policy")
+        old = self.boundary_of(key)
+        if old is not None:
+            self.graph.remove_edge(key, old, key=EdgeKind.BOUNDED_BY.value)
+        self._edge(key, policy_key, EdgeKind.BOUNDED_BY, provenance)
+        self._changed()
+        return key, policy_key
+
+    def delete_boundary(self, kind: NodeKind, owner: str) -> str:
+        key = self.find(kind, owner, field=kind.value)
+        old = self.boundary_of(key)
+        if old is None:
+            raise NotFoundError("permissions boundary", self.graph.nodes[key]["label"], field=kind.value)
+        self.graph.remove_edge(key, old, key=EdgeKind.BOUNDED_BY.value)
+        self._changed()
+        return key
 
     def remove_entity(self, kind: NodeKind, name_or_arn: str) -> str:
         """Delete a user, group or role with its memberships, attachments and inline policies,
         as the IAM console does."""
         key = self.find(kind, name_or_arn, field="name")
-        for policy, _ in list(self.out_edges(key, EdgeKind.INLINE)):
-            self._remove_policy_node(policy)
+        for edge_kind in (EdgeKind.INLINE, EdgeKind.TRUSTS):
+            for policy, _ in list(self.out_edges(key, edge_kind)):
+                self._remove_policy_node(policy)
         self._unindex(key)
         self.graph.remove_node(key)
         self._changed()
@@ -342,7 +388,9 @@ class World:
 
     def remove_managed_policy(self, name_or_arn: str) -> str:
         key = self.find(NodeKind.POLICY, name_or_arn, field="policy")
-        holders = sorted(self.graph.nodes[s]["label"] for s, _ in self.in_edges(key, EdgeKind.ATTACHED))
+        holders = sorted(
+            self.graph.nodes[s]["label"] for kind in (EdgeKind.ATTACHED, EdgeKind.BOUNDED_BY) for s, _ in self.in_edges(key, kind)
+        )
         if holders:
             # As AWS's DeleteConflict: detach first, so a deletion never silently removes access.
             raise ConflictError(f"policy {key} is still attached to {', '.join(holders)}; detach it first", field="policy")
@@ -426,6 +474,160 @@ class World:
                 self._edge(bucket, arn, EdgeKind.CONTAINS, provenance)
         self._changed()
         return arn
+
+    # ---- resource-based policies ---------------------------------------------------------
+
+    def put_resource_policy(self, arn: str, document: str | Mapping[str, Any], *, account: str | None = None, provenance: str = "mutation") -> str:
+        """Set the resource-based policy of ``arn`` (a bucket policy, key policy, queue policy...),
+        adding the resource to the world when it is not there yet."""
+        parsed = self._parse(document, kind=PolicyKind.RESOURCE, source=f"resource policy of {arn}")
+        if arn not in self.graph:
+            service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+            kind = "s3:bucket" if service == "s3" and "/" not in arn.split(":", 5)[5] else f"{service}:resource"
+            self.add_resource(arn, resource_type=kind, account=account, provenance=provenance)
+        elif self.graph.nodes[arn]["kind"] is not NodeKind.RESOURCE:
+            raise InvalidRequestError(f"{arn} is a {self.graph.nodes[arn]['kind'].value}; roles take trust policies", field="arn")
+        key = f"{arn}#resource-policy"
+        if key in self.graph:
+            self.graph.nodes[key]["document"] = parsed
+            self._set_statements(key, parsed, provenance)
+        else:
+            name = self.graph.nodes[arn]["name"]
+            self._policy_node(key, NodeKind.RESOURCE_POLICY, f"{name} resource policy", f"resource-policy/{name}", parsed, provenance, owner=arn, account=self.graph.nodes[arn]["account"])
+            self._edge(arn, key, EdgeKind.GOVERNED_BY, provenance)
+        self._changed()
+        return key
+
+    def delete_resource_policy(self, arn: str) -> str:
+        key = f"{arn}#resource-policy"
+        if key not in self.graph:
+            raise NotFoundError("resource policy", arn, field="arn")
+        self._remove_policy_node(key)
+        self._changed()
+        return key
+
+    def governing_resource(self, arn: str) -> str | None:
+        """The resource node whose policy governs a request on ``arn``: the resource itself, or
+        for an S3 object, its bucket (a bucket policy speaks for the objects in it)."""
+        graph = self.graph
+        if arn in graph and graph.nodes[arn]["kind"] in (NodeKind.RESOURCE, NodeKind.ROLE):
+            return arn
+        if arn.startswith("arn:aws:s3:::") and "/" in arn:
+            bucket = arn.split("/", 1)[0]
+            if bucket in graph:
+                return bucket
+        return None
+
+    def resource_policy(self, resource: str) -> str | None:
+        """The key of the resource-based policy node governing ``resource`` (a resource or role key)."""
+        kind = self.graph.nodes[resource]["kind"]
+        edge = EdgeKind.TRUSTS if kind is NodeKind.ROLE else EdgeKind.GOVERNED_BY
+        return next((p for p, _ in self.out_edges(resource, edge)), None)
+
+    # ---- organizations -------------------------------------------------------------------
+
+    @property
+    def org_root(self) -> str | None:
+        return self._org_root
+
+    @property
+    def management_account(self) -> str | None:
+        root = self.org_root
+        return None if root is None else self.graph.nodes[root]["management_account"]
+
+    def create_organization(self, management_account: str, *, root_id: str = "r-root", org_id: str = "o-graphsim", provenance: str = "mutation") -> str:
+        if self.org_root is not None:
+            raise ConflictError("the world already has an organization", field="organization")
+        account = self._require_account(management_account)
+        key = f"org-root/{root_id}"
+        self.graph.add_node(key, kind=NodeKind.ORG_ROOT, name=root_id, label=f"root/{root_id}", management_account=account, org_id=org_id)
+        self._org_root = key
+        self._edge(self.account_key(account), key, EdgeKind.CHILD_OF, provenance)
+        self._changed()
+        return key
+
+    def _org_target(self, target: str, field: str) -> str:
+        """A root, OU or account of the organization, by key, id, name or account id."""
+        root = self.org_root
+        if root is None:
+            raise InvalidRequestError("the world has no organization", field=field)
+        graph = self.graph
+        for candidate in (target, f"org-root/{target}", f"ou/{target}", self.account_key(target)):
+            if candidate in graph and graph.nodes[candidate]["kind"] in (NodeKind.ORG_ROOT, NodeKind.OU, NodeKind.ACCOUNT):
+                return candidate
+        ous = [k for k, d in self.nodes_of(NodeKind.OU) if d["name"] == target]
+        if len(ous) == 1:
+            return ous[0]
+        raise NotFoundError("organization root, OU or account", target, field=field)
+
+    def add_ou(self, name: str, parent: str, *, ou_id: str | None = None, provenance: str = "mutation") -> str:
+        parent_key = self._org_target(parent, "parent")
+        if self.graph.nodes[parent_key]["kind"] is NodeKind.ACCOUNT:
+            raise InvalidRequestError("an OU's parent is the root or another OU", field="parent")
+        key = f"ou/{ou_id or name}"
+        if key in self.graph:
+            raise ConflictError(f"OU {ou_id or name} already exists", field="name")
+        self.graph.add_node(key, kind=NodeKind.OU, name=name, label=f"ou/{name}", ou_id=ou_id or name)
+        self._edge(key, parent_key, EdgeKind.CHILD_OF, provenance)
+        self._changed()
+        return key
+
+    def place_account(self, account: str, parent: str, *, provenance: str = "mutation") -> str:
+        account_key = self.account_key(self._require_account(account))
+        parent_key = self._org_target(parent, "parent")
+        if self.graph.nodes[parent_key]["kind"] is NodeKind.ACCOUNT:
+            raise InvalidRequestError("an account's parent is the root or an OU", field="parent")
+        for old, _ in list(self.out_edges(account_key, EdgeKind.CHILD_OF)):
+            self.graph.remove_edge(account_key, old, key=EdgeKind.CHILD_OF.value)
+        self._edge(account_key, parent_key, EdgeKind.CHILD_OF, provenance)
+        self._changed()
+        return account_key
+
+    def add_org_policy(self, name: str, policy_type: str, document: str | Mapping[str, Any], *, description: str = "", provenance: str = "mutation") -> str:
+        kinds = {"scp": PolicyKind.SCP, "rcp": PolicyKind.RCP}
+        if policy_type not in kinds:
+            raise InvalidRequestError(f'policy type must be "scp" or "rcp", got {policy_type!r}', field="type")
+        key = f"org-policy/{policy_type}/{name}"
+        if key in self.graph:
+            raise ConflictError(f"{policy_type.upper()} {name} already exists", field="name")
+        parsed = self._parse(document, kind=kinds[policy_type], source=f"{policy_type.upper()} {name}")
+        self._policy_node(key, NodeKind.ORG_POLICY, name, f"{policy_type}/{name}", parsed, provenance, policy_type=policy_type, description=description)
+        self._changed()
+        return key
+
+    def attach_org_policy(self, policy: str, target: str, *, provenance: str = "mutation") -> tuple[str, str]:
+        policy_key = policy if policy in self.graph else next(
+            (k for t in ("scp", "rcp") for k in [f"org-policy/{t}/{policy}"] if k in self.graph), None
+        )
+        if policy_key is None or self.graph.nodes[policy_key]["kind"] is not NodeKind.ORG_POLICY:
+            raise NotFoundError("SCP or RCP", policy, field="policy")
+        target_key = self._org_target(target, "target")
+        if not self.graph.has_edge(target_key, policy_key, key=EdgeKind.GOVERNED_BY_ORG.value):
+            self._edge(target_key, policy_key, EdgeKind.GOVERNED_BY_ORG, provenance)
+            self._changed()
+        return policy_key, target_key
+
+    def org_chain(self, account: str) -> list[str]:
+        """The levels that govern an account, root first: [root, OU..., account]; [] outside the org."""
+        key = self.account_key(account)
+        if key not in self.graph:
+            return []
+        chain = [key]
+        seen = {key}
+        while True:
+            parent = next((p for p, _ in self.out_edges(chain[-1], EdgeKind.CHILD_OF)), None)
+            if parent is None or parent in seen:
+                break
+            chain.append(parent)
+            seen.add(parent)
+        if self.graph.nodes[chain[-1]]["kind"] is not NodeKind.ORG_ROOT:
+            return []
+        return list(reversed(chain))
+
+    def org_policies(self, level: str, policy_type: str) -> list[str]:
+        return sorted(
+            p for p, _ in self.out_edges(level, EdgeKind.GOVERNED_BY_ORG) if self.graph.nodes[p]["policy_type"] == policy_type
+        )
 
 
 def _now() -> str:

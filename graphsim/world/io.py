@@ -101,13 +101,64 @@ def world_from_dict(data: Any, *, source: str = "world file", name: str | None =
                 attempt(f"{path}.attachedPolicies[{j}]", lambda key=key, pol_arn=pol_arn, kind=kind: world.attach_policy(kind, key, pol_arn, provenance=provenance))
             for j, inline in enumerate(ent.get("inlinePolicies", [])):
                 attempt(f"{path}.inlinePolicies[{j}]", lambda key=key, inline=inline, kind=kind: world.put_inline_policy(kind, key, inline["name"], inline["document"], provenance=provenance))
+            if ent.get("permissionsBoundary") and kind is not NodeKind.GROUP:
+                attempt(f"{path}.permissionsBoundary", lambda key=key, ent=ent, kind=kind: world.set_boundary(kind, key, ent["permissionsBoundary"], provenance=provenance))
 
     for i, res in enumerate(_list(data, "resources", problems)):
         attempt(f"resources[{i}]", lambda res=res: world.add_resource(res["arn"], resource_type=res["type"], account=res.get("account"), tags=res.get("tags"), provenance=provenance))
+        if isinstance(res, Mapping) and res.get("policy") is not None:
+            attempt(f"resources[{i}].policy", lambda res=res: world.put_resource_policy(res["arn"], res["policy"], provenance=provenance))
+
+    org = data.get("organization")
+    if org is not None:
+        _load_organization(world, org, attempt, provenance)
 
     if problems:
         raise WorldFileError(source, problems)
     return world
+
+
+def _load_organization(world: World, org: Any, attempt: Any, provenance: str) -> None:
+    """``organization``: management account, OUs (with parent), account placements, and SCPs
+    and RCPs with the targets they are attached to."""
+    if attempt("organization", lambda: world.create_organization(org["managementAccount"], root_id=org.get("rootId", "r-root"), provenance=provenance)) is None:
+        return
+    for i, ou in enumerate(org.get("organizationalUnits", [])):
+        attempt(f"organization.organizationalUnits[{i}]", lambda ou=ou: world.add_ou(ou["name"], ou["parent"], ou_id=ou.get("id"), provenance=provenance))
+    for i, placement in enumerate(org.get("accounts", [])):
+        attempt(f"organization.accounts[{i}]", lambda p=placement: world.place_account(p["id"], p["parent"], provenance=provenance))
+    for i, policy in enumerate(org.get("policies", [])):
+        path = f"organization.policies[{i}]"
+        key = attempt(path, lambda p=policy: world.add_org_policy(p["name"], p["type"], p["document"], description=p.get("description", ""), provenance=provenance))
+        if key is None:
+            continue
+        for j, target in enumerate(policy.get("targets", [])):
+            attempt(f"{path}.targets[{j}]", lambda key=key, target=target: world.attach_org_policy(key, target, provenance=provenance))
+
+
+def _dump_organization(world: World) -> dict[str, Any] | None:
+    root = world.org_root
+    if root is None:
+        return None
+    g = world.graph
+    ous = []
+    for key, data in sorted(world.nodes_of(NodeKind.OU)):
+        parent = next(p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF))
+        ous.append({"id": data["ou_id"], "name": data["name"], "parent": g.nodes[parent]["name"] if parent == root else parent.split("/", 1)[1]})
+    accounts = []
+    for key, data in sorted(world.nodes_of(NodeKind.ACCOUNT)):
+        placed = next((p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF)), None)
+        if placed is not None:
+            accounts.append({"id": data["account"], "parent": g.nodes[placed]["name"] if placed == root else placed.split("/", 1)[1]})
+    policies = []
+    for key, data in sorted(world.nodes_of(NodeKind.ORG_POLICY)):
+        targets = []
+        for target, _ in sorted(world.in_edges(key, EdgeKind.GOVERNED_BY_ORG)):
+            tdata = g.nodes[target]
+            targets.append(tdata["account"] if tdata["kind"] is NodeKind.ACCOUNT else tdata["name"] if target == root else target.split("/", 1)[1])
+        policies.append({"name": data["name"], "type": data["policy_type"], "description": data.get("description", ""), "document": data["document"].raw, "targets": targets})
+    rdata = g.nodes[root]
+    return {"managementAccount": rdata["management_account"], "rootId": rdata["name"], "organizationalUnits": ous, "accounts": accounts, "policies": policies}
 
 
 def _list(data: Mapping[str, Any], key: str, problems: list[Problem]) -> list[Any]:
@@ -159,6 +210,8 @@ def world_to_dict(world: World) -> dict[str, Any]:
         entry["groups"] = sorted(g.nodes[t]["name"] for t, _ in world.out_edges(key, EdgeKind.MEMBER_OF))
         entry["attachedPolicies"] = attached(key)
         entry["inlinePolicies"] = inline(key)
+        if world.boundary_of(key):
+            entry["permissionsBoundary"] = world.boundary_of(key)
         users.append(entry)
     groups = []
     for key, data in sorted(world.nodes_of(NodeKind.GROUP)):
@@ -171,9 +224,11 @@ def world_to_dict(world: World) -> dict[str, Any]:
     for key, data in sorted(world.nodes_of(NodeKind.ROLE)):
         entry = principal(key, data)
         entry["description"] = data.get("description", "")
-        entry["assumeRolePolicyDocument"] = data["trust_policy"].raw
+        entry["assumeRolePolicyDocument"] = world.trust_policy(key)[1].raw
         entry["attachedPolicies"] = attached(key)
         entry["inlinePolicies"] = inline(key)
+        if world.boundary_of(key):
+            entry["permissionsBoundary"] = world.boundary_of(key)
         roles.append(entry)
     policies = []
     for _key, data in sorted(world.nodes_of(NodeKind.POLICY)):
@@ -191,6 +246,9 @@ def world_to_dict(world: World) -> dict[str, Any]:
         entry = {"arn": key, "type": data["resource_type"], "account": data["account"]}
         if data.get("tags"):
             entry["tags"] = dict(data["tags"])
+        policy = world.resource_policy(key)
+        if policy is not None:
+            entry["policy"] = g.nodes[policy]["document"].raw
         resources_out.append(entry)
     accounts = [{"id": d["account"], **({"alias": d["alias"]} if d.get("alias") else {})} for _, d in sorted(world.nodes_of(NodeKind.ACCOUNT))]
     return {
@@ -204,6 +262,7 @@ def world_to_dict(world: World) -> dict[str, Any]:
         "users": users,
         "roles": roles,
         "resources": resources_out,
+        **({"organization": org} if (org := _dump_organization(world)) is not None else {}),
     }
 
 

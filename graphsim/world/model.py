@@ -15,6 +15,11 @@ class NodeKind(StrEnum):
     INLINE_POLICY = "inline-policy"
     STATEMENT = "statement"
     RESOURCE = "resource"
+    RESOURCE_POLICY = "resource-policy"  # a resource's own policy (bucket policy, key policy, ...)
+    TRUST_POLICY = "trust-policy"  # a role's trust policy: its resource-based policy
+    ORG_ROOT = "org-root"
+    OU = "ou"
+    ORG_POLICY = "org-policy"  # an SCP or RCP
 
 
 class EdgeKind(StrEnum):
@@ -25,6 +30,12 @@ class EdgeKind(StrEnum):
     HAS_STATEMENT = "has-statement"  # policy -> statement
     OWNS = "owns"  # account -> resource
     CONTAINS = "contains"  # bucket -> object
+    GOVERNED_BY = "governed-by"  # resource -> resource policy
+    TRUSTS = "trusts"  # role -> its trust policy
+    BOUNDED_BY = "bounded-by"  # user/role -> managed policy used as its permissions boundary
+    CHILD_OF = "child-of"  # account -> OU/root, OU -> OU/root
+    GOVERNED_BY_ORG = "governed-by-org-policy"  # root/OU/account -> SCP or RCP
+    CAN_ASSUME = "can-assume"  # user/role -> role (derived by the engine, not stored in the world)
 
 
 class PolicyType(StrEnum):
@@ -35,6 +46,10 @@ class PolicyType(StrEnum):
     ROLE = "role"  # inline policy of a role
     AWS_MANAGED = "aws-managed"
     USER_MANAGED = "user-managed"
+    RESOURCE = "resource"  # resource-based policy, trust policies included
+    SCP = "scp"
+    RCP = "rcp"
+    SESSION = "session"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,275 @@
+"""AWS's evaluation across policy layers, in AWS's order, for one request.
+
+1. An explicit Deny in any layer (SCP, RCP, resource, identity, boundary, session) denies.
+2. RCPs of the resource owner's account, then SCPs of the caller's account: every level of the
+   organization must allow (RCPFullAWSAccess is implied at every RCP level).
+3. Resource-based and identity-based policies: in one account either may allow; across
+   accounts both must. A resource-policy grant that names an IAM user, session or federated
+   user ARN is not capped by the identity, boundary or session policies; one that names a role
+   ARN is capped by the boundary and session policy; one that names the account delegates to
+   the identity policies. Trust policies and KMS key policies must allow the caller themselves.
+4. Permissions boundary and session policy cap identity-based grants.
+D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
+D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
+D: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+D: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .context import Context
+from .decision import Decision, DecisionKind, FixHint, Layer, LayerVerdict, MatchedStatement
+from .policyset import PolicySet, Scan, scan
+from .principals import CallerIdentity, MatchKind
+
+# Grants a resource policy makes to the caller directly, past implicit denies elsewhere. A
+# wildcard Principal counts: "permissions boundaries or session policies do not limit
+# permissions granted using the aws:PrincipalArn condition key with a wildcard(*) in the
+# Principal element". D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
+_UNCAPPED = {MatchKind.USER, MatchKind.SESSION, MatchKind.FEDERATED, MatchKind.SERVICE, MatchKind.WILDCARD}
+_DENY_ORDER = (Layer.SCP, Layer.RCP, Layer.RESOURCE, Layer.IDENTITY, Layer.BOUNDARY, Layer.SESSION)
+_MATCH_ORDER = (Layer.IDENTITY, Layer.RESOURCE, Layer.BOUNDARY, Layer.SESSION, Layer.SCP, Layer.RCP)
+
+
+@dataclass(frozen=True, slots=True)
+class Layers:
+    """The policies that speak to one request, gathered by the engine (from the graph or from
+    simulateCustomPolicy's inputs)."""
+
+    identity: PolicySet
+    boundary: PolicySet | None = None
+    session: PolicySet | None = None
+    resource: PolicySet | None = None
+    scp_levels: tuple[PolicySet, ...] | None = None  # None: SCPs do not apply to this caller
+    rcp_levels: tuple[PolicySet, ...] | None = None  # None: RCPs do not apply to this resource
+    resource_owner: str | None = None
+    # Trust policies and KMS key policies must allow the caller themselves, even in one account.
+    resource_must_allow: bool = False
+    # A GetFederationToken session without a session policy is implicitly denied.
+    session_required: bool = False
+
+    @property
+    def identity_only(self) -> bool:
+        return (
+            self.boundary is None and self.session is None and self.resource is None and self.scp_levels is None
+            and self.rcp_levels is None and not self.resource_must_allow and not self.session_required
+        )
+
+
+def requires_resource_grant(action_lower: str, resource: str) -> bool:
+    """Role trust policies (sts:AssumeRole*) and KMS key policies must name the caller.
+    D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html"""
+    parts = resource.split(":", 5)
+    if len(parts) != 6:
+        return False
+    if parts[2] == "iam" and parts[5].startswith("role/") and action_lower.startswith("sts:"):
+        return True
+    return parts[2] == "kms" and parts[5].startswith("key/")
+
+
+def _verdict(result: Scan | None) -> DecisionKind | None:
+    if result is None:
+        return None
+    if result.denies:
+        return DecisionKind.EXPLICIT_DENY
+    return DecisionKind.ALLOWED if result.allows else DecisionKind.IMPLICIT_DENY
+
+
+def decide(
+    *,
+    caller: CallerIdentity | None,
+    principal_label: str,
+    action: str,
+    resource: str,
+    layers: Layers,
+    ctx: Context,
+    warnings: Sequence[str] = (),
+) -> Decision:
+    action_lower = action.lower()
+    missing: list[str] = []
+    identity = scan(layers.identity, action_lower, resource, ctx, missing)
+    owner = layers.resource_owner or (caller.account if caller is not None else None)
+    cross_account = caller is not None and owner is not None and owner != caller.account
+    if layers.identity_only and not cross_account:
+        return _identity_decision(caller, principal_label, action, resource, layers, identity, missing, warnings)
+    boundary = None if layers.boundary is None else scan(layers.boundary, action_lower, resource, ctx, missing)
+    session = None if layers.session is None else scan(layers.session, action_lower, resource, ctx, missing)
+    res = None if layers.resource is None or caller is None else scan(layers.resource, action_lower, resource, ctx, missing, caller)
+    scps = None if layers.scp_levels is None else [scan(level, action_lower, resource, ctx, missing) for level in layers.scp_levels]
+    rcps = None if layers.rcp_levels is None or caller is None else [scan(level, action_lower, resource, ctx, missing, caller) for level in layers.rcp_levels]
+
+    results: dict[Layer, Scan | None] = {
+        Layer.SCP: _merge(scps),
+        Layer.RCP: _merge(rcps),
+        Layer.RESOURCE: res,
+        Layer.IDENTITY: identity,
+        Layer.BOUNDARY: boundary,
+        Layer.SESSION: session,
+    }
+    matched: tuple[MatchedStatement, ...]
+    blocked_by: Layer | None = None
+    scp_ok = scps is None or all(level.allows for level in scps)
+    # RCPFullAWSAccess is implied at every level: RCPs can only deny.
+    orgs_ok = scp_ok and not any(r.denies for r in (results[Layer.SCP], results[Layer.RCP]) if r is not None)
+
+    deny_layer = next((layer for layer in _DENY_ORDER if (r := results[layer]) is not None and r.denies), None)
+    if deny_layer is not None:
+        kind = DecisionKind.EXPLICIT_DENY
+        blocked_by = deny_layer
+        # On a deny only the denying statements count as matched, as in AWS's simulator; listed
+        # identity first, as AWS lists them.
+        matched = tuple(e.matched for layer in _MATCH_ORDER if (r := results[layer]) is not None for e in r.denies)
+        fix = FixHint(denied_by=tuple(m.path_text for m in matched))
+    else:
+        boundary_ok = boundary is None or bool(boundary.allows)
+        session_ok = (session is None and not layers.session_required) or (session is not None and bool(session.allows))
+        identity_side = bool(identity.allows) and boundary_ok and session_ok
+        kinds = res.allow_kinds if res is not None else set()
+        uncapped = bool(kinds & _UNCAPPED)
+        role_grant = MatchKind.ROLE in kinds
+        if layers.resource_must_allow and MatchKind.USER in kinds and not boundary_ok:
+            # "If a user is listed as the principal in a role's trust policy but cannot assume the
+            # role, check the user's permissions boundary ... it must allow the sts:AssumeRole action."
+            # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html
+            uncapped = bool(kinds & (_UNCAPPED - {MatchKind.USER}))
+            role_grant = True
+        capped = role_grant and boundary_ok and session_ok
+        if cross_account:
+            # Two evaluations, both must allow: the caller's account and the resource's.
+            allowed = identity_side and bool(kinds)
+        elif layers.resource_must_allow:
+            allowed = uncapped or capped or (MatchKind.ACCOUNT in kinds and identity_side)
+        else:
+            allowed = identity_side or uncapped or capped
+        if not scp_ok:
+            blocked_by = Layer.SCP
+        elif not allowed:
+            blocked_by = _blocker(bool(identity.allows) or role_grant, boundary_ok, session_ok, bool(kinds), cross_account or layers.resource_must_allow)
+        kind = DecisionKind.ALLOWED if allowed and scp_ok else DecisionKind.IMPLICIT_DENY
+        if kind is DecisionKind.ALLOWED:
+            parts: list[MatchedStatement] = []
+            if identity_side:
+                parts += [e.matched for e in identity.allows]
+            if res is not None:
+                parts += [e.matched for e in res.allows]
+            if identity_side or capped:
+                parts += [e.matched for r in (boundary, session) if r is not None for e in r.allows]
+            parts += [e.matched for r in (results[Layer.SCP], results[Layer.RCP]) if r is not None for e in r.allows]
+            matched = tuple(parts)
+            fix = None
+        else:
+            matched = ()
+            fix = FixHint(
+                statement={"Effect": "Allow", "Action": action, "Resource": resource},
+                principal_label=principal_label,
+                blocked_by=blocked_by.value if blocked_by is not None else "",
+            )
+
+    verdicts = tuple(
+        LayerVerdict(layer, verdict, len(_policies(layers, layer)))
+        for layer in (Layer.SCP, Layer.RCP, Layer.RESOURCE, Layer.IDENTITY, Layer.BOUNDARY, Layer.SESSION)
+        if (verdict := _layer_verdict(layer, results[layer], scps)) is not None
+    )
+    return Decision(
+        principal=caller.arn if caller is not None else "",
+        action=action,
+        resource=resource,
+        decision=kind,
+        matched_statements=matched,
+        missing_context_values=tuple(dict.fromkeys(missing)),
+        layer_verdicts=verdicts,
+        blocked_by=blocked_by,
+        warnings=tuple(warnings),
+        fix=fix,
+        principal_label=principal_label,
+        allowed_by_organizations=None if scps is None and rcps is None else orgs_ok,
+        allowed_by_boundary=None if boundary is None else boundary.allowed,
+    )
+
+
+def _identity_decision(
+    caller: CallerIdentity | None,
+    principal_label: str,
+    action: str,
+    resource: str,
+    layers: Layers,
+    identity: Scan,
+    missing: list[str],
+    warnings: Sequence[str],
+) -> Decision:
+    """The common case, when only identity-based policies speak: Deny, else Allow, else the
+    default implicit deny."""
+    blocked_by = None
+    if identity.denies:
+        kind = DecisionKind.EXPLICIT_DENY
+        blocked_by = Layer.IDENTITY
+        matched = tuple(e.matched for e in identity.denies)
+        fix = FixHint(denied_by=tuple(m.path_text for m in matched))
+    elif identity.allows:
+        kind = DecisionKind.ALLOWED
+        matched = tuple(e.matched for e in identity.allows)
+        fix = None
+    else:
+        kind = DecisionKind.IMPLICIT_DENY
+        blocked_by = Layer.IDENTITY
+        matched = ()
+        fix = FixHint(statement={"Effect": "Allow", "Action": action, "Resource": resource}, principal_label=principal_label, blocked_by="identity")
+    return Decision(
+        principal=caller.arn if caller is not None else "",
+        action=action,
+        resource=resource,
+        decision=kind,
+        matched_statements=matched,
+        missing_context_values=tuple(dict.fromkeys(missing)),
+        layer_verdicts=(LayerVerdict(Layer.IDENTITY, kind, len(layers.identity.attachments)),),
+        blocked_by=blocked_by,
+        warnings=tuple(warnings),
+        fix=fix,
+        principal_label=principal_label,
+    )
+
+
+def _blocker(granted: bool, boundary_ok: bool, session_ok: bool, resource_allows: bool, resource_needed: bool) -> Layer:
+    """The layer that withheld the allow: the resource policy when it had to allow, else the
+    identity policies when nothing granted, else the boundary or session policy that capped a
+    grant (an identity grant, or a resource grant to a role ARN)."""
+    if resource_needed and not resource_allows:
+        return Layer.RESOURCE
+    if not granted:
+        return Layer.IDENTITY
+    if not boundary_ok:
+        return Layer.BOUNDARY
+    if not session_ok:
+        return Layer.SESSION
+    return Layer.RESOURCE
+
+
+def _merge(levels: list[Scan] | None) -> Scan | None:
+    if levels is None:
+        return None
+    out = Scan([], [], set())
+    for level in levels:
+        out.allows.extend(level.allows)
+        out.denies.extend(level.denies)
+    return out
+
+
+def _layer_verdict(layer: Layer, result: Scan | None, scp_levels: list[Scan] | None) -> DecisionKind | None:
+    if layer is Layer.SCP and scp_levels is not None and result is not None and not result.denies:
+        return DecisionKind.ALLOWED if all(level.allows for level in scp_levels) else DecisionKind.IMPLICIT_DENY
+    if layer is Layer.RCP and result is not None and not result.denies:
+        return DecisionKind.ALLOWED  # RCPFullAWSAccess is implied at every level
+    return _verdict(result)
+
+
+def _policies(layers: Layers, layer: Layer) -> tuple[object, ...]:
+    if layer is Layer.SCP:
+        return tuple(a for level in layers.scp_levels or () for a in level.attachments)
+    if layer is Layer.RCP:
+        return tuple(a for level in layers.rcp_levels or () for a in level.attachments)
+    found = {Layer.RESOURCE: layers.resource, Layer.IDENTITY: layers.identity, Layer.BOUNDARY: layers.boundary, Layer.SESSION: layers.session}[layer]
+    return () if found is None else found.attachments

@@ -1,0 +1,136 @@
+"""Who is calling: the caller's identity as AWS sees it, and how a Principal element names it.
+
+D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html (principal key values)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ..errors import InvalidRequestError
+from ..policy import Principals
+
+DEFAULT_SESSION = "graphsim"
+
+
+class MatchKind(StrEnum):
+    """How a Principal element named the caller."""
+
+    WILDCARD = "wildcard"  # "*", {"AWS": "*"}, or an Allow with NotPrincipal
+    ACCOUNT = "account"  # the caller's account (id or :root): a delegation to the account's IAM
+    USER = "user"  # the IAM user's ARN
+    ROLE = "role"  # the ARN of the role the caller's session belongs to
+    SESSION = "session"  # the assumed-role session ARN
+    FEDERATED = "federated"  # the federated-user session ARN
+    SERVICE = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    kind: str  # aws:PrincipalType: User, AssumedRole, FederatedUser, Account, Service
+    arn: str  # the ARN a resource policy would name (session ARN for sessions)
+    account: str
+    principal_arn: str | None  # aws:PrincipalArn: the role ARN for a role session
+    role_arn: str | None = None
+    user_id: str = ""
+    username: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    has_boundary: bool = False
+    service_linked: bool = False
+
+    @property
+    def is_session(self) -> bool:
+        return self.kind in ("AssumedRole", "FederatedUser")
+
+    def derived_context(self) -> dict[str, tuple[str, ...]]:
+        """Keys AWS fills in from the caller. D: .../reference_policies_condition-keys.html"""
+        ctx: dict[str, tuple[str, ...]] = {
+            "aws:principalaccount": (self.account,),
+            "aws:principaltype": (self.kind,),
+        }
+        if self.user_id:
+            ctx["aws:userid"] = (self.user_id,)
+        if self.principal_arn:
+            ctx["aws:principalarn"] = (self.principal_arn,)
+        if self.username:
+            ctx["aws:username"] = (self.username,)
+        for key, value in self.tags.items():
+            ctx[f"aws:principaltag/{key.lower()}"] = (value,)
+        return ctx
+
+
+def _pseudo_id(prefix: str, arn: str) -> str:
+    digest = hashlib.sha1(arn.encode()).hexdigest().upper()
+    return prefix + "".join(c if c.isalpha() else chr(ord("A") + int(c)) for c in digest)[:17]
+
+
+def session_arn(account: str, role_name: str, session: str) -> str:
+    return f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}"
+
+
+def parse_caller_arn(arn: str, *, field: str = "callerArn", has_boundary: bool = False) -> CallerIdentity:
+    """A caller given only by ARN (simulateCustomPolicy's CallerArn, which here may be a user,
+    role, assumed-role session, federated user or account root)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "sts") or not parts[4].isdigit():
+        raise InvalidRequestError(
+            f"callerArn must be an IAM user, role, assumed-role session, federated user or root ARN, got {arn!r}", field=field
+        )
+    account, resource = parts[4], parts[5]
+    if parts[2] == "iam" and resource.startswith("user/"):
+        return CallerIdentity("User", arn, account, arn, user_id=_pseudo_id("AIDA", arn), username=resource.rsplit("/", 1)[1], has_boundary=has_boundary)
+    if parts[2] == "iam" and resource.startswith("role/"):
+        name = resource.rsplit("/", 1)[1]
+        role_id = _pseudo_id("AROA", arn)
+        return CallerIdentity(
+            "AssumedRole", session_arn(account, name, DEFAULT_SESSION), account, arn, role_arn=arn,
+            user_id=f"{role_id}:{DEFAULT_SESSION}", has_boundary=has_boundary, service_linked=resource.startswith("role/aws-service-role/"),
+        )
+    if parts[2] == "sts" and resource.startswith("assumed-role/") and resource.count("/") == 2:
+        _, name, session = resource.split("/")
+        role_arn = f"arn:aws:iam::{account}:role/{name}"
+        return CallerIdentity("AssumedRole", arn, account, role_arn, role_arn=role_arn, user_id=f"{_pseudo_id('AROA', role_arn)}:{session}", has_boundary=has_boundary)
+    if parts[2] == "sts" and resource.startswith("federated-user/"):
+        name = resource.split("/", 1)[1]
+        return CallerIdentity("FederatedUser", arn, account, arn, user_id=f"{account}:{name}", has_boundary=has_boundary)
+    if parts[2] == "iam" and resource == "root":
+        return CallerIdentity("Account", arn, account, arn, user_id=account)
+    raise InvalidRequestError(f"callerArn {arn!r} is not a user, role, session, federated user or root ARN", field=field)
+
+
+def _account_of(value: str) -> str | None:
+    if len(value) == 12 and value.isdigit():
+        return value
+    if value.startswith("arn:") and value.endswith(":root"):
+        parts = value.split(":")
+        if len(parts) == 6 and parts[2] == "iam":
+            return parts[4]
+    return None
+
+
+_DIRECT = {"User": MatchKind.USER, "AssumedRole": MatchKind.SESSION, "FederatedUser": MatchKind.FEDERATED, "Account": MatchKind.USER}
+
+
+def match_principal(principals: Principals, caller: CallerIdentity) -> MatchKind | None:
+    """How (if at all) a Principal element names the caller; the most specific way wins."""
+    if principals.everyone:
+        return MatchKind.WILDCARD
+    best: MatchKind | None = None
+    for ptype, values in principals.by_type:
+        for value in values:
+            if ptype == "AWS":
+                if value == "*":
+                    best = MatchKind.WILDCARD
+                elif value == caller.arn and caller.kind != "Service":
+                    return _DIRECT[caller.kind]
+                elif caller.role_arn is not None and value == caller.role_arn:
+                    return MatchKind.ROLE
+                elif _account_of(value) == caller.account and caller.kind != "Service":
+                    best = best or MatchKind.ACCOUNT
+            elif ptype == "Service" and caller.kind == "Service" and value == caller.arn:
+                return MatchKind.SERVICE
+    return best
