@@ -9,11 +9,12 @@ import argparse
 import ipaddress
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .engine import DecisionKind, explain, parse_cli_context
-from .errors import GraphsimError
+from .errors import GraphsimError, InvalidRequestError
 from .workspace import Workspace
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT = 0, 1, 2
@@ -38,7 +39,12 @@ def _decision_name(text: str) -> DecisionKind:
 
 def cmd_can(args: argparse.Namespace) -> int:
     ws = _workspace(args.world)
-    decision = ws.engine().can(args.principal, args.action, args.resource, parse_cli_context(args.context or []))
+    session_policy = None
+    if args.session_policy is not None:
+        session_policy = Path(args.session_policy[len("file://"):]).read_text(encoding="utf-8") if args.session_policy.startswith("file://") else args.session_policy
+    decision = ws.engine().can(
+        args.principal, args.action, args.resource, parse_cli_context(args.context or []), session_policy=session_policy, via_roles=args.via_roles
+    )
     if args.json:
         print(json.dumps({**decision.to_dict(), "explanation": explain(decision)}, indent=2))
     else:
@@ -47,6 +53,61 @@ def cmd_can(args: argparse.Namespace) -> int:
         print(f"expected {args.expect.value}, got {decision.decision.value}", file=sys.stderr)
         return EXIT_EXPECTATION
     return EXIT_OK
+
+
+def _read_cli_input(text: str) -> Any:
+    """``--cli-input-json`` as the AWS CLI takes it: ``file://path`` or the JSON itself."""
+    if text.startswith("file://"):
+        path = text[len("file://"):]
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot read {path}: {exc.strerror}", field="--cli-input-json") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequestError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", field="--cli-input-json") from None
+
+
+def _simulate(args: argparse.Namespace, run: Callable[[Any], dict[str, Any]]) -> int:
+    if args.cli_input_json is not None:
+        print(json.dumps(run(_read_cli_input(args.cli_input_json)), indent=4))
+        return EXIT_OK
+    # --input-jsonl: one request per line, one response per line, in order; a bad line gets an
+    # {"Error": ...} line and the exit code says some failed.
+    failed = 0
+    stream = sys.stdin if args.input_jsonl == "-" else open(args.input_jsonl, encoding="utf-8")  # noqa: SIM115
+    out = sys.stdout
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                result = run(json.loads(line))
+            except json.JSONDecodeError as exc:
+                failed += 1
+                result = {"Error": {"Code": "InvalidInput", "Message": f"line {number}: not valid JSON: {exc.msg}", "Line": number}}
+            except GraphsimError as exc:
+                failed += 1
+                result = {"Error": {"Code": exc.code, "Message": exc.message, "Field": exc.field, "Line": number}}
+            out.write(json.dumps(result, separators=(",", ":")) + "\n")
+    if failed:
+        print(f"{failed} request(s) failed; see the Error lines", file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def cmd_simulate_custom(args: argparse.Namespace) -> int:
+    from .awscli import simulate_custom_policy
+
+    return _simulate(args, simulate_custom_policy)
+
+
+def cmd_simulate_principal(args: argparse.Namespace) -> int:
+    from .awscli import simulate_principal_policy
+
+    engine = _workspace(args.world).engine()
+    return _simulate(args, lambda request: simulate_principal_policy(engine, request))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -101,7 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
     can.add_argument("--json", action="store_true", help="print the decision as JSON")
     can.add_argument("--expect", type=_decision_name, metavar="DECISION", help="exit 1 unless the decision is this (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY)")
     can.add_argument("--world", metavar="FILE", help="a world file (default: the built-in final-friday demo)")
+    can.add_argument("--via-roles", action="store_true", help="if not allowed directly, also try the roles the principal can assume")
+    can.add_argument("--session-policy", metavar="JSON", help="a session policy for a role principal (JSON, or file://PATH)")
     can.set_defaults(func=cmd_can)
+
+    for name, func, helptext in (
+        ("simulate-custom-policy", cmd_simulate_custom, "AWS's simulate-custom-policy: the same --cli-input-json keys, the same output"),
+        ("simulate-principal-policy", cmd_simulate_principal, "AWS's simulate-principal-policy against the world"),
+    ):
+        sim = sub.add_parser(name, help=helptext)
+        source = sim.add_mutually_exclusive_group(required=True)
+        source.add_argument("--cli-input-json", metavar="JSON", help="a request as `aws iam " + name + " --cli-input-json` takes it (file://PATH or JSON)")
+        source.add_argument("--input-jsonl", metavar="FILE", help="many requests, one JSON object per line (- for stdin); one response per line")
+        if name == "simulate-principal-policy":
+            sim.add_argument("--world", metavar="FILE", help="a world file (default: the built-in final-friday demo)")
+        sim.set_defaults(func=func)
 
     schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
     schema.add_argument("--output", default="schema/schema.graphql", help="file to write, or - for stdout (default: schema/schema.graphql)")

@@ -438,6 +438,26 @@ def parse_document(document: str | Mapping[str, object], kind: PolicyKind, field
         raise PolicyValidationError([Problem(f"{field}.{p.path}".rstrip("."), p.rule) for p in exc.problems], field=field) from None
 
 
+def input_policy_set(documents: Sequence[str | Mapping[str, object]], kind: PolicyKind, field: str, label: str, ptype: PolicyType, layer: Layer) -> PolicySet:
+    """A policy set built from input documents; sets of JSON texts are built once and reused,
+    since batches of simulations repeat the same documents."""
+    if all(isinstance(d, str) for d in documents):
+        return _input_set_cached(tuple(documents), kind, field, label, ptype, layer)  # type: ignore[arg-type]
+    docs = [parse_document(d, kind, _input_field(field, i)) for i, d in enumerate(documents)]
+    return PolicySet(_document_attachments(docs, label, ptype), layer)
+
+
+def _input_field(field: str, index: int) -> str:
+    # List inputs name the document by index (policyInputList[0]); single ones by name alone.
+    return f"{field}[{index}]" if field.endswith("List") else field
+
+
+@lru_cache(maxsize=4096)
+def _input_set_cached(texts: tuple[str, ...], kind: PolicyKind, field: str, label: str, ptype: PolicyType, layer: Layer) -> PolicySet:
+    docs = [parse_document(d, kind, _input_field(field, i)) for i, d in enumerate(texts)]
+    return PolicySet(_document_attachments(docs, label, ptype), layer)
+
+
 def _session_set(document: str | Mapping[str, object], label: str) -> PolicySet:
     doc = parse_document(document, PolicyKind.SESSION, "sessionPolicy")
     step = PathStep("SessionPolicy", NodeKind.POLICY, "session-policy")
@@ -445,6 +465,17 @@ def _session_set(document: str | Mapping[str, object], label: str) -> PolicySet:
 
 
 def _org_input(levels: Sequence[Sequence[str | Mapping[str, object]]], policy_type: str, field: str) -> tuple[PolicySet, ...]:
+    if all(isinstance(d, str) for level in levels for d in level):
+        return _org_input_cached(tuple(tuple(level) for level in levels), policy_type, field)  # type: ignore[arg-type]
+    return _org_input_build(levels, policy_type, field)
+
+
+@lru_cache(maxsize=1024)
+def _org_input_cached(levels: tuple[tuple[str, ...], ...], policy_type: str, field: str) -> tuple[PolicySet, ...]:
+    return _org_input_build(levels, policy_type, field)
+
+
+def _org_input_build(levels: Sequence[Sequence[str | Mapping[str, object]]], policy_type: str, field: str) -> tuple[PolicySet, ...]:
     kind = PolicyKind.SCP if policy_type == "scp" else PolicyKind.RCP
     layer = Layer.SCP if policy_type == "scp" else Layer.RCP
     ptype = PolicyType.SCP if policy_type == "scp" else PolicyType.RCP
@@ -479,8 +510,7 @@ def simulate_custom(
     ``scps`` and ``rcps`` are lists of levels, root first, each a list of documents; SCPs govern
     the caller's account, RCPs the resource owner's (RCPFullAWSAccess is implied at every level).
     """
-    parsed = [parse_document(doc, PolicyKind.IDENTITY, f"policyInputList[{i}]") for i, doc in enumerate(documents)]
-    identity = custom_policy_set(parsed)
+    identity = input_policy_set(documents, PolicyKind.IDENTITY, "policyInputList", "PolicyInputList", PolicyType.USER, Layer.IDENTITY)
     return decide_custom(
         identity, action, resource, context, caller_arn=caller_arn, resource_policy=resource_policy, resource_owner=resource_owner,
         permissions_boundary=permissions_boundary, session_policy=session_policy, scps=scps, rcps=rcps, management_account=management_account,
@@ -506,8 +536,9 @@ def decide_custom(
     arn = validate_resource_arn(resource, field="resourceArns")
     boundary = None
     if permissions_boundary is not None:
-        boundary_doc = parse_document(permissions_boundary, PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList[0]")
-        boundary = PolicySet(_document_attachments([boundary_doc], "PermissionsBoundaryPolicyInputList", PolicyType.USER_MANAGED), Layer.BOUNDARY)
+        boundary = input_policy_set(
+            [permissions_boundary], PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList", "PermissionsBoundaryPolicyInputList", PolicyType.USER_MANAGED, Layer.BOUNDARY
+        )
     caller = None
     if caller_arn is not None:
         caller = parse_caller_arn(caller_arn, has_boundary=boundary is not None)
@@ -524,8 +555,7 @@ def decide_custom(
     resource_set = None
     if resource_policy is not None:
         kind = PolicyKind.TRUST if requires_resource_grant(canonical.lower(), arn) and ":role/" in arn else PolicyKind.RESOURCE
-        doc = parse_document(resource_policy, kind, "resourcePolicy")
-        resource_set = PolicySet(_document_attachments([doc], "ResourcePolicy", PolicyType.RESOURCE), Layer.RESOURCE)
+        resource_set = input_policy_set([resource_policy], kind, "resourcePolicy", "ResourcePolicy", PolicyType.RESOURCE, Layer.RESOURCE)
     scp_levels = None
     if scps is not None and not (caller is not None and (caller.account == management_account or caller.service_linked)):
         scp_levels = _org_input(scps, "scp", "serviceControlPolicyInputList")

@@ -71,14 +71,6 @@ def requires_resource_grant(action_lower: str, resource: str) -> bool:
     return parts[2] == "kms" and parts[5].startswith("key/")
 
 
-def _verdict(result: Scan | None) -> DecisionKind | None:
-    if result is None:
-        return None
-    if result.denies:
-        return DecisionKind.EXPLICIT_DENY
-    return DecisionKind.ALLOWED if result.allows else DecisionKind.IMPLICIT_DENY
-
-
 def decide(
     *,
     caller: CallerIdentity | None,
@@ -169,11 +161,7 @@ def decide(
                 blocked_by=blocked_by.value if blocked_by is not None else "",
             )
 
-    verdicts = tuple(
-        LayerVerdict(layer, verdict, len(_policies(layers, layer)))
-        for layer in (Layer.SCP, Layer.RCP, Layer.RESOURCE, Layer.IDENTITY, Layer.BOUNDARY, Layer.SESSION)
-        if (verdict := _layer_verdict(layer, results[layer], scps)) is not None
-    )
+    verdicts = _verdicts(layers, results, scp_ok)
     return Decision(
         principal=caller.arn if caller is not None else "",
         action=action,
@@ -258,18 +246,29 @@ def _merge(levels: list[Scan] | None) -> Scan | None:
     return out
 
 
-def _layer_verdict(layer: Layer, result: Scan | None, scp_levels: list[Scan] | None) -> DecisionKind | None:
-    if layer is Layer.SCP and scp_levels is not None and result is not None and not result.denies:
-        return DecisionKind.ALLOWED if all(level.allows for level in scp_levels) else DecisionKind.IMPLICIT_DENY
-    if layer is Layer.RCP and result is not None and not result.denies:
-        return DecisionKind.ALLOWED  # RCPFullAWSAccess is implied at every level
-    return _verdict(result)
+_VERDICT_ORDER = (Layer.SCP, Layer.RCP, Layer.RESOURCE, Layer.IDENTITY, Layer.BOUNDARY, Layer.SESSION)
 
 
-def _policies(layers: Layers, layer: Layer) -> tuple[object, ...]:
-    if layer is Layer.SCP:
-        return tuple(a for level in layers.scp_levels or () for a in level.attachments)
-    if layer is Layer.RCP:
-        return tuple(a for level in layers.rcp_levels or () for a in level.attachments)
-    found = {Layer.RESOURCE: layers.resource, Layer.IDENTITY: layers.identity, Layer.BOUNDARY: layers.boundary, Layer.SESSION: layers.session}[layer]
-    return () if found is None else found.attachments
+def _verdicts(layers: Layers, results: dict[Layer, Scan | None], scp_ok: bool) -> tuple[LayerVerdict, ...]:
+    """Per-layer verdicts, with how many policies each layer held."""
+    out = []
+    for layer in _VERDICT_ORDER:
+        result = results[layer]
+        if result is None:
+            continue
+        if result.denies:
+            verdict = DecisionKind.EXPLICIT_DENY
+        elif layer is Layer.SCP:
+            verdict = DecisionKind.ALLOWED if scp_ok else DecisionKind.IMPLICIT_DENY
+        elif layer is Layer.RCP:
+            verdict = DecisionKind.ALLOWED  # RCPFullAWSAccess is implied at every level
+        else:
+            verdict = DecisionKind.ALLOWED if result.allows else DecisionKind.IMPLICIT_DENY
+        if layer is Layer.SCP or layer is Layer.RCP:
+            levels = layers.scp_levels if layer is Layer.SCP else layers.rcp_levels
+            count = sum(len(level.attachments) for level in levels or ())
+        else:
+            found = {Layer.RESOURCE: layers.resource, Layer.IDENTITY: layers.identity, Layer.BOUNDARY: layers.boundary, Layer.SESSION: layers.session}[layer]
+            count = 0 if found is None else len(found.attachments)
+        out.append(LayerVerdict(layer, verdict, count))
+    return tuple(out)

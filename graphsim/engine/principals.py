@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from ..errors import InvalidRequestError
 from ..policy import Principals
@@ -72,6 +73,7 @@ def session_arn(account: str, role_name: str, session: str) -> str:
     return f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}"
 
 
+@lru_cache(maxsize=4096)
 def parse_caller_arn(arn: str, *, field: str = "callerArn", has_boundary: bool = False) -> CallerIdentity:
     """A caller given only by ARN (simulateCustomPolicy's CallerArn, which here may be a user,
     role, assumed-role session, federated user or account root)."""
