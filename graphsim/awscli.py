@@ -43,8 +43,10 @@ def _check_keys(request: Mapping[str, Any], allowed: set[str], required: Sequenc
 
 
 def _strings(request: Mapping[str, Any], key: str) -> list[str]:
-    value = request.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    value = request.get(key)
+    if value is None:
+        return []
+    if type(value) is not list or any(type(v) is not str for v in value):
         raise InvalidRequestError(f"{key} must be a list of strings", field=key)
     return value
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,22 +76,11 @@ def _simulate(args: argparse.Namespace, run: Callable[[Any], dict[str, Any]]) ->
         return EXIT_OK
     # --input-jsonl: one request per line, one response per line, in order; a bad line gets an
     # {"Error": ...} line and the exit code says some failed.
-    failed = 0
+    from .batch import run_jsonl
+
     stream = sys.stdin if args.input_jsonl == "-" else open(args.input_jsonl, encoding="utf-8")  # noqa: SIM115
-    out = sys.stdout
     with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                result = run(json.loads(line))
-            except json.JSONDecodeError as exc:
-                failed += 1
-                result = {"Error": {"Code": "InvalidInput", "Message": f"line {number}: not valid JSON: {exc.msg}", "Line": number}}
-            except GraphsimError as exc:
-                failed += 1
-                result = {"Error": {"Code": exc.code, "Message": exc.message, "Field": exc.field, "Line": number}}
-            out.write(json.dumps(result, separators=(",", ":")) + "\n")
+        failed = run_jsonl(stream, sys.stdout, run, jobs=args.jobs)
     if failed:
         print(f"{failed} request(s) failed; see the Error lines", file=sys.stderr)
         return EXIT_INPUT
@@ -174,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         source = sim.add_mutually_exclusive_group(required=True)
         source.add_argument("--cli-input-json", metavar="JSON", help="a request as `aws iam " + name + " --cli-input-json` takes it (file://PATH or JSON)")
         source.add_argument("--input-jsonl", metavar="FILE", help="many requests, one JSON object per line (- for stdin); one response per line")
+        sim.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="processes for --input-jsonl (default: the cores, at most 4)")
         if name == "simulate-principal-policy":
             sim.add_argument("--world", metavar="FILE", help="a world file (default: the built-in final-friday demo)")
         sim.set_defaults(func=func)

@@ -562,7 +562,7 @@ def decide_custom(
     rcp_levels = None
     if rcps is not None and owner != management_account:
         rcp_levels = _org_input(rcps, "rcp", "resourceControlPolicyInputList")
-    derived: dict[str, tuple[str, ...]] = {} if caller is None else caller.derived_context()
+    derived: dict[str, tuple[str, ...]] = {} if caller is None else dict(_derived_for(caller_arn, boundary is not None))
     if owner is not None:
         derived["aws:resourceaccount"] = (owner,)
     layers = Layers(
@@ -586,6 +586,12 @@ def decide_custom(
         ctx=merge_derived(derived, build_context(context, field="contextEntries")),
         warnings=(warning,) if warning else (),
     )
+
+
+@lru_cache(maxsize=4096)
+def _derived_for(caller_arn: str | None, has_boundary: bool) -> Mapping[str, tuple[str, ...]]:
+    assert caller_arn is not None
+    return parse_caller_arn(caller_arn, has_boundary=has_boundary).derived_context()
 
 
 def _owner(resource_owner: str | None, arn: str, caller: CallerIdentity | None) -> str | None:

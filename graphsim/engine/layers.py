@@ -35,7 +35,7 @@ _DENY_ORDER = (Layer.SCP, Layer.RCP, Layer.RESOURCE, Layer.IDENTITY, Layer.BOUND
 _MATCH_ORDER = (Layer.IDENTITY, Layer.RESOURCE, Layer.BOUNDARY, Layer.SESSION, Layer.SCP, Layer.RCP)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # built per request for custom simulations: not frozen, to build fast
 class Layers:
     """The policies that speak to one request, gathered by the engine (from the graph or from
     simulateCustomPolicy's inputs)."""

@@ -12,9 +12,10 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from ..catalog import policy_action_warning
 from ..errors import ConflictError, InvalidRequestError, NotFoundError
@@ -60,6 +61,8 @@ class World:
     def __init__(self, name: str, *, parse: PolicyParser = parse_with_catalog) -> None:
         self.name = name
         self.description = ""
+        import networkx as nx  # here, not at import: custom simulations never build a graph
+
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.version = 0
         self.default_account: str | None = None
@@ -510,12 +513,12 @@ class World:
         """The resource node whose policy governs a request on ``arn``: the resource itself, or
         for an S3 object, its bucket (a bucket policy speaks for the objects in it)."""
         graph = self.graph
-        if arn in graph and graph.nodes[arn]["kind"] in (NodeKind.RESOURCE, NodeKind.ROLE):
-            return arn
         if arn.startswith("arn:aws:s3:::") and "/" in arn:
             bucket = arn.split("/", 1)[0]
             if bucket in graph:
                 return bucket
+        if arn in graph and graph.nodes[arn]["kind"] in (NodeKind.RESOURCE, NodeKind.ROLE):
+            return arn
         return None
 
     def resource_policy(self, resource: str) -> str | None:
