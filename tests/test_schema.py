@@ -78,7 +78,20 @@ def _fix(data: dict[str, Any]) -> None:
     assert result["policy"]["defaultVersionId"] == "v3"
 
 
+def _via_roles(data: dict[str, Any]) -> None:
+    assert data["can"]["decision"] == "EXPLICIT_DENY"
+    route = data["can"]["viaRole"]
+    assert route["roles"] == ["arn:aws:iam::111122223333:role/ClassifiedReader"]
+    assert route["decision"]["decision"] == "ALLOWED"
+    assert data["newbie"] == {
+        "decision": "IMPLICIT_DENY",
+        "blockedBy": "IDENTITY",
+        "layerVerdicts": [{"layer": "RESOURCE", "decision": "ALLOWED"}, {"layer": "IDENTITY", "decision": "IMPLICIT_DENY"}],
+    }
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "classified-via-roles.graphql": _via_roles,
     "can-newbie-classified.graphql": _classified,
     "can-newbie-reports.graphql": _reports,
     "walkthrough-checks.graphql": _checks,
