@@ -16,17 +16,38 @@ from typing import Any
 
 from .engine import DecisionKind, explain, parse_cli_context
 from .errors import GraphsimError, InvalidRequestError
+from .store.sqlite import default_db_path
 from .workspace import Workspace
+from .world import NodeKind
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT = 0, 1, 2
 
 
-def _workspace(world_file: str | None) -> Workspace:
-    if world_file is None:
-        return Workspace.with_world()
-    from .world.io import load_world_file
+def _is_world_file(text: str) -> bool:
+    return text.endswith((".json", ".yaml", ".yml")) or Path(text).is_file()
 
-    return Workspace.with_world(load_world_file(world_file))
+
+def _workspace(args: argparse.Namespace, *, store: bool = False) -> Workspace:
+    """The worlds a command works on. ``--world`` names a world of the store, or is a world file;
+    ``--db`` picks the store (default: the documented path). Without either, ``can`` and the
+    simulate commands use the built-in demo world in memory."""
+    world = getattr(args, "world", None)
+    db = getattr(args, "db", None)
+    if world is not None and _is_world_file(world):
+        from .world.io import load_world_file
+
+        loaded = load_world_file(world)
+        if not store:
+            return Workspace.with_world(loaded)
+        ws = Workspace.open(db or ":memory:")
+        from .world.io import world_to_dict
+
+        ws.import_world(loaded.name, world_to_dict(loaded), replace=True, sources=[world])
+        ws.default = loaded.name
+        return ws
+    if db is None and world is None and not store:
+        return Workspace.with_world()
+    return Workspace.open(db or default_db_path(), default=world)
 
 
 def _decision_name(text: str) -> DecisionKind:
@@ -39,7 +60,7 @@ def _decision_name(text: str) -> DecisionKind:
 
 
 def cmd_can(args: argparse.Namespace) -> int:
-    ws = _workspace(args.world)
+    ws = _workspace(args)
     session_policy = None
     if args.session_policy is not None:
         session_policy = Path(args.session_policy[len("file://"):]).read_text(encoding="utf-8") if args.session_policy.startswith("file://") else args.session_policy
@@ -96,7 +117,7 @@ def cmd_simulate_custom(args: argparse.Namespace) -> int:
 def cmd_simulate_principal(args: argparse.Namespace) -> int:
     from .awscli import simulate_principal_policy
 
-    engine = _workspace(args.world).engine()
+    engine = _workspace(args).engine()
     return _simulate(args, lambda request: simulate_principal_policy(engine, request))
 
 
@@ -105,7 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .api.app import create_app
 
-    ws = _workspace(args.world)
+    ws = _workspace(args, store=True)
     try:
         loopback = ipaddress.ip_address(args.host).is_loopback
     except ValueError:
@@ -115,6 +136,55 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(ws, cors_origins=args.cors_origin or [])
     print(f"graphsim: world {ws.default!r}; GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return EXIT_OK
+
+
+def cmd_worlds(args: argparse.Namespace) -> int:
+    ws = _workspace(args, store=True)
+    records = ws.records()
+    if args.json:
+        print(json.dumps([{"name": r.name, "version": r.version, "default": r.name == ws.default, "createdAt": r.created_at, "forkedFrom": r.forked_from} for r in records], indent=2))
+        return EXIT_OK
+    print(f"{'world':<24} {'version':>7}  {'created':<27} forked from")
+    for r in records:
+        mark = "*" if r.name == ws.default else " "
+        print(f"{mark}{r.name:<23} {r.version:>7}  {r.created_at:<27} {r.forked_from or ''}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .world.io import world_to_dict
+
+    ws = _workspace(args, store=True)
+    data = world_to_dict(ws.world(args.world))
+    if args.format == "yaml":
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(data, indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .store.importers import import_sources, load_source_file
+
+    sources = [load_source_file(path) for path in args.files]
+    result = import_sources(sources)
+    ws = Workspace.open(args.db or default_db_path())
+    world = ws.import_world(args.world, result.world, replace=args.replace, sources=[str(p) for p in args.files])
+    for finding in result.findings:
+        print(f"finding: {finding.source}: {finding.path}: {finding.message}", file=sys.stderr)
+    counts = {kind: sum(1 for _ in world.nodes_of(kind)) for kind in (NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE, NodeKind.POLICY)}
+    print(
+        f"imported world {world.name!r} (version {world.version}): {counts[NodeKind.USER]} users, {counts[NodeKind.GROUP]} groups, "
+        f"{counts[NodeKind.ROLE]} roles, {counts[NodeKind.POLICY]} managed policies; {len(result.findings)} findings"
+    )
     return EXIT_OK
 
 
@@ -139,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the GraphQL API (GraphiQL at /graphql) on a world")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--world", metavar="FILE", help="a world file to serve instead of the built-in final-friday demo")
+    serve.add_argument("--world", metavar="NAME|FILE", help="the default world: a world of the store, or a world file loaded into a throw-away store")
+    serve.add_argument("--db", metavar="PATH", help=f"the SQLite store (default: $GRAPHSIM_DB or {default_db_path()}; :memory: for throw-away)")
     serve.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="allow browser pages from ORIGIN (repeatable; none by default)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(func=cmd_serve)
@@ -151,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     can.add_argument("--context", action="append", metavar="KEY=VALUE", help="request context (repeat a key for a list)")
     can.add_argument("--json", action="store_true", help="print the decision as JSON")
     can.add_argument("--expect", type=_decision_name, metavar="DECISION", help="exit 1 unless the decision is this (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY)")
-    can.add_argument("--world", metavar="FILE", help="a world file (default: the built-in final-friday demo)")
+    can.add_argument("--world", metavar="NAME|FILE", help="a world of the store, or a world file (default: the built-in demo)")
+    can.add_argument("--db", metavar="PATH", help="the SQLite store to read --world from (default: the documented path)")
     can.add_argument("--via-roles", action="store_true", help="if not allowed directly, also try the roles the principal can assume")
     can.add_argument("--session-policy", metavar="JSON", help="a session policy for a role principal (JSON, or file://PATH)")
     can.set_defaults(func=cmd_can)
@@ -166,8 +238,28 @@ def build_parser() -> argparse.ArgumentParser:
         source.add_argument("--input-jsonl", metavar="FILE", help="many requests, one JSON object per line (- for stdin); one response per line")
         sim.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="processes for --input-jsonl (default: the cores, at most 4)")
         if name == "simulate-principal-policy":
-            sim.add_argument("--world", metavar="FILE", help="a world file (default: the built-in final-friday demo)")
+            sim.add_argument("--world", metavar="NAME|FILE", help="a world of the store, or a world file (default: the built-in demo)")
+            sim.add_argument("--db", metavar="PATH", help="the SQLite store (default: the documented path)")
         sim.set_defaults(func=func)
+
+    worlds = sub.add_parser("worlds", help="list the worlds of the store")
+    worlds.add_argument("--db", metavar="PATH", help="the SQLite store (default: the documented path)")
+    worlds.add_argument("--json", action="store_true")
+    worlds.set_defaults(func=cmd_worlds)
+
+    export = sub.add_parser("export", help="write a world as a native world file")
+    export.add_argument("--world", default="default", metavar="NAME")
+    export.add_argument("--format", choices=["json", "yaml"], default="json")
+    export.add_argument("--output", metavar="FILE", help="file to write (default: stdout)")
+    export.add_argument("--db", metavar="PATH", help="the SQLite store (default: the documented path)")
+    export.set_defaults(func=cmd_export)
+
+    imp = sub.add_parser("import", help="import AWS exports (authorization details, bucket policies, an organizations folder) or world files")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--world", required=True, metavar="NAME", help="the world to create")
+    imp.add_argument("--replace", action="store_true", help="replace the world if it exists (as one change, kept in its history)")
+    imp.add_argument("--db", metavar="PATH", help="the SQLite store (default: the documented path)")
+    imp.set_defaults(func=cmd_import)
 
     schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
     schema.add_argument("--output", default="schema/schema.graphql", help="file to write, or - for stdout (default: schema/schema.graphql)")

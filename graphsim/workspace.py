@@ -1,15 +1,39 @@
-"""The named worlds a process serves, each with its engine. The API and CLI share this."""
+"""The named worlds a process serves, each with its engine, optionally kept in a SQLite store.
+
+Every change to a world goes through ``Workspace.apply``: the world method validates and
+applies it in memory, then the store records it in one transaction. If recording fails the
+world is rebuilt from the store, so memory never runs ahead of what was acknowledged.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from .engine import Engine
-from .errors import NotFoundError
-from .world import World
-from .world.io import DEMO_WORLD, load_demo_world
+from .errors import ConflictError, InvalidRequestError, NotFoundError
+from .store.sqlite import SNAPSHOT_EVERY, Change, Store, WorldRecord, now
+from .world import NodeKind, World
+from .world.io import DEMO_WORLD, load_demo_world, world_from_dict, world_to_dict
 
 DEFAULT = "default"
+
+# World methods a mutation may call; each is recorded with its arguments and replayed on load.
+REPLAYABLE = frozenset({
+    "add_account", "add_user", "add_group", "add_role", "remove_entity", "add_managed_policy", "update_policy",
+    "remove_managed_policy", "put_inline_policy", "delete_inline_policy", "attach_policy", "detach_policy", "add_member",
+    "remove_member", "add_resource", "update_trust_policy", "set_boundary", "delete_boundary", "put_resource_policy",
+    "delete_resource_policy", "create_organization", "add_ou", "place_account", "add_org_policy", "attach_org_policy",
+})
+_KIND_FIRST = frozenset({"remove_entity", "put_inline_policy", "delete_inline_policy", "attach_policy", "detach_policy", "set_boundary", "delete_boundary"})
+_TIMESTAMPED = frozenset({"add_managed_policy", "update_policy"})
+
+
+def _summary(via: str, args: tuple[Any, ...]) -> str:
+    names = [str(a) for a in args if isinstance(a, str) and not isinstance(a, NodeKind) and len(a) < 200 and not a.lstrip().startswith("{")]
+    return f"{via} {' '.join(names)}".strip()
 
 
 @dataclass
@@ -17,13 +41,47 @@ class Workspace:
     worlds: dict[str, World] = field(default_factory=dict)
     engines: dict[str, Engine] = field(default_factory=dict)
     default: str = DEMO_WORLD
+    store: Store | None = None
 
     @classmethod
     def with_world(cls, world: World | None = None) -> Workspace:
-        """A workspace holding ``world``, or the built-in demo world, as the default."""
+        """An in-memory workspace holding ``world``, or the built-in demo world, as the default."""
         ws = cls()
         ws.add(world or load_demo_world(), make_default=True)
         return ws
+
+    @classmethod
+    def open(cls, db: str | Path, *, default: str | None = None) -> Workspace:
+        """Every world of the store at ``db`` (``:memory:`` for a throw-away one), rebuilt in
+        memory; a new store starts with the demo world."""
+        store = Store(db)
+        ws = cls(store=store)
+        if not store.worlds():
+            demo = load_demo_world()
+            store.create(demo.name, world_to_dict(demo), mutation="createWorld", args={"from": "built-in demo"}, summary="created from the built-in final-friday demo")
+        for record in store.worlds():
+            ws._load(record)
+        names = sorted(ws.worlds)
+        if default == DEFAULT:
+            default = None
+        ws.default = default or (DEMO_WORLD if DEMO_WORLD in ws.worlds else names[0])
+        if ws.default not in ws.worlds:
+            raise NotFoundError("world", ws.default, field="world", hint=f"known worlds: {', '.join(names)}")
+        return ws
+
+    def _load(self, record: WorldRecord) -> World:
+        assert self.store is not None
+        data, _, changes = self.store.load(record.name)
+        world = world_from_dict(data, source=f"store {self.store.path}", name=record.name)
+        for change in changes:
+            if change.mutation in REPLAYABLE:
+                args = list(change.args.get("args", []))
+                if change.mutation in _KIND_FIRST:
+                    args[0] = NodeKind(args[0])
+                getattr(world, change.mutation)(*args, **change.args.get("kwargs", {}), provenance=f"change {change.version} ({change.summary})")
+        world.version = record.version
+        self.add(world)
+        return world
 
     def add(self, world: World, *, make_default: bool = False) -> None:
         self.worlds[world.name] = world
@@ -43,3 +101,73 @@ class Workspace:
 
     def engine(self, name: str | None = None) -> Engine:
         return self.engines[self._name(name)]
+
+    # ---- changes ------------------------------------------------------------------------------
+
+    def apply(self, world: World, op: str, *args: Any, via: str | None = None, **kwargs: Any) -> Any:
+        """Apply one mutation to ``world`` and, with a store, record it durably."""
+        if op not in REPLAYABLE:
+            raise InvalidRequestError(f"{op} is not a world mutation", field="mutation")
+        if op in _TIMESTAMPED and kwargs.get("created") is None:
+            kwargs["created"] = now()[:19] + "Z"
+        result = getattr(world, op)(*args, **kwargs)  # validates first; raises with nothing changed
+        world.version += 1
+        if self.store is not None:
+            try:
+                snapshot = world_to_dict(world) if world.version % SNAPSHOT_EVERY == 0 else None
+                self.store.append(world.name, world.version, op, {"args": list(args), "kwargs": kwargs}, _summary(via or op, args), snapshot)
+            except BaseException:
+                self._load(self.store.record(world.name))  # memory back to what the store holds
+                raise
+        return result
+
+    def import_world(self, name: str, data: Mapping[str, Any], *, replace: bool = False, sources: list[str] | None = None) -> World:
+        """A whole world from a native world dict, as one change (a snapshot in the store)."""
+        if not name or not name.strip():
+            raise InvalidRequestError("a world needs a name", field="name")
+        if name in self.worlds and not replace:
+            raise ConflictError(f"world {name!r} already exists; pass replace to overwrite it", field="name")
+        world = world_from_dict(data, source=", ".join(sources or []) or "import", name=name)
+        if self.store is not None:
+            world.version = self.store.create(
+                name, world_to_dict(world), mutation="importWorld", args={"sources": sources or []},
+                summary=f"imported from {', '.join(sources or []) or 'a world document'}", replace=replace,
+            )
+        else:
+            world.version = self.worlds[name].version + 1 if name in self.worlds else 0
+        self.add(world)
+        return world
+
+    def fork(self, source: str, name: str) -> World:
+        if not name or not name.strip():
+            raise InvalidRequestError("a world needs a name", field="name")
+        origin = self.world(source)
+        if name in self.worlds:
+            raise ConflictError(f"world {name!r} already exists", field="name")
+        copy = world_from_dict(world_to_dict(origin), source=f"fork of {origin.name}", name=name)
+        if self.store is not None:
+            copy.version = self.store.fork(origin.name, name)
+        else:
+            copy.version = origin.version + 1
+        self.add(copy)
+        return copy
+
+    def delete(self, name: str) -> None:
+        target = self._name(name)
+        if target == self.default:
+            raise ConflictError(f"world {target!r} is the default world and cannot be deleted", field="name")
+        if self.store is not None:
+            self.store.delete(target)
+        del self.worlds[target]
+        del self.engines[target]
+
+    def history(self, name: str | None = None, *, limit: int = 50) -> list[Change]:
+        world = self.world(name)
+        if self.store is None:
+            return []
+        return self.store.history(world.name, limit=limit, newest_first=True)
+
+    def records(self) -> list[WorldRecord]:
+        if self.store is not None:
+            return self.store.worlds()
+        return [WorldRecord(n, w.version, "", None, None) for n, w in sorted(self.worlds.items())]

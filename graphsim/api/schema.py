@@ -67,6 +67,11 @@ def _ws(info: Info) -> Workspace:
     return info.context["workspace"]
 
 
+def _apply(info: Info, world: Any, op: str, *args: Any, **kwargs: Any) -> Any:
+    """One mutation through the workspace, recorded under the GraphQL mutation's name."""
+    return _ws(info).apply(world, op, *args, via=info.field_name, **kwargs)
+
+
 def _context(entries: list[t.ContextEntryInput] | None) -> list[ContextEntry]:
     return [ContextEntry(e.context_key_name, tuple(e.context_key_values), e.context_key_type) for e in entries or []]
 
@@ -145,12 +150,18 @@ class Query:
     @strawberry.field(description="Browse a world (the default world when no name is given).")
     @typed_errors
     def world(self, info: Info, name: str | None = None) -> t.WorldView:
-        return t.WorldView.of(_ws(info).world(name))
-
-    @strawberry.field(description="Names of the worlds this server holds; the first is the default.")
-    def worlds(self, info: Info) -> list[str]:
         ws = _ws(info)
-        return [ws.default, *sorted(n for n in ws.worlds if n != ws.default)]
+        return t.WorldView.of(ws.world(name), ws.history if ws.store is not None else None)
+
+    @strawberry.field(description="The worlds this server holds; the default one first.")
+    def worlds(self, info: Info) -> list[t.WorldSummary]:
+        ws = _ws(info)
+        records = sorted(ws.records(), key=lambda r: (r.name != ws.default, r.name))
+        return [
+            t.WorldSummary(name=r.name, version=ws.world(r.name).version, is_default=r.name == ws.default, created_at=r.created_at,
+                           forked_from=r.forked_from, forked_at_version=r.forked_at_version)
+            for r in records
+        ]
 
     @strawberry.field(description="Validate an identity policy document without storing it.")
     def validate_policy(self, document: str) -> t.PolicyCheck:
@@ -196,73 +207,73 @@ class Mutation:
     @mutation_result
     def create_user(self, info: Info, name: str, path: str = "/", tags: list[TagInput] | None = None, account: str | None = None, world: str | None = None) -> t.UserResult:
         w = _ws(info).world(world)
-        key = w.add_user(name, path=path, account=account, tags={tg.key: tg.value for tg in tags or []})
+        key = _apply(info, w, "add_user", name, path=path, account=account, tags={tg.key: tg.value for tg in tags or []})
         return t.UserPayload(user=t.User.of(w, key), world_version=w.version)
 
     @strawberry.mutation(description="Delete a user with its memberships, attachments and inline policies, as the console does.")
     @mutation_result
     def delete_user(self, info: Info, name: str, world: str | None = None) -> t.DeleteResult:
         w = _ws(info).world(world)
-        return t.DeletePayload(deleted=w.remove_entity(NodeKind.USER, name), world_version=w.version)
+        return t.DeletePayload(deleted=_apply(info, w, "remove_entity", NodeKind.USER, name), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def create_group(self, info: Info, name: str, path: str = "/", account: str | None = None, world: str | None = None) -> t.GroupResult:
         w = _ws(info).world(world)
-        key = w.add_group(name, path=path, account=account)
+        key = _apply(info, w, "add_group", name, path=path, account=account)
         return t.GroupPayload(group=t.Group.of(w, key), world_version=w.version)
 
     @strawberry.mutation(description="Delete a group with its memberships, attachments and inline policies.")
     @mutation_result
     def delete_group(self, info: Info, name: str, world: str | None = None) -> t.DeleteResult:
         w = _ws(info).world(world)
-        return t.DeletePayload(deleted=w.remove_entity(NodeKind.GROUP, name), world_version=w.version)
+        return t.DeletePayload(deleted=_apply(info, w, "remove_entity", NodeKind.GROUP, name), world_version=w.version)
 
     @strawberry.mutation(description="Create a customer managed policy; the document is validated first.")
     @mutation_result
     def create_policy(self, info: Info, name: str, document: str, description: str = "", path: str = "/", account: str | None = None, world: str | None = None) -> t.PolicyResult:
         w = _ws(info).world(world)
-        key = w.add_managed_policy(name, document, description=description, path=path, account=account)
+        key = _apply(info, w, "add_managed_policy", name, document, description=description, path=path, account=account)
         return t.PolicyPayload(policy=t.Policy.of(w, key), world_version=w.version)
 
     @strawberry.mutation(description="Give a managed policy a new default version.")
     @mutation_result
     def update_policy(self, info: Info, policy: str, document: str, world: str | None = None) -> t.PolicyResult:
         w = _ws(info).world(world)
-        _, pruned = w.update_policy(policy, document)
+        _, pruned = _apply(info, w, "update_policy", policy, document)
         return t.PolicyPayload(policy=t.Policy.of(w, w.find(NodeKind.POLICY, policy)), world_version=w.version, pruned_version_id=pruned)
 
     @strawberry.mutation(description="Delete a managed policy; refused while it is attached, as in AWS.")
     @mutation_result
     def delete_policy(self, info: Info, policy: str, world: str | None = None) -> t.DeleteResult:
         w = _ws(info).world(world)
-        return t.DeletePayload(deleted=w.remove_managed_policy(policy), world_version=w.version)
+        return t.DeletePayload(deleted=_apply(info, w, "remove_managed_policy", policy), world_version=w.version)
 
     @strawberry.mutation(description="Create or replace an inline policy of a user.")
     @mutation_result
     def put_user_policy(self, info: Info, user: str, policy_name: str, document: str, world: str | None = None) -> t.PolicyResult:
         w = _ws(info).world(world)
-        key = w.put_inline_policy(NodeKind.USER, user, policy_name, document)
+        key = _apply(info, w, "put_inline_policy", NodeKind.USER, user, policy_name, document)
         return t.PolicyPayload(policy=t.Policy.of(w, key), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def delete_user_policy(self, info: Info, user: str, policy_name: str, world: str | None = None) -> t.DeleteResult:
         w = _ws(info).world(world)
-        return t.DeletePayload(deleted=w.delete_inline_policy(NodeKind.USER, user, policy_name), world_version=w.version)
+        return t.DeletePayload(deleted=_apply(info, w, "delete_inline_policy", NodeKind.USER, user, policy_name), world_version=w.version)
 
     @strawberry.mutation(description="Create or replace an inline policy of a group.")
     @mutation_result
     def put_group_policy(self, info: Info, group: str, policy_name: str, document: str, world: str | None = None) -> t.PolicyResult:
         w = _ws(info).world(world)
-        key = w.put_inline_policy(NodeKind.GROUP, group, policy_name, document)
+        key = _apply(info, w, "put_inline_policy", NodeKind.GROUP, group, policy_name, document)
         return t.PolicyPayload(policy=t.Policy.of(w, key), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def delete_group_policy(self, info: Info, group: str, policy_name: str, world: str | None = None) -> t.DeleteResult:
         w = _ws(info).world(world)
-        return t.DeletePayload(deleted=w.delete_inline_policy(NodeKind.GROUP, group, policy_name), world_version=w.version)
+        return t.DeletePayload(deleted=_apply(info, w, "delete_inline_policy", NodeKind.GROUP, group, policy_name), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
@@ -288,14 +299,14 @@ class Mutation:
     @mutation_result
     def add_user_to_group(self, info: Info, user: str, group: str, world: str | None = None) -> t.MembershipResult:
         w = _ws(info).world(world)
-        u, g = w.add_member(user, group)
+        u, g = _apply(info, w, "add_member", user, group)
         return t.MembershipPayload(user=t.User.of(w, u), group=t.Group.of(w, g), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def remove_user_from_group(self, info: Info, user: str, group: str, world: str | None = None) -> t.MembershipResult:
         w = _ws(info).world(world)
-        u, g = w.remove_member(user, group)
+        u, g = _apply(info, w, "remove_member", user, group)
         return t.MembershipPayload(user=t.User.of(w, u), group=t.Group.of(w, g), world_version=w.version)
 
 
@@ -303,34 +314,34 @@ class Mutation:
     @mutation_result
     def create_role(self, info: Info, name: str, trust_policy: str, path: str = "/", description: str = "", tags: list[TagInput] | None = None, account: str | None = None, world: str | None = None) -> t.RoleResult:
         w = _ws(info).world(world)
-        key = w.add_role(name, trust_policy, path=path, description=description, account=account, tags={tg.key: tg.value for tg in tags or []})
+        key = _apply(info, w, "add_role", name, trust_policy, path=path, description=description, account=account, tags={tg.key: tg.value for tg in tags or []})
         return t.RolePayload(role=t.Role.of(w, key), world_version=w.version)
 
     @strawberry.mutation(description="Delete a role with its attachments, inline policies and trust policy.")
     @mutation_result
     def delete_role(self, info: Info, name: str, world: str | None = None) -> t.DeleteResult:
         w = _ws(info).world(world)
-        return t.DeletePayload(deleted=w.remove_entity(NodeKind.ROLE, name), world_version=w.version)
+        return t.DeletePayload(deleted=_apply(info, w, "remove_entity", NodeKind.ROLE, name), world_version=w.version)
 
     @strawberry.mutation(description="AWS's UpdateAssumeRolePolicy: replace a role's trust policy.")
     @mutation_result
     def update_assume_role_policy(self, info: Info, role: str, document: str, world: str | None = None) -> t.RoleResult:
         w = _ws(info).world(world)
-        key = w.update_trust_policy(role, document)
+        key = _apply(info, w, "update_trust_policy", role, document)
         return t.RolePayload(role=t.Role.of(w, key), world_version=w.version)
 
     @strawberry.mutation(description="Create or replace an inline policy of a role.")
     @mutation_result
     def put_role_policy(self, info: Info, role: str, policy_name: str, document: str, world: str | None = None) -> t.PolicyResult:
         w = _ws(info).world(world)
-        key = w.put_inline_policy(NodeKind.ROLE, role, policy_name, document)
+        key = _apply(info, w, "put_inline_policy", NodeKind.ROLE, role, policy_name, document)
         return t.PolicyPayload(policy=t.Policy.of(w, key), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def delete_role_policy(self, info: Info, role: str, policy_name: str, world: str | None = None) -> t.DeleteResult:
         w = _ws(info).world(world)
-        return t.DeletePayload(deleted=w.delete_inline_policy(NodeKind.ROLE, role, policy_name), world_version=w.version)
+        return t.DeletePayload(deleted=_apply(info, w, "delete_inline_policy", NodeKind.ROLE, role, policy_name), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
@@ -346,82 +357,95 @@ class Mutation:
     @mutation_result
     def put_user_permissions_boundary(self, info: Info, user: str, policy: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        key, _ = w.set_boundary(NodeKind.USER, user, policy)
+        key, _ = _apply(info, w, "set_boundary", NodeKind.USER, user, policy)
         return t.ChangePayload(changed=key, world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def delete_user_permissions_boundary(self, info: Info, user: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.delete_boundary(NodeKind.USER, user), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "delete_boundary", NodeKind.USER, user), world_version=w.version)
 
     @strawberry.mutation(description="Set a role's permissions boundary (a managed policy), replacing any other.")
     @mutation_result
     def put_role_permissions_boundary(self, info: Info, role: str, policy: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        key, _ = w.set_boundary(NodeKind.ROLE, role, policy)
+        key, _ = _apply(info, w, "set_boundary", NodeKind.ROLE, role, policy)
         return t.ChangePayload(changed=key, world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def delete_role_permissions_boundary(self, info: Info, role: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.delete_boundary(NodeKind.ROLE, role), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "delete_boundary", NodeKind.ROLE, role), world_version=w.version)
 
     @strawberry.mutation(description="Set the resource-based policy of an ARN (bucket policy, key policy, queue policy, ...).")
     @mutation_result
     def put_resource_policy(self, info: Info, arn: str, document: str, account: str | None = None, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.put_resource_policy(arn, document, account=account), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "put_resource_policy", arn, document, account=account), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def delete_resource_policy(self, info: Info, arn: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.delete_resource_policy(arn), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "delete_resource_policy", arn), world_version=w.version)
 
     @strawberry.mutation(description="Add an account (12 digits) to the world.")
     @mutation_result
     def create_account(self, info: Info, id: str, alias: str | None = None, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.add_account(id, alias=alias), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "add_account", id, alias=alias), world_version=w.version)
 
     @strawberry.mutation(description="Create the organization, with its management account.")
     @mutation_result
     def create_organization(self, info: Info, management_account: str, root_id: str = "r-root", world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.create_organization(management_account, root_id=root_id), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "create_organization", management_account, root_id=root_id), world_version=w.version)
 
     @strawberry.mutation
     @mutation_result
     def create_organizational_unit(self, info: Info, name: str, parent: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.add_ou(name, parent), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "add_ou", name, parent), world_version=w.version)
 
     @strawberry.mutation(description="Place an account under the root or an OU.")
     @mutation_result
     def move_account(self, info: Info, account: str, parent: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.place_account(account, parent), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "place_account", account, parent), world_version=w.version)
 
     @strawberry.mutation(description='Create an SCP (type "scp") or RCP (type "rcp").')
     @mutation_result
     def create_org_policy(self, info: Info, name: str, type: str, document: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        return t.ChangePayload(changed=w.add_org_policy(name, type, document), world_version=w.version)
+        return t.ChangePayload(changed=_apply(info, w, "add_org_policy", name, type, document), world_version=w.version)
 
     @strawberry.mutation(description="Attach an SCP or RCP to the root, an OU or an account.")
     @mutation_result
     def attach_org_policy(self, info: Info, policy: str, target: str, world: str | None = None) -> t.ChangeResult:
         w = _ws(info).world(world)
-        policy_key, target_key = w.attach_org_policy(policy, target)
+        policy_key, target_key = _apply(info, w, "attach_org_policy", policy, target)
         return t.ChangePayload(changed=f"{policy_key} -> {target_key}", world_version=w.version)
+
+
+    @strawberry.mutation(description="Copy a world under a new name, for what-if work; its history comes along.")
+    @mutation_result
+    def fork_world(self, info: Info, source: str, name: str) -> t.WorldResult:
+        ws = _ws(info)
+        return t.WorldPayload(world=t.WorldView.of(ws.fork(source, name), ws.history if ws.store else None), findings=[])
+
+    @strawberry.mutation(description="Delete a world and its history (not the default world).")
+    @mutation_result
+    def delete_world(self, info: Info, name: str) -> t.DeleteResult:
+        ws = _ws(info)
+        ws.delete(name)
+        return t.DeletePayload(deleted=name, world_version=0)
 
 
 def _attach(info: Info, kind: str, owner: str, policy: str, world: str | None, *, attach: bool) -> t.AttachmentPayload:
     w = _ws(info).world(world)
-    op = w.attach_policy if attach else w.detach_policy
-    owner_key, policy_key = op(_KIND[kind], owner, policy)
+    owner_key, policy_key = _apply(info, w, "attach_policy" if attach else "detach_policy", _KIND[kind], owner, policy)
     return t.AttachmentPayload(policy=t.Policy.of(w, policy_key), holder=w.node(owner_key)["label"], world_version=w.version)
 
 

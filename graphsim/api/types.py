@@ -495,17 +495,46 @@ class AssumeEdge:
     decision: Decision
 
 
+@strawberry.type(description="One committed change to a world.")
+class HistoryEntry:
+    version: int
+    at: str
+    mutation: str = strawberry.field(description="The world operation (add_user, importWorld, forkWorld, ...).")
+    summary: str = strawberry.field(description="The API mutation that made it, and what it named.")
+    arguments: JSON
+
+
+@strawberry.type(description="A world the server holds.")
+class WorldSummary:
+    name: str
+    version: int
+    is_default: bool
+    created_at: str
+    forked_from: str | None
+    forked_at_version: int | None
+
+
 @strawberry.type(description="One IAM configuration snapshot.")
 class WorldView:
     name: str
     description: str
-    version: int
+    version: int = strawberry.field(description="How many changes have been committed to this world.")
     accounts: list[str]
     _world: strawberry.Private[World]
+    _history: strawberry.Private[Any]
 
     @classmethod
-    def of(cls, world: World) -> WorldView:
-        return cls(name=world.name, description=world.description, version=world.version, accounts=world.accounts(), _world=world)
+    def of(cls, world: World, history: Any = None) -> WorldView:
+        return cls(name=world.name, description=world.description, version=world.version, accounts=world.accounts(), _world=world, _history=history)
+
+    @strawberry.field(description="Committed changes, newest first (empty for a world that is not stored).")
+    def history(self, limit: int = 50) -> list[HistoryEntry]:
+        if self._history is None:
+            return []
+        return [
+            HistoryEntry(version=c.version, at=c.at, mutation=c.mutation, summary=c.summary, arguments=JSON(dict(c.args)))
+            for c in self._history(self.name, limit=max(1, min(limit, 1000)))
+        ]
 
     @strawberry.field
     def users(self) -> list[User]:
@@ -613,6 +642,19 @@ class ChangePayload:
     world_version: int
 
 
+@strawberry.type(description="Something that graphsim accepted but cannot fully evaluate, or warns about.")
+class Finding:
+    source: str
+    path: str
+    message: str
+
+
+@strawberry.type
+class WorldPayload:
+    world: WorldView
+    findings: list[Finding]
+
+
 @strawberry.type
 class DeletePayload:
     deleted: str
@@ -627,6 +669,7 @@ MembershipResult = Annotated[MembershipPayload | InvalidPolicy | NotFound | Conf
 AttachmentResult = Annotated[AttachmentPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("AttachmentResult")]
 RoleResult = Annotated[RolePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("RoleResult")]
 ChangeResult = Annotated[ChangePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("ChangeResult")]
+WorldResult = Annotated[WorldPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("WorldResult")]
 DeleteResult = Annotated[DeletePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("DeleteResult")]
 
 

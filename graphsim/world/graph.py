@@ -78,7 +78,8 @@ class World:
         self._listeners.append(listener)
 
     def _changed(self) -> None:
-        self.version += 1
+        # The version counts committed mutations and is kept by the workspace; this only tells
+        # caches that the graph moved.
         for listener in self._listeners:
             listener()
 
@@ -331,6 +332,7 @@ class World:
         description: str = "",
         versions: list[tuple[str, str | Mapping[str, Any], str | None]] | None = None,
         default_version: str | None = None,
+        created: str | None = None,
         provenance: str = "mutation",
     ) -> str:
         """Create a managed policy. ``versions`` (id, document, created) restores a history; the
@@ -343,7 +345,7 @@ class World:
         arn = self.entity_arn(account, "policy", name, path)
         if arn in self.graph:
             raise ConflictError(f"policy {arn} already exists", field="name")
-        history = versions or [("v1", document, None)]
+        history = versions or [("v1", document, created)]
         parsed = {vid: self._parse(doc, kind=PolicyKind.IDENTITY, source=f"policy {name} version {vid}") for vid, doc, _ in history}
         default = default_version or history[-1][0]
         if default not in parsed:
@@ -361,7 +363,7 @@ class World:
         self._changed()
         return arn
 
-    def update_policy(self, name_or_arn: str, document: str | Mapping[str, Any], *, provenance: str = "mutation") -> tuple[str, str | None]:
+    def update_policy(self, name_or_arn: str, document: str | Mapping[str, Any], *, created: str | None = None, provenance: str = "mutation") -> tuple[str, str | None]:
         """Add a new default version; returns (new version id, pruned version id or None).
 
         AWS keeps at most five versions; we drop the oldest non-default one to make room, as
@@ -382,7 +384,7 @@ class World:
         for v in versions:
             v["isDefault"] = False
         new_id = f"v{next_id}"
-        versions.append({"versionId": new_id, "document": parsed, "createDate": _now(), "isDefault": True})
+        versions.append({"versionId": new_id, "document": parsed, "createDate": created or _now(), "isDefault": True})
         data["versions"] = versions
         data["document"] = parsed
         self._set_statements(key, parsed, provenance)

@@ -175,10 +175,18 @@ def load_world_file(path: str | Path, *, name: str | None = None) -> World:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise WorldFileError(str(p), [Problem("", f"cannot read file: {exc.strerror}")]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WorldFileError(str(p), [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+    if p.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise WorldFileError(str(p), [Problem("", f"not valid YAML: {exc}")]) from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise WorldFileError(str(p), [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
     return world_from_dict(data, source=p.name, name=name)
 
 

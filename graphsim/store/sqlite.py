@@ -1,0 +1,200 @@
+"""Worlds kept in an embedded SQLite database, across restarts.
+
+Each world is a snapshot (the native world file) plus the log of mutations committed since:
+``changes`` holds one row per mutation (when, which, its arguments, a summary) and is also the
+world's history. A world is rebuilt by loading its latest snapshot and replaying the changes
+after it; a snapshot is written every ``SNAPSHOT_EVERY`` changes so replays stay short.
+Every change is one ``BEGIN IMMEDIATE ... COMMIT`` transaction in WAL mode with
+``synchronous=FULL``: an acknowledged change survives a crash, and a failed one leaves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConflictError, NotFoundError
+
+SCHEMA_VERSION = 1
+SNAPSHOT_EVERY = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS worlds (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    forked_from TEXT,
+    forked_at_version INTEGER
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    world TEXT NOT NULL REFERENCES worlds(name) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL CHECK (json_valid(data)),
+    PRIMARY KEY (world, version)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    world TEXT NOT NULL REFERENCES worlds(name) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    mutation TEXT NOT NULL,
+    args TEXT NOT NULL CHECK (json_valid(args)),
+    summary TEXT NOT NULL,
+    PRIMARY KEY (world, version)
+);
+"""
+
+
+def default_db_path() -> Path:
+    """``$GRAPHSIM_DB``, else ``$XDG_DATA_HOME/graphsim/graphsim.db`` (``~/.local/share/...``)."""
+    if os.environ.get("GRAPHSIM_DB"):
+        return Path(os.environ["GRAPHSIM_DB"])
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "graphsim" / "graphsim.db"
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class WorldRecord:
+    name: str
+    version: int
+    created_at: str
+    forked_from: str | None
+    forked_at_version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    version: int
+    at: str
+    mutation: str
+    args: Mapping[str, Any]
+    summary: str
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves (Python 3.11).
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+            self.db.execute(f"PRAGMA {pragma}")
+        (user_version,) = self.db.execute("PRAGMA user_version").fetchone()
+        if user_version not in (0, SCHEMA_VERSION):
+            raise ConflictError(f"{self.path} holds graphsim store schema {user_version}; this graphsim reads {SCHEMA_VERSION}", field="db")
+        self.db.executescript(_SCHEMA)
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def worlds(self) -> list[WorldRecord]:
+        rows = self.db.execute("SELECT name, version, created_at, forked_from, forked_at_version FROM worlds ORDER BY name").fetchall()
+        return [WorldRecord(*row) for row in rows]
+
+    def record(self, name: str) -> WorldRecord:
+        row = self.db.execute("SELECT name, version, created_at, forked_from, forked_at_version FROM worlds WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFoundError("world", name, field="world")
+        return WorldRecord(*row)
+
+    def load(self, name: str) -> tuple[dict[str, Any], int, list[Change]]:
+        """(latest snapshot, its version, the changes after it) of a world."""
+        row = self.db.execute("SELECT data, version FROM snapshots WHERE world = ? ORDER BY version DESC LIMIT 1", (name,)).fetchone()
+        if row is None:
+            raise NotFoundError("world", name, field="world")
+        data, version = json.loads(row[0]), row[1]
+        return data, version, self.history(name, after=version)
+
+    def history(self, name: str, *, after: int = -1, limit: int | None = None, newest_first: bool = False) -> list[Change]:
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT version, at, mutation, args, summary FROM changes WHERE world = ? AND version > ? ORDER BY version {order}"
+        params: tuple[Any, ...] = (name, after)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        return [Change(v, at, m, json.loads(a), s) for v, at, m, a, s in self.db.execute(sql, params)]
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def create(self, name: str, data: Mapping[str, Any], *, mutation: str, args: Mapping[str, Any], summary: str, replace: bool = False) -> int:
+        """A new world (or, with ``replace``, a new snapshot of an existing one), in one transaction."""
+        text = json.dumps(data)
+        with self.transaction() as db:
+            row = db.execute("SELECT version FROM worlds WHERE name = ?", (name,)).fetchone()
+            if row is not None and not replace:
+                raise ConflictError(f"world {name!r} already exists", field="name")
+            version = 0 if row is None else row[0] + 1
+            if row is None:
+                db.execute("INSERT INTO worlds (name, version, created_at) VALUES (?, ?, ?)", (name, version, now()))
+            else:
+                db.execute("UPDATE worlds SET version = ? WHERE name = ?", (version, name))
+            db.execute("INSERT INTO snapshots (world, version, data) VALUES (?, ?, ?)", (name, version, text))
+            db.execute(
+                "INSERT INTO changes (world, version, at, mutation, args, summary) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, version, now(), mutation, json.dumps(args), summary),
+            )
+        return version
+
+    def append(self, name: str, version: int, mutation: str, args: Mapping[str, Any], summary: str, snapshot: Mapping[str, Any] | None = None) -> None:
+        """Record one committed mutation (and optionally a fresh snapshot) atomically."""
+        with self.transaction() as db:
+            cur = db.execute("UPDATE worlds SET version = ? WHERE name = ? AND version = ?", (version, name, version - 1))
+            if cur.rowcount != 1:
+                raise ConflictError(f"world {name!r} changed underneath this process; reload it", field="world")
+            db.execute(
+                "INSERT INTO changes (world, version, at, mutation, args, summary) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, version, now(), mutation, json.dumps(args), summary),
+            )
+            if snapshot is not None:
+                db.execute("INSERT INTO snapshots (world, version, data) VALUES (?, ?, ?)", (name, version, json.dumps(snapshot)))
+
+    def fork(self, source: str, name: str) -> int:
+        """Copy a world, its snapshots and its history, under a new name."""
+        with self.transaction() as db:
+            row = db.execute("SELECT version FROM worlds WHERE name = ?", (source,)).fetchone()
+            if row is None:
+                raise NotFoundError("world", source, field="source")
+            if db.execute("SELECT 1 FROM worlds WHERE name = ?", (name,)).fetchone():
+                raise ConflictError(f"world {name!r} already exists", field="name")
+            version = row[0] + 1
+            db.execute("INSERT INTO worlds (name, version, created_at, forked_from, forked_at_version) VALUES (?, ?, ?, ?, ?)", (name, version, now(), source, row[0]))
+            db.execute("INSERT INTO snapshots (world, version, data) SELECT ?, version, data FROM snapshots WHERE world = ?", (name, source))
+            db.execute("INSERT INTO changes (world, version, at, mutation, args, summary) SELECT ?, version, at, mutation, args, summary FROM changes WHERE world = ?", (name, source))
+            db.execute(
+                "INSERT INTO changes (world, version, at, mutation, args, summary) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, version, now(), "forkWorld", json.dumps({"source": source, "atVersion": row[0]}), f"forked from {source} at version {row[0]}"),
+            )
+        return version
+
+    def delete(self, name: str) -> None:
+        with self.transaction() as db:
+            if db.execute("DELETE FROM worlds WHERE name = ?", (name,)).rowcount != 1:
+                raise NotFoundError("world", name, field="name")
+
+    def integrity(self) -> str:
+        (result,) = self.db.execute("PRAGMA integrity_check").fetchone()
+        return str(result)
