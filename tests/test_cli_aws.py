@@ -124,3 +124,22 @@ def test_simulate_principal_policy_against_the_demo_world(capsys: pytest.Capture
     assert [r["EvalDecision"] for r in results] == ["allowed", "implicitDeny"]
     assert results[0]["MatchedStatements"][0]["SourcePolicyId"] == "FinalFridayReportsReadOnly"
     assert results[0]["MatchedStatements"][0]["SourcePolicyType"] == "user-managed"
+
+
+def test_simulate_principal_policy_with_a_replacing_boundary() -> None:
+    # PermissionsBoundaryPolicyInputList replaces the principal's boundary for the simulation.
+    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+    from graphsim.awscli import simulate_principal_policy
+    from graphsim.engine import Engine
+    from graphsim.world.io import load_demo_world
+
+    only_list = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
+    out = simulate_principal_policy(Engine(load_demo_world()), {
+        "PolicySourceArn": "arn:aws:iam::111122223333:user/newbie",
+        "ActionNames": ["s3:GetObject", "s3:ListBucket"],
+        "ResourceArns": ["arn:aws:s3:::final-friday-reports/q4.pdf", "arn:aws:s3:::final-friday-reports"],
+        "PermissionsBoundaryPolicyInputList": [only_list],
+    })
+    got = {(r["EvalActionName"], r["EvalResourceName"]): (r["EvalDecision"], r["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]) for r in out["EvaluationResults"]}
+    assert got[("s3:GetObject", "arn:aws:s3:::final-friday-reports/q4.pdf")] == ("implicitDeny", False)
+    assert got[("s3:ListBucket", "arn:aws:s3:::final-friday-reports")] == ("allowed", True)

@@ -279,6 +279,7 @@ class Engine:
         session: str | None = None,
         session_policy: str | None = None,
         policies: PolicySet | None = None,
+        caller: Caller | None = None,
         fields: tuple[str, str, str] = ("action", "resource", "context"),
     ) -> Decision:
         """Decide one request for the principal at node ``key``; ``policies`` overrides its
@@ -286,9 +287,10 @@ class Engine:
         canonical = catalog.require_action(action, field=fields[0])
         explicit = build_context(context, field=fields[2])
         must_allow = canonical.startswith("sts:")
-        prepared = None if policies is not None or session_policy is not None else self._prepared.get((key, session, resource, fields[1], must_allow))
+        custom = policies is not None or session_policy is not None or caller is not None
+        prepared = None if custom else self._prepared.get((key, session, resource, fields[1], must_allow))
         if prepared is None:
-            prepared = self._prepare(key, session, resource, fields[1], must_allow, policies, session_policy)
+            prepared = self._prepare(key, session, resource, fields[1], must_allow, policies, session_policy, caller)
         caller, target, layers, derived = prepared
         warning = catalog.resource_warning(canonical, target.arn)
         return decide(
@@ -302,11 +304,20 @@ class Engine:
         )
 
     def _prepare(
-        self, key: str, session: str | None, resource: str, field: str, sts_action: bool, policies: PolicySet | None, session_policy: str | None
+        self,
+        key: str,
+        session: str | None,
+        resource: str,
+        field: str,
+        sts_action: bool,
+        policies: PolicySet | None,
+        session_policy: str | None,
+        caller_override: Caller | None,
     ) -> tuple[Caller, _Target, Layers, Mapping[str, tuple[str, ...]]]:
-        """Gather the layers for (principal, resource) once; only the action and context vary."""
+        """Gather the layers for (principal, resource) once; only the action and context vary.
+        Overridden policies, session policies or callers are one-off and not cached."""
         target = self._target(resource, field)
-        caller = self.caller(key, session)
+        caller = caller_override or self.caller(key, session)
         derived = caller.derived
         if target.owner is not None:
             derived = {**derived, "aws:resourceaccount": (target.owner,)}
@@ -326,7 +337,7 @@ class Engine:
             resource_must_allow=requires_resource_grant("sts:" if sts_action else "", target.arn),
         )
         prepared = (caller, target, layers, derived)
-        if policies is None and session_policy is None:
+        if policies is None and session_policy is None and caller_override is None:
             if len(self._prepared) > 65536:
                 self._prepared.clear()
             self._prepared[(key, session, resource, field, sts_action)] = prepared
@@ -354,11 +365,7 @@ class Engine:
             caller = self.caller(key)
             boundary = PolicySet(_document_attachments([boundary_document], "PermissionsBoundaryPolicyInputList", PolicyType.USER_MANAGED), Layer.BOUNDARY)
             override = replace(caller, boundary=boundary, identity=None if caller.identity is None else replace(caller.identity, has_boundary=True))
-            self._callers[(key, "\0override")] = override
-            try:
-                return [self.evaluate(key, a, r, context, session="\0override", policies=policies, fields=fields) for a in actions for r in resources]
-            finally:
-                self._callers.pop((key, "\0override"), None)
+            return [self.evaluate(key, a, r, context, policies=policies, caller=override, fields=fields) for a in actions for r in resources]
         return [self.evaluate(key, a, r, context, policies=policies, fields=fields) for a in actions for r in resources]
 
     # ---- roles ------------------------------------------------------------------------------
