@@ -36,3 +36,36 @@ def workspace() -> Workspace:
 def gql(workspace: Workspace) -> GraphQLClient:
     with TestClient(create_app(workspace)) as http:
         yield GraphQLClient(http, workspace)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> str:
+    """A real graphsim server (uvicorn, in its own process) on a throw-away store."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphsim.cli", "serve", "--db", ":memory:", "--port", str(port), "--log-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait()

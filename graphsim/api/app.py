@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from .. import __version__
+from ..errors import GraphsimError
 from ..workspace import Workspace
 from .schema import schema
 
@@ -79,6 +80,28 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    async def aws_simulate(request: Request) -> Response:
+        """AWS's SimulateCustomPolicy / SimulatePrincipalPolicy request and response shapes, for
+        scripts written against boto3 (see client/)."""
+        from ..awscli import simulate_custom_policy, simulate_principal_policy
+
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"Error": {"Code": "InvalidInput", "Message": "the body must be a JSON object"}}, status_code=400)
+        world = request.query_params.get("world")
+        if request.path_params["operation"] not in ("simulate-custom-policy", "simulate-principal-policy"):
+            return JSONResponse({"Error": {"Code": "NotFound", "Message": "POST /aws/simulate-custom-policy or /aws/simulate-principal-policy"}}, status_code=404)
+        try:
+            if request.path_params["operation"] == "simulate-custom-policy":
+                result = simulate_custom_policy(body)
+            else:
+                result = simulate_principal_policy(ws.engine(world), body)
+        except GraphsimError as exc:
+            status = 404 if exc.code == "NOT_FOUND" else 400
+            return JSONResponse({"Error": {"Code": exc.code, "Message": exc.message, "Field": exc.field}}, status_code=status)
+        return JSONResponse(result)
+
     middleware = []
     if cors_origins:
         # None by default: a browser page from another origin may call us only when allowed.
@@ -87,6 +110,7 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         routes=[
             Route("/graphql", GraphsimGraphQL(ws), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/aws/{operation:str}", aws_simulate, methods=["POST"]),
             Route("/", home, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

@@ -231,6 +231,18 @@ class InvalidPolicy(UserError):
 
 
 @strawberry.type
+class SourceProblem:
+    source: str
+    path: str
+    rule: str
+
+
+@strawberry.type(description="An import could not be made: each problem names its file and JSON path. Nothing was written.")
+class InvalidImport(UserError):
+    problems: list[SourceProblem]
+
+
+@strawberry.type
 class NotFound(UserError):
     kind: str
     name: str
@@ -246,8 +258,17 @@ class InvalidInput(UserError):
     pass
 
 
-def user_error(exc: GraphsimError) -> InvalidPolicy | NotFound | Conflict | InvalidInput:
+def user_error(exc: GraphsimError) -> InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput:
     message, field, code = exc.message, exc.field, exc.code
+    if not isinstance(exc, PolicyValidationError) and hasattr(exc, "problems"):
+        # ImportFileError (with per-file problems) and WorldFileError.
+        extensions = exc.extensions()
+        raw = extensions.get("problems", [])
+        problems = [
+            SourceProblem(source=str(p.get("source", getattr(exc, "source", ""))), path=str(p["path"]), rule=str(p["rule"]))
+            for p in raw  # type: ignore[attr-defined]
+        ]
+        return InvalidImport(message=message, field=field, code=code, problems=problems)
     if isinstance(exc, PolicyValidationError):
         return InvalidPolicy(message=message, field=field, code=code, problems=[Problem.of(p) for p in exc.problems])
     if isinstance(exc, NotFoundError):
@@ -642,11 +663,20 @@ class ChangePayload:
     world_version: int
 
 
-@strawberry.type(description="Something that graphsim accepted but cannot fully evaluate, or warns about.")
+@strawberry.type(description="Something an import noticed but did not refuse.")
 class Finding:
     source: str
     path: str
     message: str
+    severity: str
+
+
+@strawberry.input(description="One file to import: its name (which tells its format, e.g. NAME.bucket-policy.json) and its text.")
+class ImportFileInput:
+    name: str
+    content: str = strawberry.field(
+        description="JSON (or YAML for a native world file). For an aws organizations folder: a JSON object of file name -> that file's JSON."
+    )
 
 
 @strawberry.type
@@ -661,16 +691,15 @@ class DeletePayload:
     world_version: int
 
 
-_Errors = InvalidPolicy | NotFound | Conflict | InvalidInput
-UserResult = Annotated[UserPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("UserResult")]
-GroupResult = Annotated[GroupPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("GroupResult")]
-PolicyResult = Annotated[PolicyPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("PolicyResult")]
-MembershipResult = Annotated[MembershipPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("MembershipResult")]
-AttachmentResult = Annotated[AttachmentPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("AttachmentResult")]
-RoleResult = Annotated[RolePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("RoleResult")]
-ChangeResult = Annotated[ChangePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("ChangeResult")]
-WorldResult = Annotated[WorldPayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("WorldResult")]
-DeleteResult = Annotated[DeletePayload | InvalidPolicy | NotFound | Conflict | InvalidInput, strawberry.union("DeleteResult")]
+UserResult = Annotated[UserPayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("UserResult")]
+GroupResult = Annotated[GroupPayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("GroupResult")]
+PolicyResult = Annotated[PolicyPayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("PolicyResult")]
+MembershipResult = Annotated[MembershipPayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("MembershipResult")]
+AttachmentResult = Annotated[AttachmentPayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("AttachmentResult")]
+RoleResult = Annotated[RolePayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("RoleResult")]
+ChangeResult = Annotated[ChangePayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("ChangeResult")]
+WorldResult = Annotated[WorldPayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("WorldResult")]
+DeleteResult = Annotated[DeletePayload | InvalidPolicy | InvalidImport | NotFound | Conflict | InvalidInput, strawberry.union("DeleteResult")]
 
 
 @strawberry.type

@@ -1,0 +1,153 @@
+"""A small client for a graphsim server, for access-review scripts.
+
+    from graphsim_client import GraphsimClient
+    with GraphsimClient("http://127.0.0.1:8000") as gs:
+        decision = gs.can("newbie", "s3:GetObject", "arn:aws:s3:::final-friday-reports/q4.pdf")
+        assert decision.allowed, decision.explanation
+
+``simulate_principal_policy`` and ``simulate_custom_policy`` take boto3's keyword arguments and
+return boto3's response shape, so a script written for ``boto3.client("iam")`` runs offline.
+Errors come back as ``GraphsimError`` with the server's message, code and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+__all__ = ["Decision", "GraphsimClient", "GraphsimError", "MatchedStatement"]
+
+
+class GraphsimError(Exception):
+    """The server refused a request: ``message`` says why, ``code`` and ``field`` say where."""
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.field = field
+        self.details = details
+
+
+@dataclass(frozen=True)
+class MatchedStatement:
+    policy: str
+    sid: str | None
+    effect: str
+    layer: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    principal: str
+    action: str
+    resource: str
+    decision: str
+    allowed: bool
+    explanation: str
+    blocked_by: str | None
+    missing_context_values: list[str]
+    warnings: list[str]
+    matched_statements: list[MatchedStatement] = field(default_factory=list)
+    via_roles: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_graphql(cls, data: dict[str, Any]) -> Decision:
+        return cls(
+            principal=data["principal"],
+            action=data["action"],
+            resource=data["resource"],
+            decision=data["decision"],
+            allowed=data["allowed"],
+            explanation=data["explanation"],
+            blocked_by=data["blockedBy"],
+            missing_context_values=list(data["missingContextValues"]),
+            warnings=list(data["warnings"]),
+            matched_statements=[MatchedStatement(**m) for m in data["matchedStatements"]],
+            via_roles=list((data.get("viaRole") or {}).get("roles", [])),
+        )
+
+
+DECISION_FIELDS = """
+  principal action resource decision allowed explanation blockedBy missingContextValues warnings
+  matchedStatements { policy sid effect layer path }
+  viaRole { roles }
+"""
+
+
+def context_entries(context: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """``{"aws:SourceIp": "10.0.0.1", "aws:TagKeys": ["a", "b"]}`` as typed context entries."""
+    entries = []
+    for key, value in (context or {}).items():
+        if isinstance(value, (list, tuple)):
+            entries.append({"contextKeyName": key, "contextKeyValues": [str(v) for v in value], "contextKeyType": "stringList"})
+        elif isinstance(value, bool):
+            entries.append({"contextKeyName": key, "contextKeyValues": ["true" if value else "false"], "contextKeyType": "boolean"})
+        else:
+            entries.append({"contextKeyName": key, "contextKeyValues": [str(value)], "contextKeyType": "string"})
+    return entries
+
+
+class GraphsimClient:
+    def __init__(self, url: str = "http://127.0.0.1:8000", *, world: str | None = None, timeout: float = 60.0, http: httpx.Client | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.world = world
+        self._http = http or httpx.Client(base_url=self.url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GraphsimClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- transport ----------------------------------------------------------------------------
+
+    def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
+        """Run one GraphQL operation; raises GraphsimError for errors and for union error results."""
+        try:
+            response = self._http.post("/graphql", json={"query": query, "variables": variables})
+        except httpx.HTTPError as exc:
+            raise GraphsimError(f"cannot reach graphsim at {self.url}: {exc}", code="UNREACHABLE") from None
+        if response.status_code != 200:
+            raise GraphsimError(f"graphsim answered HTTP {response.status_code}: {response.text[:300]}", code=f"HTTP_{response.status_code}")
+        body = response.json()
+        if body.get("errors"):
+            first = body["errors"][0]
+            ext = first.get("extensions") or {}
+            raise GraphsimError(first["message"], code=ext.get("code"), field=ext.get("field"), details=body["errors"])
+        data: dict[str, Any] = body["data"]
+        for value in data.values():
+            if isinstance(value, dict) and "message" in value and "code" in value:  # a mutation's UserError
+                raise GraphsimError(value["message"], code=value["code"], field=value.get("field"), details=value)
+        return data
+
+    def _aws(self, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        params = {"world": self.world} if self.world else None
+        response = self._http.post(f"/aws/{operation}", json=kwargs, params=params)
+        body = response.json()
+        if response.status_code != 200:
+            error = body.get("Error", {})
+            raise GraphsimError(error.get("Message", response.text), code=error.get("Code"), field=error.get("Field"), details=body)
+        return dict(body)
+
+    # ---- questions ----------------------------------------------------------------------------
+
+    def can(self, principal: str, action: str, resource: str, *, context: dict[str, Any] | None = None, via_roles: bool = False) -> Decision:
+        query = f"""query($p: String!, $a: String!, $r: String!, $c: [ContextEntryInput!], $w: String, $v: Boolean!) {{
+          can(principal: $p, action: $a, resource: $r, context: $c, world: $w, viaRoles: $v) {{ {DECISION_FIELDS} }} }}"""
+        data = self.graphql(query, p=principal, a=action, r=resource, c=context_entries(context), w=self.world, v=via_roles)
+        return Decision.from_graphql(data["can"])
+
+    def simulate_principal_policy(self, **kwargs: Any) -> dict[str, Any]:
+        """boto3's ``iam.simulate_principal_policy(PolicySourceArn=..., ActionNames=[...], ...)``."""
+        return self._aws("simulate-principal-policy", kwargs)
+
+    def simulate_custom_policy(self, **kwargs: Any) -> dict[str, Any]:
+        """boto3's ``iam.simulate_custom_policy(PolicyInputList=[...], ActionNames=[...], ...)``."""
+        return self._aws("simulate-custom-policy", kwargs)
