@@ -188,6 +188,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from .expectations import check, junit_xml, load_expectations, table
+
+    expectations = load_expectations(args.file)
+    outcomes = check(_workspace(args).engine(), expectations)
+    print(table(outcomes))
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(outcomes), encoding="utf-8")
+    return EXIT_OK if all(o.passed for o in outcomes) else EXIT_EXPECTATION
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from .api.schema import schema
 
@@ -260,6 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--replace", action="store_true", help="replace the world if it exists (as one change, kept in its history)")
     imp.add_argument("--db", metavar="PATH", help="the SQLite store (default: the documented path)")
     imp.set_defaults(func=cmd_import)
+
+    test = sub.add_parser("test", help="check access expectations (YAML or JSON); exit 1 when any fails")
+    test.add_argument("file", help="a list of {name?, principal, action, resource, context?, expect}")
+    test.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    test.add_argument("--world", metavar="NAME|FILE", help="a world of the store, or a world file (default: the built-in demo)")
+    test.add_argument("--db", metavar="PATH", help="the SQLite store to read --world from")
+    test.set_defaults(func=cmd_test)
 
     schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
     schema.add_argument("--output", default="schema/schema.graphql", help="file to write, or - for stdout (default: schema/schema.graphql)")

@@ -1,0 +1,128 @@
+"""Access expectations as tests: ``graphsim test expectations.yaml`` for CI gates.
+
+Each entry is ``{name?, principal, action, resource, context?, expect}``; ``context`` maps keys
+to a value or a list of values. The report is a pass/fail table, optionally JUnit XML.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .engine import ContextEntry, Decision, DecisionKind, Engine
+from .errors import GraphsimError, InvalidRequestError
+
+_ALIASES = {"allowed": "ALLOWED", "explicitdeny": "EXPLICIT_DENY", "implicitdeny": "IMPLICIT_DENY", "deny": "DENIED", "denied": "DENIED"}
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    name: str
+    principal: str
+    action: str
+    resource: str
+    context: tuple[ContextEntry, ...]
+    expect: str  # ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, or DENIED (either deny)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    expectation: Expectation
+    passed: bool
+    got: str
+    decision: Decision | None
+    error: str | None = None
+
+
+def load_expectations(path: str | Path) -> list[Expectation]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequestError(f"{p}: cannot read: {exc.strerror}", field="file") from None
+    if p.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InvalidRequestError(f"{p}: not valid YAML: {exc}", field="file") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequestError(f"{p}: not valid JSON: {exc.msg} at line {exc.lineno}", field="file") from None
+    if isinstance(data, dict) and "expectations" in data:
+        data = data["expectations"]
+    if not isinstance(data, list) or not data:
+        raise InvalidRequestError(f"{p}: expected a non-empty list of expectations", field="file")
+    out = []
+    for i, entry in enumerate(data):
+        where = f"{p}: [{i}]"
+        if not isinstance(entry, dict):
+            raise InvalidRequestError(f"{where}: each expectation is an object", field=f"[{i}]")
+        missing = [k for k in ("principal", "action", "resource", "expect") if not entry.get(k)]
+        if missing:
+            raise InvalidRequestError(f"{where}: missing {', '.join(missing)}", field=f"[{i}].{missing[0]}")
+        expect = str(entry["expect"])
+        expect = _ALIASES.get(expect.replace("_", "").lower(), expect.upper())
+        if expect not in ("ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY", "DENIED"):
+            raise InvalidRequestError(f"{where}.expect: must be ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or DENIED, got {entry['expect']!r}", field=f"[{i}].expect")
+        context = []
+        for key, value in (entry.get("context") or {}).items():
+            values = tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+            context.append(ContextEntry(str(key), values, "stringList" if isinstance(value, list) else "string"))
+        name = str(entry.get("name") or f"{entry['principal']} {entry['action']} {entry['resource']}")
+        out.append(Expectation(name, str(entry["principal"]), str(entry["action"]), str(entry["resource"]), tuple(context), expect))
+    return out
+
+
+def check(engine: Engine, expectations: Sequence[Expectation]) -> list[Outcome]:
+    outcomes = []
+    for e in expectations:
+        try:
+            decision = engine.can(e.principal, e.action, e.resource, e.context)
+        except GraphsimError as exc:
+            outcomes.append(Outcome(e, False, "ERROR", None, exc.message))
+            continue
+        got = decision.decision.value
+        passed = got == e.expect or (e.expect == "DENIED" and decision.decision is not DecisionKind.ALLOWED)
+        outcomes.append(Outcome(e, passed, got, decision))
+    return outcomes
+
+
+def table(outcomes: Sequence[Outcome]) -> str:
+    width = max(len(o.expectation.name) for o in outcomes)
+    lines = [f"{'result':<6}  {'expectation':<{width}}  {'expected':<13}  got"]
+    for o in outcomes:
+        lines.append(f"{'PASS' if o.passed else 'FAIL':<6}  {o.expectation.name:<{width}}  {o.expectation.expect:<13}  {o.got}")
+        if not o.passed:
+            detail = o.error or (o.decision.fix.summary if o.decision is not None and o.decision.fix is not None else "")
+            if detail:
+                lines.append(f"{'':<6}  {detail}")
+    passed = sum(o.passed for o in outcomes)
+    lines.append(f"{passed} passed, {len(outcomes) - passed} failed")
+    return "\n".join(lines)
+
+
+def junit_xml(outcomes: Sequence[Outcome], suite: str = "graphsim access expectations") -> str:
+    root = ET.Element("testsuite", name=suite, tests=str(len(outcomes)), failures=str(sum(not o.passed and o.error is None for o in outcomes)),
+                      errors=str(sum(o.error is not None for o in outcomes)))
+    for o in outcomes:
+        case = ET.SubElement(root, "testcase", classname="graphsim.expectations", name=o.expectation.name)
+        if o.error is not None:
+            ET.SubElement(case, "error", message=o.error)
+        elif not o.passed:
+            failure = ET.SubElement(case, "failure", message=f"expected {o.expectation.expect}, got {o.got}")
+            failure.text = _explain(o.decision)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def _explain(decision: Any) -> str:
+    from .engine import explain
+
+    return "" if decision is None else explain(decision)
