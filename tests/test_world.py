@@ -49,7 +49,7 @@ def test_world_file_errors_name_the_json_path() -> None:
         world_from_dict(broken, source="broken.json")
     paths = [p.path for p in info.value.problems]
     assert "users[0].attachedPolicies[0]" in paths
-    assert "policies[1].Statement[0].Effect" in paths
+    assert "policies[1].versions[0].document.Statement[0].Effect" in paths  # the JSON path in the file
     assert str(info.value).startswith("broken.json: ")
 
 

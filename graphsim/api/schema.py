@@ -432,10 +432,10 @@ class Mutation:
     @strawberry.mutation(description="Import AWS exports (authorization details, bucket policies, an organizations folder) or native world files as one world, in one change.")
     @mutation_result
     def import_world(self, info: Info, name: str, files: list[t.ImportFileInput], replace: bool = False) -> t.WorldResult:
-        from ..store.importers import import_sources
+        from ..store.importers import import_sources, parse_text
 
         ws = _ws(info)
-        result = import_sources([(f.name, _import_content(f)) for f in files], name=name)
+        result = import_sources([(f.name, parse_text(f.name, f.content)) for f in files], name=name)
         world = ws.import_world(name, result.world, replace=replace, sources=[f.name for f in files])
         findings = [t.Finding(source=f.source, path=f.path, message=f.message, severity=f.severity) for f in result.findings]
         return t.WorldPayload(world=t.WorldView.of(world, ws.history if ws.store else None), findings=findings)
@@ -452,19 +452,6 @@ class Mutation:
         ws = _ws(info)
         ws.delete(name)
         return t.DeletePayload(deleted=name, world_version=0)
-
-
-def _import_content(f: t.ImportFileInput) -> object:
-    """YAML files are read here; JSON text is handed over as text, so the importer names the
-    file and position of any syntax error."""
-    if f.name.endswith((".yaml", ".yml")):
-        import yaml
-
-        try:
-            return yaml.safe_load(f.content)
-        except yaml.YAMLError as exc:
-            raise InvalidRequestError(f"{f.name}: not valid YAML: {exc}", field="files") from None
-    return f.content
 
 
 def _attach(info: Info, kind: str, owner: str, policy: str, world: str | None, *, attach: bool) -> t.AttachmentPayload:

@@ -197,6 +197,12 @@ def _parse_statement(
         if names is not None:
             for i, name in enumerate(names):
                 where = f"{path}.{elem}[{i}]" if isinstance(st[elem], list) else f"{path}.{elem}"
+                tidy = "".join(name.split())
+                if tidy != name and tidy:
+                    # AWS accepted (and published, in managed policies such as SecurityAudit v5)
+                    # actions with stray spaces, e.g. "lambda:ListFunctions ": read them without.
+                    warnings.append(Problem(where, f"stray whitespace in {name!r}; read as {tidy!r}"))
+                    names[i] = name = tidy
                 problem = action_problem(name)
                 if problem:
                     errors.append(Problem(where, problem))

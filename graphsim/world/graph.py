@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 from ..catalog import policy_action_warning
-from ..errors import ConflictError, InvalidRequestError, NotFoundError
+from ..errors import ConflictError, InvalidRequestError, NotFoundError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind, parse_policy
 from .model import EdgeKind, NodeKind, PathStep, PolicyType
 
@@ -346,7 +346,18 @@ class World:
         if arn in self.graph:
             raise ConflictError(f"policy {arn} already exists", field="name")
         history = versions or [("v1", document, created)]
-        parsed = {vid: self._parse(doc, kind=PolicyKind.IDENTITY, source=f"policy {name} version {vid}") for vid, doc, _ in history}
+        parsed: dict[str, PolicyDocument] = {}
+        problems: list[Problem] = []
+        for i, (vid, doc, _) in enumerate(history):
+            try:
+                parsed[vid] = self._parse(doc, kind=PolicyKind.IDENTITY, source=f"policy {name} version {vid}")
+            except PolicyValidationError as exc:
+                if versions is None:
+                    raise
+                # Every bad version, each named by its place in the version list.
+                problems.extend(Problem(f"versions[{i}].document.{p.path}".rstrip("."), p.rule) for p in exc.problems)
+        if problems:
+            raise PolicyValidationError(problems, source=f"policy {name}")
         default = default_version or history[-1][0]
         if default not in parsed:
             raise InvalidRequestError(f"default version {default!r} is not among the versions of {name}", field="defaultVersionId")
