@@ -82,6 +82,7 @@ def expand(pattern: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def policy_action_warning(pattern: str) -> str | None:
     """A warning for an Action entry that names nothing AWS knows (AWS itself accepts it)."""
     if pattern == "*":

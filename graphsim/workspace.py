@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .bulk import bulk
 from .engine import Engine
 from .errors import ConflictError, InvalidRequestError, NotFoundError
 from .store.sqlite import SNAPSHOT_EVERY, Change, Store, WorldRecord, now
@@ -59,8 +60,9 @@ class Workspace:
         if not store.worlds():
             demo = load_demo_world()
             store.create(demo.name, world_to_dict(demo), mutation="createWorld", args={"from": "built-in demo"}, summary="created from the built-in final-friday demo")
-        for record in store.worlds():
-            ws._load(record)
+        with bulk():
+            for record in store.worlds():
+                ws._load(record)
         names = sorted(ws.worlds)
         if default == DEFAULT:
             default = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from .variables import Escaped, Literal, Part, Template, Variable, parse_template
 
@@ -18,8 +19,13 @@ from .variables import Escaped, Literal, Part, Template, Variable, parse_templat
 _ACTION_SHAPE = re.compile(r"^[A-Za-z0-9*?\-]+:[A-Za-z0-9*?\-_]*$")
 
 
+@lru_cache(maxsize=65536)
 def _glob_regex(text: str) -> str:
-    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+    # Escape runs of literal text at once; policies repeat patterns, so cache them.
+    return "".join(".*" if piece == "*" else "." if piece == "?" else re.escape(piece) for piece in _WILD.split(text) if piece)
+
+
+_WILD = re.compile(r"([*?])")
 
 
 class ActionMatcher:
@@ -66,6 +72,13 @@ def action_problem(pattern: str) -> str | None:
     if not _ACTION_SHAPE.match(pattern):
         return f'must be "*" or "service:action" (letters, digits, "*", "?"), got {pattern!r}'
     return None
+
+
+@lru_cache(maxsize=65536)
+def _static_arn_regex(text: str) -> re.Pattern[str]:
+    """The compiled regex of an ARN pattern without variables; the same patterns recur across
+    thousands of policies."""
+    return _arn_regex((Literal(text),))
 
 
 def _arn_regex(parts: Iterable[Part]) -> re.Pattern[str]:
@@ -117,7 +130,9 @@ class ArnPattern:
         self.template, _ = parse_template(text, variables_enabled=variables_enabled)
         self.match_all = text == "*"
         self.never = never
-        self._regex = None if self.template.has_variables else _arn_regex(self.template.parts)
+        self._regex = None if self.template.has_variables else (
+            _static_arn_regex(text) if len(self.template.parts) == 1 and isinstance(self.template.parts[0], Literal) else _arn_regex(self.template.parts)
+        )
         self._cache: dict[tuple[Part, ...], re.Pattern[str]] = {}
 
     @property

@@ -47,14 +47,14 @@ Part = Literal | Escaped | Variable
 @dataclass(frozen=True, slots=True)
 class Template:
     parts: tuple[Part, ...]
+    variables: tuple[Variable, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "variables", tuple(p for p in self.parts if isinstance(p, Variable)))
 
     @property
     def has_variables(self) -> bool:
-        return any(isinstance(p, Variable) for p in self.parts)
-
-    @property
-    def variables(self) -> tuple[Variable, ...]:
-        return tuple(p for p in self.parts if isinstance(p, Variable))
+        return bool(self.variables)
 
     def resolve(self, context: Mapping[str, Sequence[str]]) -> tuple[Part, ...] | None:
         """Replace each variable with an ``Escaped``-like literal value; None when one is missing.

@@ -51,6 +51,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import unquote
 
+from ..bulk import bulk
 from ..errors import GraphsimError, PolicyValidationError, Problem
 from ..policy import PolicyKind
 from ..world.graph import AWS_MANAGED_ACCOUNT, parse_with_catalog
@@ -1114,6 +1115,11 @@ def detect_format(source: str, data: object) -> Importer | None:
 
 
 def import_sources(sources: list[tuple[str, object]], *, name: str | None = None, description: str | None = None) -> ImportResult:
+    with bulk():
+        return _import_sources(sources, name=name, description=description)
+
+
+def _import_sources(sources: list[tuple[str, object]], *, name: str | None, description: str | None) -> ImportResult:
     """Convert and merge (source name, parsed JSON) pairs into one native world dict.
 
     Raises ``ImportFileError`` (naming the first bad file, ``others`` the rest) for anything

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..bulk import bulk
 from ..errors import GraphsimError, PolicyValidationError, Problem
 from .graph import AWS_MANAGED_ACCOUNT, World
 from .model import EdgeKind, NodeKind
@@ -44,6 +45,11 @@ def _policy_ref(entry: Mapping[str, Any], default_account: str) -> str:
 
 def world_from_dict(data: Any, *, source: str = "world file", name: str | None = None) -> World:
     """Build a world from the native format; raises ``WorldFileError`` listing every problem."""
+    with bulk():
+        return _world_from_dict(data, source=source, name=name)
+
+
+def _world_from_dict(data: Any, *, source: str, name: str | None) -> World:
     problems: list[Problem] = []
     if not isinstance(data, Mapping):
         raise WorldFileError(source, [Problem("", "a world file must be a JSON object")])
