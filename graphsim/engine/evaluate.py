@@ -55,7 +55,7 @@ class Caller:
 
 
 @dataclass(frozen=True, slots=True)
-class _Target:
+class Target:
     """A request's resource, resolved once: its ARN, owner, resource policy and RCPs."""
 
     arn: str
@@ -70,15 +70,16 @@ class Engine:
     def __init__(self, world: World) -> None:
         self.world = world
         self._callers: dict[tuple[str, str | None], Caller] = {}
+        self._bases: dict[tuple[str, str | None], Caller] = {}
         self._names: dict[str, tuple[str, str | None]] = {}
-        self._targets: dict[tuple[str, str], _Target] = {}
+        self._targets: dict[tuple[str, str], Target] = {}
         self._org_levels: dict[tuple[str, str], tuple[PolicySet, ...] | None] = {}
         self._assumable: dict[str, list[tuple[str, Decision]]] = {}
-        self._prepared: dict[tuple[str, str | None, str, str, bool], tuple[Caller, _Target, Layers, Mapping[str, tuple[str, ...]]]] = {}
+        self._prepared: dict[tuple[str, str | None, str, str, bool], tuple[Caller, Target, Layers, Mapping[str, tuple[str, ...]]]] = {}
         world.on_change(self._invalidate)
 
     def _invalidate(self) -> None:
-        for cache in (self._callers, self._names, self._targets, self._org_levels, self._assumable, self._prepared):
+        for cache in (self._callers, self._bases, self._names, self._targets, self._org_levels, self._assumable, self._prepared):
             cache.clear()
 
     # ---- resolving names ------------------------------------------------------------------
@@ -148,20 +149,34 @@ class Engine:
 
     # ---- gathering ----------------------------------------------------------------------------
 
+    def gathered(self, key: str, session: str | None = None) -> bool:
+        """Whether the principal's whole identity policy set is already built."""
+        return (key, session) in self._callers
+
     def caller(self, key: str, session: str | None = None) -> Caller:
+        """A principal with its whole identity policy set, built once."""
         cached = self._callers.get((key, session))
         if cached is None:
-            cached = self._callers[(key, session)] = self._build_caller(key, session)
+            base = self.caller_base(key, session)
+            cached = self._callers[(key, session)] = replace(base, policies=PolicySet(self.world.identity_policies(key)))
         return cached
 
-    def _build_caller(self, key: str, session: str | None) -> Caller:
+    def caller_base(self, key: str, session: str | None = None) -> Caller:
+        """A principal's identity, boundary and SCP levels, without its identity policies (which
+        cost the most to gather); ``policies`` is an empty set."""
+        cached = self._bases.get((key, session))
+        if cached is None:
+            cached = self._bases[(key, session)] = self._build_base(key, session)
+        return cached
+
+    def _build_base(self, key: str, session: str | None) -> Caller:
         world = self.world
         data = world.node(key)
         kind = data["kind"]
-        policies = PolicySet(world.identity_policies(key))
+        empty = PolicySet(())
         if kind is NodeKind.GROUP:
             # A group is never a principal; simulating its policies derives only the account.
-            return Caller(key, data["label"], None, {"aws:principalaccount": (data["account"],)}, policies, None, None)
+            return Caller(key, data["label"], None, {"aws:principalaccount": (data["account"],)}, empty, None, None)
         boundary_key = world.boundary_of(key)
         boundary = None
         if boundary_key is not None:
@@ -185,7 +200,7 @@ class Engine:
         scp_levels = None
         if account != world.management_account and not identity.service_linked:
             scp_levels = self._org_levels_for(account, "scp")
-        return Caller(key, label, identity, identity.derived_context(), policies, boundary, scp_levels)
+        return Caller(key, label, identity, identity.derived_context(), empty, boundary, scp_levels)
 
     def _org_levels_for(self, account: str, policy_type: str) -> tuple[PolicySet, ...] | None:
         """One policy set per level from the root down to the account; None outside an org."""
@@ -211,7 +226,7 @@ class Engine:
         self._org_levels[cache_key] = levels
         return levels
 
-    def _target(self, text: str, field: str) -> _Target:
+    def target(self, text: str, field: str = "resource") -> Target:
         cached = self._targets.get((text, field))
         if cached is not None:
             return cached
@@ -239,7 +254,7 @@ class Engine:
         rcp_levels = None
         if owner is not None and owner != world.management_account:
             rcp_levels = self._org_levels_for(owner, "rcp")
-        target = _Target(arn, owner, policy, rcp_levels)
+        target = Target(arn, owner, policy, rcp_levels)
         if len(self._targets) > 65536:
             self._targets.clear()
         self._targets[(text, field)] = target
@@ -313,11 +328,12 @@ class Engine:
         policies: PolicySet | None,
         session_policy: str | None,
         caller_override: Caller | None,
-    ) -> tuple[Caller, _Target, Layers, Mapping[str, tuple[str, ...]]]:
+    ) -> tuple[Caller, Target, Layers, Mapping[str, tuple[str, ...]]]:
         """Gather the layers for (principal, resource) once; only the action and context vary.
         Overridden policies, session policies or callers are one-off and not cached."""
-        target = self._target(resource, field)
-        caller = caller_override or self.caller(key, session)
+        target = self.target(resource, field)
+        # With overriding identity policies, the principal's own set is not needed.
+        caller = caller_override or (self.caller_base(key, session) if policies is not None else self.caller(key, session))
         derived = caller.derived
         if target.owner is not None:
             derived = {**derived, "aws:resourceaccount": (target.owner,)}

@@ -149,23 +149,31 @@ class World:
             )
         return matches[0]
 
-    def identity_policies(self, principal: str) -> list[PolicyAttachment]:
-        """Every identity-based policy of a user (with its groups') or role, with its path."""
-        data = self.graph.nodes[principal]
+    def identity_policies(self, principal: str, *, only: frozenset[str] | None = None) -> list[PolicyAttachment]:
+        """Every identity-based policy of a user (with its groups') or role, with its path;
+        ``only`` restricts them to those policy nodes (a question about one action needs only
+        the policies that name it)."""
+        graph = self.graph
+        data = graph.nodes[principal]
         start = PathStep(principal, data["kind"], data["label"])
         out: list[PolicyAttachment] = []
-        self._collect_policies(principal, (start,), out)
+        self._collect_policies(principal, (start,), out, only)
         if data["kind"] is NodeKind.USER:
+            adjacency = graph.adj
             for group, edge in sorted(self.out_edges(principal, EdgeKind.MEMBER_OF)):
-                gdata = self.graph.nodes[group]
+                if only is not None and not any(t in only for t in adjacency[group]):
+                    continue
+                gdata = graph.nodes[group]
                 step = PathStep(group, NodeKind.GROUP, gdata["label"], EdgeKind.MEMBER_OF, edge["provenance"])
-                self._collect_policies(group, (start, step), out)
+                self._collect_policies(group, (start, step), out, only)
         return out
 
-    def _collect_policies(self, owner: str, prefix: tuple[PathStep, ...], out: list[PolicyAttachment]) -> None:
+    def _collect_policies(self, owner: str, prefix: tuple[PathStep, ...], out: list[PolicyAttachment], only: frozenset[str] | None) -> None:
         owner_kind = self.graph.nodes[owner]["kind"]
         for edge_kind in (EdgeKind.INLINE, EdgeKind.ATTACHED):
             for policy, edge in sorted(self.out_edges(owner, edge_kind)):
+                if only is not None and policy not in only:
+                    continue
                 pdata = self.graph.nodes[policy]
                 step = PathStep(policy, pdata["kind"], pdata["label"], edge_kind, edge["provenance"])
                 if edge_kind is EdgeKind.INLINE:

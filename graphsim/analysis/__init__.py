@@ -1,0 +1,40 @@
+"""Access reviews, as pure analysis over the engine: who can do what, what a principal can do,
+the access matrix, how to fix a denial, privilege-escalation paths, findings, and the access
+difference between two worlds. No HTTP, SQL or GraphQL: every result is a frozen dataclass
+with ``to_dict()`` (camelCase keys) for JSON.
+"""
+
+from .diff import ABSENT, AccessChange, access_diff
+from .escalation import ADMIN_PROBES, EscalationPath, EscalationStep, admin_probes, escalation_paths, is_admin_equivalent
+from .findings import RULES, Finding, findings
+from .fix import DenyingStatement, Fix, denial_fix, smallest_statement
+from .matrix import DECISIONS, Matrix, access_matrix
+from .what_can import EffectivePermissions, ResourceGrant, what_can
+from .who_can import WhoCanEntry, who_can
+
+__all__ = [
+    "ABSENT",
+    "ADMIN_PROBES",
+    "DECISIONS",
+    "RULES",
+    "AccessChange",
+    "DenyingStatement",
+    "EffectivePermissions",
+    "EscalationPath",
+    "EscalationStep",
+    "Finding",
+    "Fix",
+    "Matrix",
+    "ResourceGrant",
+    "WhoCanEntry",
+    "access_diff",
+    "access_matrix",
+    "admin_probes",
+    "denial_fix",
+    "escalation_paths",
+    "findings",
+    "is_admin_equivalent",
+    "smallest_statement",
+    "what_can",
+    "who_can",
+]

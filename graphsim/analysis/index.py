@@ -1,0 +1,233 @@
+"""A reverse index of one world for access reviews: which principals hold which identity-based
+policies, and which policies hold a statement that can speak to an action (and resource).
+
+Questions such as "who can do X?" start from the few policies that mention X and walk back to
+their holders, rather than building every principal's policy set. The index is rebuilt after
+any change to the world (it listens to ``World.on_change``, as the engine's caches do).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..engine.principals import DEFAULT_SESSION
+from ..policy import Effect, PolicyDocument, Principals, Statement
+from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, World
+
+_ATTACHED = EdgeKind.ATTACHED.value
+_INLINE = EdgeKind.INLINE.value
+_MEMBER_OF = EdgeKind.MEMBER_OF.value
+
+# Context keys AWS derives from the caller: the only keys that differ between two principals
+# holding the same policies. D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+PRINCIPAL_KEYS = frozenset({"aws:principalaccount", "aws:principaltype", "aws:userid", "aws:principalarn", "aws:username"})
+PRINCIPAL_TAG_PREFIX = "aws:principaltag/"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyStatement:
+    """One statement of an identity-based policy node of the world."""
+
+    policy: str  # node key
+    statement: Statement
+
+
+class WorldIndex:
+    """Holders of every identity-based policy node (managed and inline), principals first."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        graph = world.graph
+        succ = graph.succ
+        self.users = sorted(k for k, _ in world.nodes_of(NodeKind.USER))
+        self.roles = sorted(k for k, _ in world.nodes_of(NodeKind.ROLE))
+        self.documents: dict[str, PolicyDocument] = {}
+        for kind in (NodeKind.POLICY, NodeKind.INLINE_POLICY):
+            for key, data in world.nodes_of(kind):
+                self.documents[key] = data["document"]
+        # principal -> the identity policy node keys it holds (its own and its groups').
+        self.policies_of: dict[str, frozenset[str]] = {}
+        self.holders: dict[str, set[str]] = {}
+        # principal -> how many attachments World.identity_policies lists (a policy reached
+        # twice, directly and through a group, counts twice), as the engine counts them.
+        self.attachment_count: dict[str, int] = {}
+        for principal in (*self.users, *self.roles):
+            held: set[str] = set()
+            count = 0
+            for target, edges in succ[principal].items():
+                if _ATTACHED in edges or _INLINE in edges:
+                    held.add(target)
+                    count += (_ATTACHED in edges) + (_INLINE in edges)
+                if _MEMBER_OF in edges:
+                    for gtarget, gedges in succ[target].items():
+                        if _ATTACHED in gedges or _INLINE in gedges:
+                            held.add(gtarget)
+                            count += (_ATTACHED in gedges) + (_INLINE in gedges)
+            self.policies_of[principal] = frozenset(held)
+            self.attachment_count[principal] = count
+            for policy in held:
+                self.holders.setdefault(policy, set()).add(principal)
+        self._by_action: dict[str, tuple[PolicyStatement, ...]] = {}
+
+    @property
+    def principals(self) -> list[str]:
+        return [*self.users, *self.roles]
+
+    def allows_for_action(self, action_lower: str) -> tuple[PolicyStatement, ...]:
+        """Allow statements of identity policies whose Action (or NotAction) names the action."""
+        found = self._by_action.get(action_lower)
+        if found is None:
+            out = []
+            for key, doc in self.documents.items():
+                for st in doc.statements:
+                    if st.effect is Effect.ALLOW and st.matches_action(action_lower):
+                        out.append(PolicyStatement(key, st))
+            found = self._by_action[action_lower] = tuple(out)
+        return found
+
+    def possible_holders(self, action_lower: str, resource: str | None = None) -> set[str]:
+        """Principals holding an Allow statement that names the action and, when ``resource`` is
+        given, may match it. Conservative: conditions are ignored and a Resource with policy
+        variables counts as a match, so every principal this leaves out is certainly not allowed
+        by its identity-based policies."""
+        out: set[str] = set()
+        for item in self.allows_for_action(action_lower):
+            st = item.statement
+            if resource is not None and not _may_match_resource(st, resource):
+                continue
+            out |= self.holders.get(item.policy, set())
+        return out
+
+
+def _may_match_resource(st: Statement, resource: str) -> bool:
+    if st.resources is None or st.resources.has_variables:
+        return True
+    return st.matches_resource(resource, {})
+
+
+class _Slot:
+    __slots__ = ("index", "__weakref__")
+
+    def __init__(self) -> None:
+        self.index: WorldIndex | None = None
+
+
+_INDEXES: weakref.WeakKeyDictionary[World, _Slot] = weakref.WeakKeyDictionary()
+
+
+def world_index(world: World) -> WorldIndex:
+    """The index of ``world``, built on first use and again after any change."""
+    slot = _INDEXES.get(world)
+    if slot is None:
+        slot = _INDEXES[world] = _Slot()
+        ref = weakref.ref(slot)
+
+        def invalidate() -> None:
+            held = ref()
+            if held is not None:
+                held.index = None
+
+        world.on_change(invalidate)
+    if slot.index is None:
+        slot.index = WorldIndex(world)
+    return slot.index
+
+
+# ---- principals as data ------------------------------------------------------------------------
+
+
+def principal_kind(world: World, key: str) -> NodeKind:
+    kind: NodeKind = world.node(key)["kind"]
+    return kind
+
+
+def derived_context(world: World, key: str, session: str | None = None) -> dict[str, tuple[str, ...]]:
+    """The caller-derived context keys of a user or role session, read from the graph without
+    building the principal's policy sets (mirrors ``CallerIdentity.derived_context``)."""
+    data = world.node(key)
+    account = data["account"]
+    out: dict[str, tuple[str, ...]] = {"aws:principalaccount": (account,)}
+    if data["kind"] is NodeKind.USER:
+        out["aws:principaltype"] = ("User",)
+        out["aws:userid"] = (data["unique_id"],)
+        out["aws:principalarn"] = (key,)
+        out["aws:username"] = (data["name"],)
+    else:
+        out["aws:principaltype"] = ("AssumedRole",)
+        out["aws:userid"] = (f"{data['unique_id']}:{session or DEFAULT_SESSION}",)
+        out["aws:principalarn"] = (key,)
+    for tag, value in data.get("tags", {}).items():
+        out[f"{PRINCIPAL_TAG_PREFIX}{tag.lower()}"] = (value,)
+    return out
+
+
+def referenced_keys(statements: Iterable[Statement]) -> set[str]:
+    """Lower-case context keys read by the statements' conditions and resource variables."""
+    out: set[str] = set()
+    for st in statements:
+        for clause in st.condition.clauses:
+            out.update(k.lower() for k in clause.referenced_keys())
+        if st.resources is not None and st.resources.has_variables:
+            for pattern in st.resources.patterns:
+                out.update(v.key_lower for v in pattern.variables)
+    return out
+
+
+def principal_specific(keys: Iterable[str]) -> list[str]:
+    """The keys among ``keys`` whose value depends on which principal is calling."""
+    return sorted(k for k in keys if k in PRINCIPAL_KEYS or k.startswith(PRINCIPAL_TAG_PREFIX))
+
+
+def named_arns(principals: Principals | None) -> tuple[bool, set[str]]:
+    """(names everyone, the ARNs of the AWS type it names) for a Principal/NotPrincipal element."""
+    if principals is None:
+        return False, set()
+    if principals.everyone:
+        return True, set()
+    arns: set[str] = set()
+    everyone = False
+    for ptype, values in principals.by_type:
+        if ptype != "AWS":
+            continue
+        for value in values:
+            if value == "*":
+                everyone = True
+            else:
+                arns.add(value)
+    return everyone, arns
+
+
+def world_principal_for(world: World, value: str) -> str | None:
+    """The user or role of the world an AWS principal value names directly (its ARN, or for
+    an assumed-role session ARN, the role), else None."""
+    graph = world.graph
+    if value in graph and graph.nodes[value]["kind"] in (NodeKind.USER, NodeKind.ROLE):
+        return value
+    if value.startswith("arn:aws:sts::") and ":assumed-role/" in value:
+        parts = value.split(":", 5)
+        pieces = parts[5].split("/")
+        if len(pieces) == 3:
+            for key in world.named(NodeKind.ROLE, pieces[1]):
+                if graph.nodes[key]["account"] == parts[4]:
+                    return key
+    return None
+
+
+def is_world_account(world: World, value: str) -> bool:
+    """Whether an AWS principal value names an account of the world (id or root ARN)."""
+    account = value
+    if value.startswith("arn:") and value.endswith(":root"):
+        parts = value.split(":")
+        account = parts[4] if len(parts) == 6 else ""
+    return len(account) == 12 and account.isdigit() and World.account_key(account) in world.graph
+
+
+def account_of(world: World, key: str) -> str:
+    account: str = world.node(key)["account"]
+    return account
+
+
+def is_aws_managed(data: Mapping[str, object]) -> bool:
+    return data.get("account") == AWS_MANAGED_ACCOUNT
