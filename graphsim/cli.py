@@ -6,6 +6,7 @@ Exit codes: 0 success (and any --expect met), 1 an --expect not met, 2 bad input
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
 import os
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .engine import DecisionKind, explain, parse_cli_context
+from .engine import ContextEntry, DecisionKind, explain, parse_cli_context
 from .errors import GraphsimError, InvalidRequestError
 from .store.sqlite import default_db_path
 from .workspace import Workspace
@@ -199,6 +200,152 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_OK if all(o.passed for o in outcomes) else EXIT_EXPECTATION
 
 
+def _emit(data: Any) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def _context_arg(args: argparse.Namespace) -> tuple[ContextEntry, ...]:
+    return tuple(parse_cli_context(getattr(args, "context", None) or []))
+
+
+def cmd_who_can(args: argparse.Namespace) -> int:
+    from .analysis import who_can
+
+    entries = who_can(_workspace(args).engine(), args.actions, args.resource, _context_arg(args))
+    if args.json:
+        _emit([e.to_dict() for e in entries])
+        return EXIT_OK
+    for e in entries:
+        how = e.access + (f" through {' -> '.join(r.rsplit('/', 1)[1] for r in e.via_roles)}" if e.via_roles else "")
+        print(f"{e.label:<40} {e.action:<24} {how}")
+        for path in e.paths:
+            print(f"    {path}")
+    if not entries:
+        print("nobody")
+    return EXIT_OK
+
+
+def cmd_what_can(args: argparse.Namespace) -> int:
+    from .analysis import what_can
+
+    perms = what_can(_workspace(args).engine(), args.principal, args.service, args.resource_prefix)
+    if args.json:
+        _emit({**perms.to_dict(), "policy": perms.as_policy()})
+        return EXIT_OK
+    for grant in perms.grants:
+        print(grant.resource)
+        for action in grant.actions:
+            mark = " (conditional)" if action in grant.conditional_actions else ""
+            print(f"    {action}{mark}")
+    return EXIT_OK
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 40
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from .analysis import access_matrix
+    from .api.reviews import all_principals
+
+    engine = _workspace(args).engine()
+    principals = args.principals or all_principals(engine)
+    progress = _progress_bar if sys.stderr.isatty() and not args.quiet else None
+    matrix = access_matrix(engine, principals, args.actions, args.resources, _context_arg(args), progress=progress)
+    to_stdout = args.output in (None, "-")
+    out = sys.stdout if to_stdout else open(args.output, "w", newline="", encoding="utf-8")  # noqa: SIM115
+    with contextlib.nullcontext(out) if to_stdout else out:
+        if args.format == "csv":
+            matrix.to_csv(out)
+        else:
+            out.write(json.dumps({**matrix.to_dict(), "cells": [{"principal": p, "action": a, "resource": r, "decision": d} for p, a, r, d in matrix.rows()]}) + "\n")
+    print(f"{len(principals) * len(matrix.actions) * len(matrix.resources):,} cells; {matrix.counts()}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from .analysis import denial_fix
+
+    fix = denial_fix(_workspace(args).engine().can(args.principal, args.action, args.resource, _context_arg(args)))
+    if args.json:
+        _emit(fix.to_dict())
+    else:
+        print(fix.summary)
+        if fix.statement is not None:
+            print(json.dumps(fix.statement))
+    return EXIT_OK
+
+
+def cmd_escalation(args: argparse.Namespace) -> int:
+    from .analysis import escalation_paths
+
+    paths = escalation_paths(_workspace(args).engine(), args.principal)
+    if args.json:
+        _emit([p.to_dict() for p in paths])
+        return EXIT_OK
+    for i, path in enumerate(paths, start=1):
+        if path.already_admin:
+            print(f"{i}. already admin-equivalent")
+            continue
+        print(f"{i}. to {path.target}")
+        for step in path.steps:
+            print(f"   - {step.technique}: {step.explanation}")
+    if not paths:
+        print("no path to admin-equivalent access")
+    return EXIT_OK
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    from .analysis import findings
+
+    ws = _workspace(args)
+    found = findings(ws.world(), ws.engine(), args.rule or None)
+    if args.json:
+        _emit([f.to_dict() for f in found])
+        return EXIT_OK
+    for f in found:
+        print(f"{f.severity.upper():<7} {f.rule_id:<24} {f.path}\n        {f.why}")
+    return EXIT_OK
+
+
+def cmd_what_if(args: argparse.Namespace) -> int:
+    from .analysis import Question, what_if
+    from .expectations import load_expectations
+
+    plan = _read_cli_input(args.changes if args.changes.startswith("file://") else f"file://{args.changes}")
+    changes = [(c["mutation"], c.get("arguments", {})) for c in plan]
+    questions = [Question(e.principal, e.action, e.resource, e.context) for e in load_expectations(args.questions)] if args.questions else []
+    results = what_if(_workspace(args).engine(), changes, questions)
+    if args.json:
+        _emit([r.to_dict() for r in results])
+        return EXIT_OK
+    for r in results:
+        q = r.question
+        mark = "CHANGED" if r.changed else "same"
+        print(f"{mark:<8} {q.principal} {q.action} {q.resource}: {r.before.decision.value} -> {r.after.decision.value}")
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .analysis import access_diff
+
+    ws = Workspace.open(args.db or default_db_path())
+    changes = access_diff(ws.engine(args.world_a), ws.engine(args.world_b), args.principals or None, actions=args.actions, resources=args.resources)
+    if args.json:
+        _emit([c.to_dict() for c in changes])
+        return EXIT_OK
+    for c in changes:
+        print(f"{c.change.upper():<7} {c.principal} {c.action} {c.resource}: {c.before} -> {c.after}")
+    if not changes:
+        print("no access gained or lost")
+    return EXIT_OK
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from .api.schema import schema
 
@@ -278,6 +425,71 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--world", metavar="NAME|FILE", help="a world of the store, or a world file (default: the built-in demo)")
     test.add_argument("--db", metavar="PATH", help="the SQLite store to read --world from")
     test.set_defaults(func=cmd_test)
+
+    def world_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--world", metavar="NAME|FILE", help="a world of the store, or a world file (default: the built-in demo)")
+        p.add_argument("--db", metavar="PATH", help="the SQLite store to read --world from")
+        p.add_argument("--json", action="store_true", help="print JSON")
+
+    who = sub.add_parser("who-can", help="every principal allowed ACTION(s) on RESOURCE, with the paths")
+    who.add_argument("resource")
+    who.add_argument("actions", nargs="+", metavar="ACTION")
+    who.add_argument("--context", action="append", metavar="KEY=VALUE")
+    world_args(who)
+    who.set_defaults(func=cmd_who_can)
+
+    what = sub.add_parser("what-can", help="a principal's effective permissions")
+    what.add_argument("principal")
+    what.add_argument("--service", help="only this service prefix (e.g. s3)")
+    what.add_argument("--resource-prefix", help="only resource patterns starting with this")
+    world_args(what)
+    what.set_defaults(func=cmd_what_can)
+
+    mat = sub.add_parser("matrix", help="the access matrix: principals x actions x resources")
+    mat.add_argument("--actions", nargs="+", required=True, metavar="ACTION")
+    mat.add_argument("--resources", nargs="+", required=True, metavar="RESOURCE")
+    mat.add_argument("--principals", nargs="+", metavar="PRINCIPAL", help="default: every user and role")
+    mat.add_argument("--format", choices=["csv", "json"], default="csv")
+    mat.add_argument("--output", metavar="FILE", help="default: stdout")
+    mat.add_argument("--context", action="append", metavar="KEY=VALUE")
+    mat.add_argument("--quiet", action="store_true", help="no progress bar")
+    mat.add_argument("--world", metavar="NAME|FILE")
+    mat.add_argument("--db", metavar="PATH")
+    mat.set_defaults(func=cmd_matrix)
+
+    fix = sub.add_parser("fix", help="why a request is denied, and the smallest statement that would allow it")
+    fix.add_argument("principal")
+    fix.add_argument("action")
+    fix.add_argument("resource")
+    fix.add_argument("--context", action="append", metavar="KEY=VALUE")
+    world_args(fix)
+    fix.set_defaults(func=cmd_fix)
+
+    esc = sub.add_parser("escalation", help="paths by which a principal can become admin-equivalent")
+    esc.add_argument("principal")
+    world_args(esc)
+    esc.set_defaults(func=cmd_escalation)
+
+    fnd = sub.add_parser("findings", help="least-privilege findings")
+    fnd.add_argument("--rule", action="append", help="only these rule ids")
+    world_args(fnd)
+    fnd.set_defaults(func=cmd_findings)
+
+    wif = sub.add_parser("what-if", help="questions before and after hypothetical changes (nothing is committed)")
+    wif.add_argument("changes", help='a JSON file: [{"mutation": "attachGroupPolicy", "arguments": {"group": "HR", "policy": "..."}}, ...]')
+    wif.add_argument("--questions", metavar="FILE", help="questions in the expectations format (expect may be omitted)")
+    world_args(wif)
+    wif.set_defaults(func=cmd_what_if)
+
+    dif = sub.add_parser("diff", help="access gained and lost between two worlds of the store")
+    dif.add_argument("world_a")
+    dif.add_argument("world_b")
+    dif.add_argument("--actions", nargs="+", required=True)
+    dif.add_argument("--resources", nargs="+", required=True)
+    dif.add_argument("--principals", nargs="+")
+    dif.add_argument("--db", metavar="PATH")
+    dif.add_argument("--json", action="store_true")
+    dif.set_defaults(func=cmd_diff)
 
     schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
     schema.add_argument("--output", default="schema/schema.graphql", help="file to write, or - for stdout (default: schema/schema.graphql)")

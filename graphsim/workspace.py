@@ -7,6 +7,7 @@ world is rebuilt from the store, so memory never runs ahead of what was acknowle
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +81,12 @@ class Workspace:
                 args = list(change.args.get("args", []))
                 if change.mutation in _KIND_FIRST:
                     args[0] = NodeKind(args[0])
-                getattr(world, change.mutation)(*args, **change.args.get("kwargs", {}), provenance=f"change {change.version} ({change.summary})")
+                method = getattr(world, change.mutation)
+                kwargs = dict(change.args.get("kwargs", {}))
+                if "provenance" in inspect.signature(method).parameters:
+                    # Edges made by a replayed change say which change made them.
+                    kwargs["provenance"] = f"change {change.version} ({change.summary})"
+                method(*args, **kwargs)
         world.version = record.version
         self.add(world)
         return world

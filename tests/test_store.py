@@ -52,6 +52,25 @@ def test_a_restarted_server_holds_every_change_and_its_history(tmp_path: Path) -
     assert rows(db, "PRAGMA journal_mode") == [("wal",)]
 
 
+def test_every_kind_of_change_replays_after_a_restart(tmp_path: Path) -> None:
+    from graphsim.world import NodeKind
+
+    db = tmp_path / "g.db"
+    ws = Workspace.open(db)
+    w = ws.world()
+    ws.apply(w, "remove_member", "dana", "HR")
+    ws.apply(w, "detach_policy", NodeKind.USER, "newbie", "FinalFridayReportsReadOnly")
+    ws.apply(w, "put_inline_policy", NodeKind.USER, "kai", "Get", ALLOW_GET)
+    ws.apply(w, "delete_inline_policy", NodeKind.USER, "kai", "Get")
+    ws.apply(w, "remove_entity", NodeKind.USER, "harriet")
+    ws.apply(w, "put_resource_policy", "arn:aws:s3:::final-friday-reports", json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*"}]}))
+    ws.apply(w, "delete_resource_policy", "arn:aws:s3:::final-friday-reports")
+    reopened = Workspace.open(db).world()
+    assert reopened.version == 7
+    assert world_to_dict(reopened) == world_to_dict(w)
+
+
 def test_snapshots_keep_replays_short(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("graphsim.workspace.SNAPSHOT_EVERY", 3)
     db = tmp_path / "g.db"

@@ -144,6 +144,63 @@ class GraphsimClient:
         data = self.graphql(query, p=principal, a=action, r=resource, c=context_entries(context), w=self.world, v=via_roles)
         return Decision.from_graphql(data["can"])
 
+    def who_can(self, actions: str | list[str], resource: str, *, context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every principal allowed the action(s) on the resource: label, access (direct,
+        via-roles, resource-policy), viaRoles, paths, decision."""
+        query = """query($a: [String!]!, $r: String!, $c: [ContextEntryInput!], $w: String) {
+          whoCan(actions: $a, resource: $r, context: $c, world: $w) {
+            principal label kind action resource access viaRoles paths conditional missingContext decision { decision } } }"""
+        actions = [actions] if isinstance(actions, str) else actions
+        return list(self.graphql(query, a=actions, r=resource, c=context_entries(context), w=self.world)["whoCan"])
+
+    def what_can(self, principal: str, *, service: str | None = None, resource_prefix: str | None = None) -> dict[str, Any]:
+        """Effective permissions: ``grants`` by resource pattern and one consolidated ``policy``."""
+        query = """query($p: String!, $s: String, $r: String, $w: String) {
+          whatCan(principal: $p, service: $s, resourcePrefix: $r, world: $w) {
+            principal grants { resource actions conditionalActions sources } policy notes } }"""
+        return dict(self.graphql(query, p=principal, s=service, r=resource_prefix, w=self.world)["whatCan"])
+
+    def matrix(self, actions: list[str], resources: list[str], principals: list[str] | None = None, *, csv: bool = False) -> Any:
+        """The access matrix; ``csv=True`` downloads it as CSV text (for large matrices)."""
+        if csv:
+            params: dict[str, Any] = {"actions": ",".join(actions), "resources": ",".join(resources)}
+            if principals:
+                params["principals"] = ",".join(principals)
+            if self.world:
+                params["world"] = self.world
+            response = self._http.get("/export/matrix.csv", params=params)
+            if response.status_code != 200:
+                body = response.json()
+                raise GraphsimError(body.get("error", response.text), code=body.get("code"), field=body.get("field"))
+            return response.text
+        query = """query($a: [String!]!, $r: [String!]!, $p: [String!], $w: String) {
+          accessMatrix(actions: $a, resources: $r, principals: $p, world: $w) {
+            principals actions resources counts principalGroups evaluations cells { principal action resource decision } } }"""
+        return dict(self.graphql(query, a=actions, r=resources, p=principals, w=self.world)["accessMatrix"])
+
+    def what_if(self, changes: list[dict[str, Any]], questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``changes``: [{"mutation": "attachGroupPolicy", "arguments": {...}}]; ``questions``:
+        [{"principal", "action", "resource", "context"?}]. Nothing is committed."""
+        query = """query($c: [ChangeInput!]!, $q: [QuestionInput!]!, $w: String) {
+          whatIf(changes: $c, questions: $q, world: $w) {
+            principal action resource changed before { decision } after { decision matchedStatements { path } } } }"""
+        qs = [{**{k: v for k, v in q.items() if k != "context"}, "context": context_entries(q.get("context"))} for q in questions]
+        return list(self.graphql(query, c=changes, q=qs, w=self.world)["whatIf"])
+
+    def findings(self, rules: list[str] | None = None) -> list[dict[str, Any]]:
+        query = """query($r: [String!], $w: String) { findings(rules: $r, world: $w) { rule severity why policy statement path principal } }"""
+        return list(self.graphql(query, r=rules, w=self.world)["findings"])
+
+    def escalation_paths(self, principal: str) -> list[dict[str, Any]]:
+        query = """query($p: String!, $w: String) { escalationPaths(principal: $p, world: $w) {
+          principal target alreadyAdmin steps { technique source target actions resources explanation } } }"""
+        return list(self.graphql(query, p=principal, w=self.world)["escalationPaths"])
+
+    def denial_fix(self, principal: str, action: str, resource: str) -> dict[str, Any]:
+        query = """query($p: String!, $a: String!, $r: String!, $w: String) {
+          denialFix(principal: $p, action: $a, resource: $r, world: $w) { decision blockedBy statement where deniedBy summary } }"""
+        return dict(self.graphql(query, p=principal, a=action, r=resource, w=self.world)["denialFix"])
+
     def simulate_principal_policy(self, **kwargs: Any) -> dict[str, Any]:
         """boto3's ``iam.simulate_principal_policy(PolicySourceArn=..., ActionNames=[...], ...)``."""
         return self._aws("simulate-principal-policy", kwargs)

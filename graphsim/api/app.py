@@ -80,6 +80,29 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    async def matrix_csv(request: Request) -> Response:
+        """GET /export/matrix.csv?actions=a,b&resources=r1,r2[&principals=p1,p2][&world=NAME]:
+        the access matrix as CSV (principal, action, resource, decision), for spreadsheets."""
+        import io
+
+        from ..analysis import access_matrix
+        from .reviews import all_principals
+
+        def listed(name: str) -> list[str]:
+            return [v for part in request.query_params.getlist(name) for v in part.split(",") if v]
+
+        actions, resources = listed("actions"), listed("resources")
+        if not actions or not resources:
+            return JSONResponse({"error": "give actions=... and resources=... (comma-separated or repeated)"}, status_code=400)
+        try:
+            engine = ws.engine(request.query_params.get("world"))
+            matrix = access_matrix(engine, listed("principals") or all_principals(engine), actions, resources)
+        except GraphsimError as exc:
+            return JSONResponse({"error": exc.message, "code": exc.code, "field": exc.field}, status_code=404 if exc.code == "NOT_FOUND" else 400)
+        out = io.StringIO()
+        matrix.to_csv(out)
+        return Response(out.getvalue(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="matrix.csv"'})
+
     async def aws_simulate(request: Request) -> Response:
         """AWS's SimulateCustomPolicy / SimulatePrincipalPolicy request and response shapes, for
         scripts written against boto3 (see client/)."""
@@ -111,6 +134,7 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
             Route("/graphql", GraphsimGraphQL(ws), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/aws/{operation:str}", aws_simulate, methods=["POST"]),
+            Route("/export/matrix.csv", matrix_csv, methods=["GET"]),
             Route("/", home, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

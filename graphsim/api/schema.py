@@ -14,6 +14,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from ..engine import ContextEntry, custom_policy_set, decide_custom, parse_document
@@ -23,6 +24,7 @@ from ..workspace import Workspace
 from ..world import NodeKind
 from ..world.graph import parse_with_catalog
 from . import types as t
+from .reviews import ReviewQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -50,6 +52,14 @@ def typed_errors(fn: F) -> F:
             raise _raise(exc) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def run(action: Callable[[], Any]) -> Any:
+    """Call ``action``, turning an expected failure into a typed GraphQL error."""
+    try:
+        return action()
+    except GraphsimError as exc:
+        raise _raise(exc) from exc
 
 
 def mutation_result(fn: F) -> F:
@@ -86,7 +96,7 @@ def _check_size(actions: list[str], resources: list[str]) -> None:
 
 
 @strawberry.type
-class Query:
+class BaseQuery:
     @strawberry.field(description="Can PRINCIPAL (user or role, by name or ARN) do ACTION on RESOURCE (ARN, '*', or a bucket name)?")
     @typed_errors
     def can(
@@ -471,6 +481,9 @@ class GraphsimSchema(strawberry.Schema):
         unexpected = [e for e in errors if not isinstance(e.original_error, ApiError)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
+
+
+Query = merge_types("Query", (BaseQuery, ReviewQuery))
 
 
 def build_schema() -> strawberry.Schema:

@@ -1,0 +1,271 @@
+"""GraphQL for access reviews: thin types over graphsim.analysis results, and their resolvers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from .. import analysis
+from ..engine import ContextEntry
+from ..errors import InvalidRequestError
+from . import types as t
+
+MAX_MATRIX_CELLS = 200_000  # larger matrices: GET /export/matrix.csv or `graphsim matrix`
+
+
+def _ws(info: Info) -> Any:
+    return info.context["workspace"]
+
+
+def _context(entries: list[t.ContextEntryInput] | None) -> tuple[ContextEntry, ...]:
+    return tuple(ContextEntry(e.context_key_name, tuple(e.context_key_values), e.context_key_type) for e in entries or [])
+
+
+@strawberry.type(description="A principal allowed the action on the resource, and how.")
+class WhoCanEntry:
+    principal: str
+    label: str
+    kind: str = strawberry.field(description="user, role, account, arn, service, federated, canonical-user or anyone.")
+    action: str
+    resource: str
+    access: str = strawberry.field(description="direct, via-roles, or resource-policy (a principal outside the world).")
+    decision: t.Decision | None
+    via_roles: list[str]
+    paths: list[str]
+    conditional: bool
+    missing_context: list[str]
+
+    @classmethod
+    def of(cls, e: analysis.WhoCanEntry) -> WhoCanEntry:
+        return cls(
+            principal=e.principal, label=e.label, kind=e.kind, action=e.action, resource=e.resource, access=e.access,
+            decision=None if e.decision is None else t.Decision.of(e.decision), via_roles=list(e.via_roles), paths=list(e.paths),
+            conditional=e.conditional, missing_context=list(e.missing_context),
+        )
+
+
+@strawberry.type
+class ResourceGrant:
+    resource: str
+    actions: list[str]
+    conditional_actions: list[str]
+    sources: list[str]
+    partially_denied_by: list[str]
+
+
+@strawberry.type(description="What a principal can really do, after denies, boundaries and SCPs.")
+class EffectivePermissions:
+    principal: str
+    grants: list[ResourceGrant]
+    policy: JSON = strawberry.field(description="The same, as one consolidated IAM policy document (unconditional grants).")
+    notes: list[str]
+
+
+@strawberry.type
+class MatrixCell:
+    principal: str
+    action: str
+    resource: str
+    decision: t.DecisionKind  # type: ignore[valid-type]
+
+
+@strawberry.type
+class AccessMatrix:
+    principals: list[str]
+    actions: list[str]
+    resources: list[str]
+    counts: JSON
+    principal_groups: int = strawberry.field(description="Principals with identical policy sets, evaluated once.")
+    evaluations: int
+    cells: list[MatrixCell]
+
+
+@strawberry.type
+class EscalationStep:
+    technique: str
+    source: str
+    target: str
+    actions: list[str]
+    resources: list[str]
+    explanation: str
+
+
+@strawberry.type(description="A way the principal can become admin-equivalent, step by step.")
+class EscalationPath:
+    principal: str
+    target: str
+    already_admin: bool
+    steps: list[EscalationStep]
+
+
+@strawberry.type
+class ReviewFinding:
+    rule: str
+    severity: str
+    why: str
+    policy: str
+    statement: str
+    path: str
+    principal: str
+
+
+@strawberry.type
+class DenialFix:
+    decision: t.DecisionKind  # type: ignore[valid-type]
+    blocked_by: str | None
+    statement: JSON | None = strawberry.field(description="The smallest statement that would allow the request.")
+    where: str
+    denied_by: list[str] = strawberry.field(description="For an explicit deny: the denying statements' paths.")
+    summary: str
+
+
+@strawberry.type
+class WhatIfResult:
+    principal: str
+    action: str
+    resource: str
+    before: t.Decision
+    after: t.Decision
+    changed: bool
+
+
+@strawberry.type
+class AccessChange:
+    principal: str
+    action: str
+    resource: str
+    before: str
+    after: str
+    change: str = strawberry.field(description="gained or lost")
+
+
+@strawberry.input(description="A hypothetical change: an API mutation name and its arguments, e.g. attachGroupPolicy {group, policy}.")
+class ChangeInput:
+    mutation: str
+    arguments: JSON
+
+
+@strawberry.input
+class QuestionInput:
+    principal: str
+    action: str
+    resource: str
+    context: list[t.ContextEntryInput] | None = None
+
+
+@strawberry.type
+class ReviewQuery:
+    @strawberry.field(description="Every principal allowed the actions on the resource, each with the path that allows it.")
+    def who_can(self, info: Info, actions: list[str], resource: str, context: list[t.ContextEntryInput] | None = None, world: str | None = None) -> list[WhoCanEntry]:
+        from .schema import run
+
+        return run(lambda: [WhoCanEntry.of(e) for e in analysis.who_can(_ws(info).engine(world), actions, resource, _context(context))])
+
+    @strawberry.field(description="A principal's effective permissions, by resource pattern, and as one policy.")
+    def what_can(self, info: Info, principal: str, service: str | None = None, resource_prefix: str | None = None, world: str | None = None) -> EffectivePermissions:
+        from .schema import run
+
+        def go() -> EffectivePermissions:
+            perms = analysis.what_can(_ws(info).engine(world), principal, service, resource_prefix)
+            grants = [
+                ResourceGrant(resource=g.resource, actions=list(g.actions), conditional_actions=list(g.conditional_actions),
+                              sources=list(g.sources), partially_denied_by=list(g.partially_denied_by))
+                for g in perms.grants
+            ]
+            return EffectivePermissions(principal=perms.principal, grants=grants, policy=JSON(perms.as_policy()), notes=list(perms.notes))
+
+        return run(go)
+
+    @strawberry.field(description=f"Decisions for every principal x action x resource (at most {MAX_MATRIX_CELLS:,} cells; use /export/matrix.csv for more).")
+    def access_matrix(
+        self, info: Info, actions: list[str], resources: list[str], principals: list[str] | None = None,
+        context: list[t.ContextEntryInput] | None = None, world: str | None = None,
+    ) -> AccessMatrix:
+        from .schema import run
+
+        def go() -> AccessMatrix:
+            engine = _ws(info).engine(world)
+            chosen = principals or all_principals(engine)
+            if len(chosen) * len(actions) * len(resources) > MAX_MATRIX_CELLS:
+                raise InvalidRequestError(f"at most {MAX_MATRIX_CELLS:,} cells through GraphQL; use GET /export/matrix.csv or graphsim matrix", field="principals")
+            m = analysis.access_matrix(engine, chosen, actions, resources, _context(context))
+            cells = [MatrixCell(principal=p, action=a, resource=r, decision=t.DecisionKind(d)) for p, a, r, d in m.rows()]  # type: ignore[misc]
+            return AccessMatrix(principals=list(m.principals), actions=list(m.actions), resources=list(m.resources), counts=JSON(m.counts()),
+                                principal_groups=m.principal_groups, evaluations=m.evaluations, cells=cells)
+
+        return run(go)
+
+    @strawberry.field(description="Why a request is denied, and the smallest change that would allow it.")
+    def denial_fix(self, info: Info, principal: str, action: str, resource: str, context: list[t.ContextEntryInput] | None = None, world: str | None = None) -> DenialFix:
+        from .schema import run
+
+        def go() -> DenialFix:
+            fix = analysis.denial_fix(_ws(info).engine(world).can(principal, action, resource, _context(context)))
+            return DenialFix(decision=t.DecisionKind(fix.decision), blocked_by=fix.blocked_by, statement=None if fix.statement is None else JSON(fix.statement),  # type: ignore[misc]
+                             where=fix.where, denied_by=[d.path for d in fix.denied_by], summary=fix.summary)
+
+        return run(go)
+
+    @strawberry.field(description="Paths by which the principal can become admin-equivalent, each step explained.")
+    def escalation_paths(self, info: Info, principal: str, world: str | None = None) -> list[EscalationPath]:
+        from .schema import run
+
+        def go() -> list[EscalationPath]:
+            return [
+                EscalationPath(principal=p.principal, target=p.target, already_admin=p.already_admin, steps=[
+                    EscalationStep(technique=s.technique, source=s.source, target=s.target, actions=list(s.actions), resources=list(s.resources), explanation=s.explanation)
+                    for s in p.steps
+                ])
+                for p in analysis.escalation_paths(_ws(info).engine(world), principal)
+            ]
+
+        return run(go)
+
+    @strawberry.field(description="Least-privilege findings: wildcards, admin-equivalent principals, NotAction, dead statements, unattached policies, direct attachments.")
+    def findings(self, info: Info, rules: list[str] | None = None, world: str | None = None) -> list[ReviewFinding]:
+        from .schema import run
+
+        def go() -> list[ReviewFinding]:
+            ws = _ws(info)
+            return [
+                ReviewFinding(rule=f.rule_id, severity=f.severity, why=f.why, policy=f.policy, statement=f.statement, path=f.path, principal=f.principal)
+                for f in analysis.findings(ws.world(world), ws.engine(world), rules)
+            ]
+
+        return run(go)
+
+    @strawberry.field(description="The questions before and after hypothetical changes; nothing is committed.")
+    def what_if(self, info: Info, changes: list[ChangeInput], questions: list[QuestionInput], world: str | None = None) -> list[WhatIfResult]:
+        from .schema import run
+
+        def go() -> list[WhatIfResult]:
+            qs = [analysis.Question(q.principal, q.action, q.resource, _context(q.context)) for q in questions]
+            results = analysis.what_if(_ws(info).engine(world), [(c.mutation, dict(c.arguments or {})) for c in changes], qs)  # type: ignore[arg-type]
+            return [
+                WhatIfResult(principal=r.question.principal, action=r.question.action, resource=r.question.resource,
+                             before=t.Decision.of(r.before), after=t.Decision.of(r.after), changed=r.changed)
+                for r in results
+            ]
+
+        return run(go)
+
+    @strawberry.field(description="Every access gained and lost from world A to world B (a fork and its parent, two imports).")
+    def access_diff(self, info: Info, world_a: str, world_b: str, actions: list[str], resources: list[str], principals: list[str] | None = None) -> list[AccessChange]:
+        from .schema import run
+
+        def go() -> list[AccessChange]:
+            ws = _ws(info)
+            changes = analysis.access_diff(ws.engine(world_a), ws.engine(world_b), principals, actions=actions, resources=resources)
+            return [AccessChange(principal=c.principal, action=c.action, resource=c.resource, before=c.before, after=c.after, change=c.change) for c in changes]
+
+        return run(go)
+
+
+def all_principals(engine: Any) -> list[str]:
+    from ..world import NodeKind
+
+    world = engine.world
+    return [k for kind in (NodeKind.USER, NodeKind.ROLE) for k, _ in sorted(world.nodes_of(kind))]
