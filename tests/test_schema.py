@@ -90,7 +90,14 @@ def _via_roles(data: dict[str, Any]) -> None:
     }
 
 
+def _who_can(data: dict[str, Any]) -> None:
+    assert [(e["label"], e["access"]) for e in data["whoCan"]] == [("user/steve", "direct"), ("role/ClassifiedReader", "direct"), ("user/priya", "via-roles")]
+    assert [(f["rule"], f["path"]) for f in data["findings"]] == [
+        ("admin-equivalent", "user/priya"), ("admin-equivalent", "user/steve"), ("user-direct-policy", "user/newbie"), ("user-direct-policy", "user/omar")]
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "who-can-read-classified.graphql": _who_can,
     "classified-via-roles.graphql": _via_roles,
     "can-newbie-classified.graphql": _classified,
     "can-newbie-reports.graphql": _reports,
