@@ -83,6 +83,8 @@ def test_assumable_roles_are_the_can_assume_edges(gql: GraphQLClient) -> None:
         {"principal": "arn:aws:iam::111122223333:user/priya", "role": ROLE, "decision": {"decision": "ALLOWED"}}
     ]
     assert gql.data(query, p="newbie")["assumableRoles"] == []
+    edges = gql.data("{ canAssumeEdges { principal role } }")["canAssumeEdges"]
+    assert [(e["principal"].rsplit("/", 1)[1], e["role"].rsplit("/", 1)[1]) for e in edges] == [("priya", "ClassifiedReader"), ("steve", "ClassifiedReader")]
 
 
 def test_a_session_arn_is_a_principal_and_session_policies_cap_it(gql: GraphQLClient) -> None:

@@ -120,6 +120,12 @@ class BaseQuery:
         key, _ = engine.resolve_principal(principal)
         return [t.AssumeEdge(principal=key, role=role, decision=t.Decision.of(d)) for role, d in engine.assumable_roles(key)]
 
+    @strawberry.field(description="Every can-assume edge of the world: who may assume which role, each with its decision.")
+    @typed_errors
+    def can_assume_edges(self, info: Info, world: str | None = None) -> list[t.AssumeEdge]:
+        engine = _ws(info).engine(world)
+        return [t.AssumeEdge(principal=p, role=r, decision=t.Decision.of(d)) for p, r, d in engine.can_assume_graph()]
+
     @strawberry.field(description="AWS's SimulatePrincipalPolicy: a user's (with its groups'), group's or role's policies.")
     @typed_errors
     def simulate_principal_policy(self, info: Info, input: t.SimulatePrincipalPolicyInput) -> list[t.EvaluationResult]:
