@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
@@ -22,6 +22,7 @@ from ..workspace import Workspace
 from .schema import schema
 
 STATIC = Path(__file__).parent / "static"
+WEB_PAGE = Path(__file__).resolve().parents[2] / "client" / "web" / "index.html"
 # GraphiQL's page loads its scripts from unpkg; graphsim is an offline tool, so we serve the
 # same files (same versions, same integrity hashes) from the package.
 _IDE_ASSETS = {
@@ -78,6 +79,10 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         return JSONResponse({"status": "ok", "version": __version__, "worlds": sorted(ws.worlds), "default": ws.default})
 
     async def home(request: Request) -> Response:
+        # The web page lives in client/web (a source checkout, as `make serve` runs); an
+        # installed package without it sends people to GraphiQL.
+        if WEB_PAGE.is_file():
+            return FileResponse(WEB_PAGE, media_type="text/html")
         return RedirectResponse("/graphql")
 
     async def matrix_csv(request: Request) -> Response:
