@@ -101,6 +101,8 @@ def test_a_permissions_boundary_caps_identity_grants(gql: GraphQLClient) -> None
     got = can(gql, "newbie", "s3:GetObject", REPORT)
     assert got["decision"] == "IMPLICIT_DENY" and got["blockedBy"] == "BOUNDARY"
     assert got["allowedByPermissionsBoundary"] is False
+    detail = gql.data('{ can(principal: "newbie", action: "s3:GetObject", resource: "final-friday-reports/q4.pdf") { permissionsBoundaryDecisionDetail { allowedByPermissionsBoundary } organizationsDecisionDetail { allowedByOrganizations } } }')
+    assert detail["can"] == {"permissionsBoundaryDecisionDetail": {"allowedByPermissionsBoundary": False}, "organizationsDecisionDetail": None}
     listed = can(gql, "newbie", "s3:ListBucket", "arn:aws:s3:::final-friday-reports")
     assert listed["decision"] == "ALLOWED" and listed["allowedByPermissionsBoundary"] is True
     assert [m["layer"] for m in listed["matchedStatements"]] == ["IDENTITY", "BOUNDARY"]

@@ -73,6 +73,16 @@ class FixHint:
     statement: JSON | None = strawberry.field(description="For an implicit deny: a statement that would allow the request.")
 
 
+@strawberry.type
+class PermissionsBoundaryDecisionDetail:
+    allowed_by_permissions_boundary: bool
+
+
+@strawberry.type
+class OrganizationsDecisionDetail:
+    allowed_by_organizations: bool
+
+
 @strawberry.type(description="One hop of a role chain: source may assume role, as the decision shows.")
 class AssumeStep:
     source: str
@@ -105,6 +115,18 @@ class Decision:
     allowed_by_permissions_boundary: bool | None = strawberry.field(description="Null when the principal has no boundary.")
     via_role: RoleRoute | None = strawberry.field(description="Only with viaRoles: true and a request not allowed directly.")
 
+    @strawberry.field(description="As in AWS's EvaluationResult; null when the principal has no boundary.")
+    def permissions_boundary_decision_detail(self) -> PermissionsBoundaryDecisionDetail | None:
+        if self.allowed_by_permissions_boundary is None:
+            return None
+        return PermissionsBoundaryDecisionDetail(allowed_by_permissions_boundary=self.allowed_by_permissions_boundary)
+
+    @strawberry.field(description="As in AWS's EvaluationResult; null when no SCP or RCP applies.")
+    def organizations_decision_detail(self) -> OrganizationsDecisionDetail | None:
+        if self.allowed_by_organizations is None:
+            return None
+        return OrganizationsDecisionDetail(allowed_by_organizations=self.allowed_by_organizations)
+
     @classmethod
     def of(cls, d: DomainDecision) -> Decision:
         route = None
@@ -125,16 +147,6 @@ class Decision:
             allowed_by_permissions_boundary=d.allowed_by_boundary,
             via_role=route,
         )
-
-
-@strawberry.type
-class PermissionsBoundaryDecisionDetail:
-    allowed_by_permissions_boundary: bool
-
-
-@strawberry.type
-class OrganizationsDecisionDetail:
-    allowed_by_organizations: bool
 
 
 @strawberry.type(description="One (action, resource) result, with AWS's EvaluationResult field names.")
