@@ -220,3 +220,12 @@ def test_layers_round_trip_through_the_world_file() -> None:
     second = [(d.decision, d.blocked_by, [m.path_text for m in d.matched_statements]) for d in (b.can(*q) for q in questions)]
     assert first == second
     assert ("EXPLICIT_DENY" in {str(d[0].value) for d in first}) and any(d[1] is not None and d[1].value == "boundary" for d in first)
+
+
+def test_can_assume_edges_form_a_graph_with_provenance() -> None:
+    graph = Engine(load_demo_world()).assume_graph()
+    assert sorted((u.rsplit("/", 1)[1], v.rsplit("/", 1)[1], k) for u, v, k in graph.edges(keys=True)) == [
+        ("priya", "ClassifiedReader", "can-assume"), ("steve", "ClassifiedReader", "can-assume")]
+    edge = graph.edges["arn:aws:iam::111122223333:user/steve", ROLE, "can-assume"]
+    assert edge["trust"] == ["role/ClassifiedReader -> trust-policy/ClassifiedReader -> Statement[0] (Sid TrustTheAccount)"]
+    assert edge["identity"] == ["user/steve -> group/Administrators -> policy/AdministratorAccess -> Statement[0]"]

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .. import catalog
 from ..errors import InvalidRequestError, NotFoundError, PolicyValidationError, Problem
@@ -21,6 +22,9 @@ from .decision import AssumeStep, Decision, Layer, RoleRoute
 from .layers import Layers, decide, requires_resource_grant
 from .policyset import PolicySet
 from .principals import DEFAULT_SESSION, CallerIdentity, parse_caller_arn, session_arn
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_ROLE_CHAIN = 3
 
@@ -408,6 +412,22 @@ class Engine:
             for key, _ in sorted(self.world.nodes_of(kind)):
                 edges += [(key, role, d) for role, d in self.assumable_roles(key)]
         return edges
+
+    def assume_graph(self) -> nx.MultiDiGraph:
+        """The can-assume edges as a networkx graph over the world's principals: an edge
+        principal -> role (key ``can-assume``) whose ``provenance`` names the trust statement and
+        the identity statement that allow it (``trust`` and ``identity`` hold their paths)."""
+        import networkx as nx
+
+        graph = nx.MultiDiGraph()
+        for principal, role, decision in self.can_assume_graph():
+            trust = [m.path_text for m in decision.matched_statements if m.layer is Layer.RESOURCE]
+            identity = [m.path_text for m in decision.matched_statements if m.layer is Layer.IDENTITY]
+            graph.add_edge(
+                principal, role, key=EdgeKind.CAN_ASSUME.value, trust=trust, identity=identity,
+                provenance="; ".join(["trust: " + p for p in trust] + ["identity: " + p for p in identity]),
+            )
+        return graph
 
     def _route_via_roles(self, key: str, action: str, resource: str, context: tuple[ContextEntry, ...]) -> RoleRoute | None:
         """Breadth-first over can-assume edges: the shortest role chain that allows the request."""
