@@ -51,9 +51,19 @@ def _strings(request: Mapping[str, Any], key: str) -> list[str]:
     return value
 
 
+def _string(request: Mapping[str, Any], key: str) -> str | None:
+    value = request.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequestError(f"{key} must be a string, got {type(value).__name__}", field=key)
+    return value
+
+
 def _context(request: Mapping[str, Any]) -> list[ContextEntry]:
     entries = []
-    for i, entry in enumerate(request.get("ContextEntries", [])):
+    raw = request.get("ContextEntries", [])
+    if not isinstance(raw, list):
+        raise InvalidRequestError("ContextEntries must be a list of {ContextKeyName, ContextKeyValues, ContextKeyType}", field="ContextEntries")
+    for i, entry in enumerate(raw):
         if not isinstance(entry, Mapping) or "ContextKeyName" not in entry:
             raise InvalidRequestError("each entry needs ContextKeyName, ContextKeyValues and ContextKeyType", field=f"ContextEntries[{i}]")
         values = entry.get("ContextKeyValues", [])
@@ -83,14 +93,14 @@ def simulate_custom_policy(request: Mapping[str, Any]) -> dict[str, Any]:
     _check_keys(request, CUSTOM_KEYS, ("PolicyInputList", "ActionNames"))
     identity = input_policy_set(_strings(request, "PolicyInputList"), PolicyKind.IDENTITY, "PolicyInputList", "PolicyInputList", PolicyType.USER, Layer.IDENTITY)
     options = {
-        "caller_arn": request.get("CallerArn"),
-        "resource_policy": request.get("ResourcePolicy"),
-        "resource_owner": request.get("ResourceOwner"),
+        "caller_arn": _string(request, "CallerArn"),
+        "resource_policy": _string(request, "ResourcePolicy"),
+        "resource_owner": _string(request, "ResourceOwner"),
         "permissions_boundary": _boundary(request),
-        "session_policy": request.get("SessionPolicy"),
+        "session_policy": _string(request, "SessionPolicy"),
         "scps": _levels(request, "ServiceControlPolicyInputList"),
         "rcps": _levels(request, "ResourceControlPolicyInputList"),
-        "management_account": request.get("ManagementAccount"),
+        "management_account": _string(request, "ManagementAccount"),
     }
     context = _context(request)
     decisions = [
@@ -114,8 +124,10 @@ def simulate_principal_policy(engine: Engine, request: Mapping[str, Any]) -> dic
             )
     extra = [parse_document(doc, PolicyKind.IDENTITY, f"PolicyInputList[{i}]") for i, doc in enumerate(_strings(request, "PolicyInputList"))]
     boundary = _boundary(request)
+    source = _string(request, "PolicySourceArn")
+    assert source is not None  # required above
     decisions = engine.simulate_principal(
-        request["PolicySourceArn"], _strings(request, "ActionNames"), _strings(request, "ResourceArns") or ["*"], _context(request), extra,
+        source, _strings(request, "ActionNames"), _strings(request, "ResourceArns") or ["*"], _context(request), extra,
         None if boundary is None else parse_document(boundary, PolicyKind.BOUNDARY, "PermissionsBoundaryPolicyInputList[0]"),
     )
     return response(decisions, request)

@@ -37,6 +37,9 @@ def answer(run: Run, chunk: Chunk) -> tuple[str, int]:
         except GraphsimError as exc:
             failed += 1
             result = {"Error": {"Code": exc.code, "Message": exc.message, "Field": exc.field, "Line": number}}
+        except Exception as exc:  # a bug on one line must not lose the answers to the others
+            failed += 1
+            result = {"Error": {"Code": "INTERNAL", "Message": f"line {number}: internal error ({type(exc).__name__}: {exc})", "Line": number}}
         out.append(_encode(result))
         out.append("\n")
     return "".join(out), failed

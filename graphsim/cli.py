@@ -1,6 +1,7 @@
 """The ``graphsim`` command: serve the API, ask questions, export the schema.
 
-Exit codes: 0 success (and any --expect met), 1 an --expect not met, 2 bad input or usage.
+Exit codes: 0 success (and any --expect met), 1 an --expect (or expectation) not met, 2 bad
+input or usage, 3 an internal error (a bug).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .store.sqlite import default_db_path
 from .workspace import Workspace
 from .world import NodeKind
 
-EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _is_world_file(text: str) -> bool:
@@ -64,7 +65,7 @@ def cmd_can(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     session_policy = None
     if args.session_policy is not None:
-        session_policy = Path(args.session_policy[len("file://"):]).read_text(encoding="utf-8") if args.session_policy.startswith("file://") else args.session_policy
+        session_policy = _file_or_text(args.session_policy, "--session-policy")
     decision = ws.engine().can(
         args.principal, args.action, args.resource, parse_cli_context(args.context or []), session_policy=session_policy, via_roles=args.via_roles
     )
@@ -78,18 +79,23 @@ def cmd_can(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_cli_input(text: str) -> Any:
-    """``--cli-input-json`` as the AWS CLI takes it: ``file://path`` or the JSON itself."""
-    if text.startswith("file://"):
-        path = text[len("file://"):]
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InvalidRequestError(f"cannot read {path}: {exc.strerror}", field="--cli-input-json") from None
+def _file_or_text(text: str, option: str) -> str:
+    """An option given as ``file://path`` (as the AWS CLI takes them) or as the text itself."""
+    if not text.startswith("file://"):
+        return text
+    path = text[len("file://"):]
     try:
-        return json.loads(text)
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot read {path}: {exc.strerror}", field=option) from None
+
+
+def _read_cli_input(text: str, option: str = "--cli-input-json") -> Any:
+    """JSON given as ``file://path`` or inline."""
+    try:
+        return json.loads(_file_or_text(text, option))
     except json.JSONDecodeError as exc:
-        raise InvalidRequestError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", field="--cli-input-json") from None
+        raise InvalidRequestError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", field=option) from None
 
 
 def _simulate(args: argparse.Namespace, run: Callable[[Any], dict[str, Any]]) -> int:
@@ -100,7 +106,10 @@ def _simulate(args: argparse.Namespace, run: Callable[[Any], dict[str, Any]]) ->
     # {"Error": ...} line and the exit code says some failed.
     from .batch import run_jsonl
 
-    stream = sys.stdin if args.input_jsonl == "-" else open(args.input_jsonl, encoding="utf-8")  # noqa: SIM115
+    try:
+        stream = sys.stdin if args.input_jsonl == "-" else open(args.input_jsonl, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidRequestError(f"cannot read {args.input_jsonl}: {exc.strerror}", field="--input-jsonl") from None
     with stream:
         failed = run_jsonl(stream, sys.stdout, run, jobs=args.jobs)
     if failed:
@@ -317,7 +326,9 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     from .analysis import Question, what_if
     from .expectations import load_expectations
 
-    plan = _read_cli_input(args.changes if args.changes.startswith("file://") else f"file://{args.changes}")
+    plan = _read_cli_input(args.changes if args.changes.startswith("file://") else f"file://{args.changes}", "changes")
+    if not isinstance(plan, list) or not all(isinstance(c, dict) and isinstance(c.get("mutation"), str) for c in plan):
+        raise InvalidRequestError('changes must be a JSON list of {"mutation": NAME, "arguments": {...}}', field="changes")
     changes = [(c["mutation"], c.get("arguments", {})) for c in plan]
     questions = [Question(e.principal, e.action, e.resource, e.context) for e in load_expectations(args.questions)] if args.questions else []
     results = what_if(_workspace(args).engine(), changes, questions)
@@ -506,6 +517,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" ({exc.field})" if exc.field else ""
         print(f"error{where}: {exc.message}", file=sys.stderr)
         return EXIT_INPUT
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception:
+        # A bug, not bad input: say so, with the traceback, and an exit code no script mistakes
+        # for a failed expectation.
+        import traceback
+
+        traceback.print_exc()
+        print("internal error: please report it with the traceback above", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -72,8 +72,11 @@ def load_expectations(path: str | Path) -> list[Expectation]:
         expect = _ALIASES.get(expect.replace("_", "").lower(), expect.upper())
         if expect not in ("ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY", "DENIED"):
             raise InvalidRequestError(f"{where}.expect: must be ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or DENIED, got {entry['expect']!r}", field=f"[{i}].expect")
+        raw_context = entry.get("context") or {}
+        if not isinstance(raw_context, dict):
+            raise InvalidRequestError(f"{where}.context: must map condition keys to a value or a list of values", field=f"[{i}].context")
         context = []
-        for key, value in (entry.get("context") or {}).items():
+        for key, value in raw_context.items():
             values = tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
             context.append(ContextEntry(str(key), values, "stringList" if isinstance(value, list) else "string"))
         name = str(entry.get("name") or f"{entry['principal']} {entry['action']} {entry['resource']}")

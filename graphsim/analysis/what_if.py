@@ -86,8 +86,13 @@ def apply_changes(world: World, changes: Sequence[tuple[str, Mapping[str, Any]]]
         change = CHANGES.get(mutation)
         if change is None:
             raise InvalidRequestError(f"changes[{i}]: unknown mutation {mutation!r}; one of {', '.join(sorted(CHANGES))}", field=f"changes[{i}].mutation")
+        if not isinstance(arguments, Mapping):
+            raise InvalidRequestError(f"changes[{i}] ({mutation}): arguments must be an object", field=f"changes[{i}].arguments")
         try:
             change(copy, arguments)
+        except (TypeError, AttributeError, ValueError) as exc:
+            # A wrongly typed argument (a number where a name goes, ...).
+            raise InvalidRequestError(f"changes[{i}] ({mutation}): an argument has the wrong type ({exc})", field=f"changes[{i}].arguments") from None
         except KeyError as exc:
             raise InvalidRequestError(f"changes[{i}] ({mutation}): missing argument {exc.args[0]!r}", field=f"changes[{i}].arguments") from None
         except GraphsimError as exc:

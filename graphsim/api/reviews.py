@@ -243,7 +243,7 @@ class ReviewQuery:
 
         def go() -> list[WhatIfResult]:
             qs = [analysis.Question(q.principal, q.action, q.resource, _context(q.context)) for q in questions]
-            results = analysis.what_if(_ws(info).engine(world), [(c.mutation, dict(c.arguments or {})) for c in changes], qs)  # type: ignore[arg-type]
+            results = analysis.what_if(_ws(info).engine(world), [(c.mutation, c.arguments if c.arguments is not None else {}) for c in changes], qs)  # type: ignore[misc]
             return [
                 WhatIfResult(principal=r.question.principal, action=r.question.action, resource=r.question.resource,
                              before=t.Decision.of(r.before), after=t.Decision.of(r.after), changed=r.changed)

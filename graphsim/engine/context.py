@@ -63,7 +63,7 @@ def _build_context(entries: tuple[ContextEntry, ...], field: str) -> Context:
             if parser is not None:
                 try:
                     parser(value)
-                except (ValueError, TypeError) as exc:
+                except (ValueError, TypeError, OverflowError, OSError) as exc:
                     raise InvalidRequestError(f"{entry.key}: {value!r} is not a valid {match.removesuffix('List')} value ({exc})", field=f"{where}.contextKeyValues[{j}]") from None
             if match.startswith("boolean"):
                 value = "true" if value.strip().lower() == "true" else "false"

@@ -204,7 +204,23 @@ class Engine:
         scp_levels = None
         if account != world.management_account and not identity.service_linked:
             scp_levels = self._org_levels_for(account, "scp")
-        return Caller(key, label, identity, identity.derived_context(), empty, boundary, scp_levels)
+        return Caller(key, label, identity, {**identity.derived_context(), **self._org_keys(account)}, empty, boundary, scp_levels)
+
+    def _org_keys(self, account: str) -> dict[str, tuple[str, ...]]:
+        """aws:PrincipalOrgID, aws:PrincipalOrgPaths and aws:PrincipalOrgMasterAccountId, which
+        AWS fills in for a principal of an organization's account.
+        D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths"""
+        chain = self.world.org_chain(account)
+        if not chain:
+            return {}
+        root = self.world.node(chain[0])
+        ous = [self.world.node(level)["ou_id"] for level in chain[1:-1]]
+        path = "/".join([root["org_id"], root["name"], *ous]) + "/"
+        return {
+            "aws:principalorgid": (root["org_id"],),
+            "aws:principalorgpaths": (path,),
+            "aws:principalorgmasteraccountid": (root["management_account"],),
+        }
 
     def _org_levels_for(self, account: str, policy_type: str) -> tuple[PolicySet, ...] | None:
         """One policy set per level from the root down to the account; None outside an org."""

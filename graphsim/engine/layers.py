@@ -150,7 +150,8 @@ def decide(
                 parts += [e.matched for e in res.allows]
             if identity_side or capped:
                 parts += [e.matched for r in (boundary, session) if r is not None for e in r.allows]
-            parts += [e.matched for r in (results[Layer.SCP], results[Layer.RCP]) if r is not None for e in r.allows]
+            # SCP and RCP allows only permit (FullAWSAccess at every level); as in AWS's
+            # simulator they are not listed, and allowedByOrganizations says they let it through.
             matched = tuple(parts)
             fix = None
         else:

@@ -53,7 +53,10 @@ def parse_date(text: str) -> datetime:
     """ISO 8601 (with or without time and zone; no zone means UTC) or epoch seconds."""
     s = text.strip()
     if _EPOCH.match(s):
-        return datetime.fromtimestamp(float(s), tz=UTC)
+        try:
+            return datetime.fromtimestamp(float(s), tz=UTC)
+        except (OverflowError, OSError):
+            raise ValueError(f"epoch seconds out of range: {s}") from None
     dt = datetime.fromisoformat(s.replace("z", "Z").replace("Z", "+00:00"))
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 

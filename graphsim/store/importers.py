@@ -833,6 +833,7 @@ def _convert_org_folder(source: str, data: Any, m: _Merge) -> None:
     org_obj = r.obj(data["describe-organization.json"], "")
     organization = r.obj(org_obj.get("Organization"), "Organization") if org_obj is not None else None
     management = None
+    org_id = organization.get("Id") if organization is not None else None
     if organization is not None:
         key = "MasterAccountId" if "MasterAccountId" in organization else "ManagementAccountId"
         management = r.string(organization, key, "Organization")
@@ -989,6 +990,8 @@ def _convert_org_folder(source: str, data: Any, m: _Merge) -> None:
         policies.append({"name": name, "type": ptype, "description": description, "document": doc, "targets": targets.get(pid, [])})
 
     org = {"managementAccount": management, "rootId": root_id, "organizationalUnits": ous, "accounts": placements, "policies": policies}
+    if isinstance(org_id, str) and org_id:
+        org["id"] = org_id
     if m.organization is not None:
         m.problem(folder, "", f"a second organization (the first came from {m.organization[1].source}): a world has one")
         return

@@ -127,7 +127,10 @@ def _world_from_dict(data: Any, *, source: str, name: str | None) -> World:
 def _load_organization(world: World, org: Any, attempt: Any, provenance: str) -> None:
     """``organization``: management account, OUs (with parent), account placements, and SCPs
     and RCPs with the targets they are attached to."""
-    if attempt("organization", lambda: world.create_organization(org["managementAccount"], root_id=org.get("rootId", "r-root"), provenance=provenance)) is None:
+    create = lambda: world.create_organization(  # noqa: E731
+        org["managementAccount"], root_id=org.get("rootId", "r-root"), org_id=org.get("id", "o-graphsim"), provenance=provenance
+    )
+    if attempt("organization", create) is None:
         return
     for i, ou in enumerate(org.get("organizationalUnits", [])):
         attempt(f"organization.organizationalUnits[{i}]", lambda ou=ou: world.add_ou(ou["name"], ou["parent"], ou_id=ou.get("id"), provenance=provenance))
@@ -164,7 +167,10 @@ def _dump_organization(world: World) -> dict[str, Any] | None:
             targets.append(tdata["account"] if tdata["kind"] is NodeKind.ACCOUNT else tdata["name"] if target == root else target.split("/", 1)[1])
         policies.append({"name": data["name"], "type": data["policy_type"], "description": data.get("description", ""), "document": data["document"].raw, "targets": targets})
     rdata = g.nodes[root]
-    return {"managementAccount": rdata["management_account"], "rootId": rdata["name"], "organizationalUnits": ous, "accounts": accounts, "policies": policies}
+    return {
+        "id": rdata["org_id"], "managementAccount": rdata["management_account"], "rootId": rdata["name"],
+        "organizationalUnits": ous, "accounts": accounts, "policies": policies,
+    }
 
 
 def _list(data: Mapping[str, Any], key: str, problems: list[Problem]) -> list[Any]:
