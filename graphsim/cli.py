@@ -67,7 +67,7 @@ def cmd_can(args: argparse.Namespace) -> int:
     if args.session_policy is not None:
         session_policy = _file_or_text(args.session_policy, "--session-policy")
     decision = ws.engine().can(
-        args.principal, args.action, args.resource, parse_cli_context(args.context or []), session_policy=session_policy, via_roles=args.via_roles
+        args.principal, args.action, args.resource, parse_cli_context(args.context or [], args.context_type or []), session_policy=session_policy, via_roles=args.via_roles
     )
     if args.json:
         print(json.dumps({**decision.to_dict(), "explanation": explain(decision)}, indent=2))
@@ -214,7 +214,7 @@ def _emit(data: Any) -> None:
 
 
 def _context_arg(args: argparse.Namespace) -> tuple[ContextEntry, ...]:
-    return tuple(parse_cli_context(getattr(args, "context", None) or []))
+    return tuple(parse_cli_context(getattr(args, "context", None) or [], getattr(args, "context_type", None) or []))
 
 
 def cmd_who_can(args: argparse.Namespace) -> int:
@@ -389,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     can.add_argument("action", help="e.g. s3:GetObject")
     can.add_argument("resource", help="an ARN, '*', or the name of a bucket in the world")
     can.add_argument("--context", action="append", metavar="KEY=VALUE", help="request context (repeat a key for a list)")
+    can.add_argument("--context-type", action="append", metavar="KEY=TYPE", help="type a context key: string, numeric, boolean, ip, binary or date (default string)")
     can.add_argument("--json", action="store_true", help="print the decision as JSON")
     can.add_argument("--expect", type=_decision_name, metavar="DECISION", help="exit 1 unless the decision is this (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY)")
     can.add_argument("--world", metavar="NAME|FILE", help="a world of the store, or a world file (default: the built-in demo)")
@@ -446,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("resource")
     who.add_argument("actions", nargs="+", metavar="ACTION")
     who.add_argument("--context", action="append", metavar="KEY=VALUE")
+    who.add_argument("--context-type", action="append", metavar="KEY=TYPE")
     world_args(who)
     who.set_defaults(func=cmd_who_can)
 
@@ -463,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--format", choices=["csv", "json"], default="csv")
     mat.add_argument("--output", metavar="FILE", help="default: stdout")
     mat.add_argument("--context", action="append", metavar="KEY=VALUE")
+    mat.add_argument("--context-type", action="append", metavar="KEY=TYPE")
     mat.add_argument("--quiet", action="store_true", help="no progress bar")
     mat.add_argument("--world", metavar="NAME|FILE")
     mat.add_argument("--db", metavar="PATH")
@@ -473,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("action")
     fix.add_argument("resource")
     fix.add_argument("--context", action="append", metavar="KEY=VALUE")
+    fix.add_argument("--context-type", action="append", metavar="KEY=TYPE")
     world_args(fix)
     fix.set_defaults(func=cmd_fix)
 

@@ -122,3 +122,11 @@ def test_derived_keys_fill_policy_variables_and_explicit_values_win(gql: GraphQL
     assert gql.data(CAN, p="newbie", a="s3:GetObject", r=other)["can"]["decision"] == "IMPLICIT_DENY"
     pretend = [{"contextKeyName": "aws:username", "contextKeyValues": ["kai"]}]
     assert gql.data(CAN, p="newbie", a="s3:GetObject", r=other, ctx=pretend)["can"]["decision"] == "ALLOWED"
+
+
+def test_cli_context_types_are_validated(capsys: pytest.CaptureFixture[str]) -> None:
+    upload = "final-friday-reports/hr/headcount.csv"
+    args = ["can", "dana", "s3:PutObject", upload, "--context", "aws:SourceIp=10.0.0.7", "--context-type", "aws:SourceIp=ip"]
+    assert main([*args, "--expect", "ALLOWED"]) == EXIT_OK
+    assert main(["can", "dana", "s3:PutObject", upload, "--context", "aws:SourceIp=not-an-ip", "--context-type", "aws:SourceIp=ip"]) == 2
+    assert "not a valid ip value" in capsys.readouterr().err

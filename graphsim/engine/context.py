@@ -73,8 +73,9 @@ def _build_context(entries: tuple[ContextEntry, ...], field: str) -> Context:
     return ctx
 
 
-def parse_cli_context(pairs: Sequence[str]) -> list[ContextEntry]:
-    """``KEY=VALUE`` pairs from the CLI; a key given twice becomes a string list."""
+def parse_cli_context(pairs: Sequence[str], types: Sequence[str] = ()) -> list[ContextEntry]:
+    """``KEY=VALUE`` pairs from the CLI (a key given twice becomes a list), typed by optional
+    ``KEY=TYPE`` pairs (string, numeric, boolean, ip, binary, date); untyped keys are strings."""
     grouped: dict[str, list[str]] = {}
     order: list[str] = []
     for i, pair in enumerate(pairs):
@@ -84,7 +85,19 @@ def parse_cli_context(pairs: Sequence[str]) -> list[ContextEntry]:
         if key not in grouped:
             order.append(key)
         grouped.setdefault(key, []).append(value)
-    return [ContextEntry(k, tuple(grouped[k]), "stringList" if len(grouped[k]) > 1 else "string") for k in order]
+    typed: dict[str, str] = {}
+    for i, pair in enumerate(types):
+        key, sep, kind = pair.partition("=")
+        base = kind.removesuffix("List")
+        if not sep or base not in _PARSERS:
+            raise InvalidRequestError(f"context types are KEY=TYPE with TYPE one of {', '.join(_PARSERS)}, got {pair!r}", field=f"contextType[{i}]")
+        if key not in grouped:
+            raise InvalidRequestError(f"{key!r} has a type but no --context value", field=f"contextType[{i}]")
+        typed[key] = base
+    return [
+        ContextEntry(k, tuple(grouped[k]), typed.get(k, "string") + ("List" if len(grouped[k]) > 1 else ""))
+        for k in order
+    ]
 
 
 def merge_derived(derived: Mapping[str, tuple[str, ...]], explicit: Context) -> Context:
