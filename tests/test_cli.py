@@ -80,3 +80,18 @@ def test_cli_json_and_graphql_agree(capsys: pytest.CaptureFixture[str], gql) -> 
     from_api = gql.data(query)["can"]
     assert main(["can", "priya", "s3:GetObject", "final-friday-classified/q4.pdf", "--json"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out) == from_api
+
+
+def test_serve_with_a_world_file_serves_it_from_a_throwaway_store(tmp_path: Path) -> None:
+    import argparse
+
+    from graphsim.cli import _workspace
+
+    data = world_to_dict(load_demo_world())
+    data["name"] = "staging"
+    path = tmp_path / "staging.json"
+    path.write_text(json.dumps(data))
+    ws = _workspace(argparse.Namespace(world=str(path), db=None), store=True)
+    assert ws.default == "staging" and ws.store is not None and ws.store.path == ":memory:"
+    assert sorted(ws.worlds) == ["final-friday", "staging"]
+    assert ws.engine().can("newbie", "s3:GetObject", REPORTS).allowed
