@@ -330,7 +330,7 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     if not isinstance(plan, list) or not all(isinstance(c, dict) and isinstance(c.get("mutation"), str) for c in plan):
         raise InvalidRequestError('changes must be a JSON list of {"mutation": NAME, "arguments": {...}}', field="changes")
     changes = [(c["mutation"], c.get("arguments", {})) for c in plan]
-    questions = [Question(e.principal, e.action, e.resource, e.context) for e in load_expectations(args.questions)] if args.questions else []
+    questions = [Question(e.principal, e.action, e.resource, e.context) for e in load_expectations(args.questions, require_expect=False)] if args.questions else []
     results = what_if(_workspace(args).engine(), changes, questions)
     if args.json:
         _emit([r.to_dict() for r in results])
@@ -338,7 +338,14 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     for r in results:
         q = r.question
         mark = "CHANGED" if r.changed else "same"
-        print(f"{mark:<8} {q.principal} {q.action} {q.resource}: {r.before.decision.value} -> {r.after.decision.value}")
+        print(f"{mark:<8} {q.principal} {q.action} {q.resource}: {r.before_kind} -> {r.after_kind}")
+    return EXIT_OK
+
+
+def cmd_fork(args: argparse.Namespace) -> int:
+    ws = Workspace.open(args.db or default_db_path())
+    world = ws.fork(args.source, args.name)
+    print(f"forked {args.source!r} as {world.name!r} (version {world.version})")
     return EXIT_OK
 
 
@@ -495,6 +502,12 @@ def build_parser() -> argparse.ArgumentParser:
     wif.add_argument("--questions", metavar="FILE", help="questions in the expectations format (expect may be omitted)")
     world_args(wif)
     wif.set_defaults(func=cmd_what_if)
+
+    frk = sub.add_parser("fork", help="copy a world of the store under a new name, for what-if work")
+    frk.add_argument("source")
+    frk.add_argument("name")
+    frk.add_argument("--db", metavar="PATH")
+    frk.set_defaults(func=cmd_fork)
 
     dif = sub.add_parser("diff", help="access gained and lost between two worlds of the store")
     dif.add_argument("world_a")

@@ -38,7 +38,9 @@ class Outcome:
     error: str | None = None
 
 
-def load_expectations(path: str | Path) -> list[Expectation]:
+def load_expectations(path: str | Path, *, require_expect: bool = True) -> list[Expectation]:
+    """Expectations from YAML or JSON; without ``require_expect`` (what-if questions) the
+    ``expect`` of an entry may be omitted."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -65,10 +67,11 @@ def load_expectations(path: str | Path) -> list[Expectation]:
         where = f"{p}: [{i}]"
         if not isinstance(entry, dict):
             raise InvalidRequestError(f"{where}: each expectation is an object", field=f"[{i}]")
-        missing = [k for k in ("principal", "action", "resource", "expect") if not entry.get(k)]
+        required = ("principal", "action", "resource", "expect") if require_expect else ("principal", "action", "resource")
+        missing = [k for k in required if not entry.get(k)]
         if missing:
             raise InvalidRequestError(f"{where}: missing {', '.join(missing)}", field=f"[{i}].{missing[0]}")
-        expect = str(entry["expect"])
+        expect = str(entry.get("expect") or "DENIED")
         expect = _ALIASES.get(expect.replace("_", "").lower(), expect.upper())
         if expect not in ("ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY", "DENIED"):
             raise InvalidRequestError(f"{where}.expect: must be ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or DENIED, got {entry['expect']!r}", field=f"[{i}].expect")

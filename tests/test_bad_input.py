@@ -86,3 +86,38 @@ def test_principal_org_keys_are_filled_from_the_organization() -> None:
     assert decision.allowed and decision.missing_context_values == ()
     assert [m.sid for m in decision.matched_statements] == ["OrgOnly"]
     assert main(["can", "newbie", "s3:ListAllMyBuckets", "*"]) == EXIT_OK
+
+
+def test_an_unknown_finding_rule_is_named(gql: GraphQLClient, capsys: pytest.CaptureFixture[str]) -> None:
+    body = gql('{ findings(rules: ["nosuchrule"]) { rule } }')
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "rules[0]"}
+    assert main(["findings", "--rule", "nosuch"]) == EXIT_INPUT
+    assert "unknown finding rule 'nosuch'" in capsys.readouterr().err
+
+
+def test_what_if_about_a_principal_a_change_creates_or_deletes(gql: GraphQLClient) -> None:
+    query = """query($c: [ChangeInput!]!) { whatIf(changes: $c, questions: [
+        {principal: "zed", action: "s3:GetObject", resource: "final-friday-reports/q4.pdf"},
+        {principal: "newbie", action: "s3:GetObject", resource: "final-friday-reports/q4.pdf"}]) {
+        principal beforeDecision afterDecision changed } }"""
+    changes = [{"mutation": "createUser", "arguments": {"name": "zed"}}, {"mutation": "addUserToGroup", "arguments": {"user": "zed", "group": "HR"}},
+               {"mutation": "deleteUser", "arguments": {"name": "newbie"}}]
+    assert gql.data(query, c=changes)["whatIf"] == [
+        {"principal": "zed", "beforeDecision": "ABSENT", "afterDecision": "ALLOWED", "changed": True},
+        {"principal": "newbie", "beforeDecision": "ALLOWED", "afterDecision": "ABSENT", "changed": True},
+    ]
+    bad = gql('{ whatIf(changes: [], questions: [{principal: "newbie", action: "s3:GetObjekt", resource: "*"}]) { changed } }')
+    assert bad["errors"][0]["extensions"]["field"] == "questions[0].action"
+
+
+def test_what_if_questions_need_no_expect_and_fork_then_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    changes = tmp_path / "changes.json"
+    changes.write_text(json.dumps([{"mutation": "addUserToGroup", "arguments": {"user": "newbie", "group": "HR"}}]))
+    questions = tmp_path / "q.yaml"
+    questions.write_text("- principal: newbie\n  action: s3:PutObject\n  resource: arn:aws:s3:::final-friday-reports/hr/x.csv\n  context: {aws:SourceIp: 10.1.1.1}\n")
+    assert main(["what-if", str(changes), "--questions", str(questions)]) == EXIT_OK
+    assert "CHANGED  newbie s3:PutObject arn:aws:s3:::final-friday-reports/hr/x.csv: IMPLICIT_DENY -> ALLOWED" in capsys.readouterr().out
+    db = tmp_path / "g.db"
+    assert main(["fork", "final-friday", "review", "--db", str(db)]) == EXIT_OK
+    assert main(["diff", "final-friday", "review", "--actions", "s3:GetObject", "--resources", "final-friday-reports/q4.pdf", "--db", str(db)]) == EXIT_OK
+    assert capsys.readouterr().out.splitlines()[-1] == "no access gained or lost"

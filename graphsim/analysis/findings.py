@@ -27,6 +27,7 @@ from typing import Any
 
 from .. import catalog
 from ..engine import Engine
+from ..errors import InvalidRequestError
 from ..policy import Effect, Statement
 from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, World
 from .escalation import ADMIN_PROBES, is_admin_equivalent
@@ -74,6 +75,9 @@ def rule(rule_id: str) -> Callable[[FindingRule], FindingRule]:
 def findings(world: World, engine: Engine, rules: Iterable[str] | None = None) -> list[Finding]:
     """Every finding of the chosen rules (all by default), most severe first."""
     chosen = list(RULES) if rules is None else list(rules)
+    for i, rule_id in enumerate(chosen):
+        if rule_id not in RULES:
+            raise InvalidRequestError(f"unknown finding rule {rule_id!r}; known: {', '.join(sorted(RULES))}", field=f"rules[{i}]")
     out: list[Finding] = []
     for rule_id in chosen:
         out += RULES[rule_id](world, engine)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import ContextEntry, Decision, Engine
-from ..errors import GraphsimError, InvalidRequestError
+from ..errors import GraphsimError, InvalidRequestError, NotFoundError
 from ..world import NodeKind, World
 from ..world.io import world_from_dict, world_to_dict
 
@@ -49,6 +49,13 @@ CHANGES: dict[str, Change] = {
     "deleteRolePermissionsBoundary": lambda w, a: w.delete_boundary(NodeKind.ROLE, a["role"]),
     "putResourcePolicy": lambda w, a: w.put_resource_policy(a["arn"], a["document"], account=a.get("account")),
     "deleteResourcePolicy": lambda w, a: w.delete_resource_policy(a["arn"]),
+    "deletePolicy": lambda w, a: w.remove_managed_policy(a["policy"]),
+    "createAccount": lambda w, a: w.add_account(a["id"], alias=a.get("alias")),
+    "createOrganization": lambda w, a: w.create_organization(a["managementAccount"], root_id=a.get("rootId", "r-root")),
+    "createOrganizationalUnit": lambda w, a: w.add_ou(a["name"], a["parent"]),
+    "moveAccount": lambda w, a: w.place_account(a["account"], a["parent"]),
+    "createOrgPolicy": lambda w, a: w.add_org_policy(a["name"], a["type"], a["document"]),
+    "attachOrgPolicy": lambda w, a: w.attach_org_policy(a["policy"], a["target"]),
 }
 
 
@@ -60,22 +67,33 @@ class Question:
     context: tuple[ContextEntry, ...] = ()
 
 
+ABSENT = "ABSENT"  # the principal does not exist on that side of the change
+
+
 @dataclass(frozen=True, slots=True)
 class WhatIfResult:
     question: Question
-    before: Decision
-    after: Decision
+    before: Decision | None  # None: the principal does not exist before the changes
+    after: Decision | None  # None: the principal does not exist after them
+
+    @property
+    def before_kind(self) -> str:
+        return ABSENT if self.before is None else self.before.decision.value
+
+    @property
+    def after_kind(self) -> str:
+        return ABSENT if self.after is None else self.after.decision.value
 
     @property
     def changed(self) -> bool:
-        return self.before.decision is not self.after.decision
+        return self.before_kind != self.after_kind
 
     def to_dict(self) -> dict[str, Any]:
         q = self.question
         return {
             "principal": q.principal, "action": q.action, "resource": q.resource,
-            "before": self.before.decision.value, "after": self.after.decision.value, "changed": self.changed,
-            "afterPaths": [m.path_text for m in self.after.matched_statements],
+            "before": self.before_kind, "after": self.after_kind, "changed": self.changed,
+            "afterPaths": [] if self.after is None else [m.path_text for m in self.after.matched_statements],
         }
 
 
@@ -105,7 +123,19 @@ def apply_changes(world: World, changes: Sequence[tuple[str, Mapping[str, Any]]]
 
 def what_if(engine: Engine, changes: Sequence[tuple[str, Mapping[str, Any]]], questions: Sequence[Question]) -> list[WhatIfResult]:
     after = Engine(apply_changes(engine.world, changes))
-    return [
-        WhatIfResult(q, engine.can(q.principal, q.action, q.resource, q.context), after.can(q.principal, q.action, q.resource, q.context))
-        for q in questions
-    ]
+    return [WhatIfResult(q, _ask(engine, q, i), _ask(after, q, i)) for i, q in enumerate(questions)]
+
+
+def _ask(engine: Engine, q: Question, index: int) -> Decision | None:
+    """The decision, or None when the principal does not exist in this world (a change may
+    create or delete it); any other bad input names the question."""
+    try:
+        engine.resolve_principal(q.principal)
+    except NotFoundError:
+        return None
+    try:
+        return engine.can(q.principal, q.action, q.resource, q.context)
+    except GraphsimError as exc:
+        exc.message = f"questions[{index}]: {exc.message}"
+        exc.field = f"questions[{index}].{exc.field}" if exc.field else f"questions[{index}]"
+        raise

@@ -127,8 +127,10 @@ class WhatIfResult:
     principal: str
     action: str
     resource: str
-    before: t.Decision
-    after: t.Decision
+    before: t.Decision | None = strawberry.field(description="Null when the principal does not exist before the changes.")
+    after: t.Decision | None = strawberry.field(description="Null when the principal does not exist after them.")
+    before_decision: str = strawberry.field(description="ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or ABSENT.")
+    after_decision: str
     changed: bool
 
 
@@ -246,7 +248,8 @@ class ReviewQuery:
             results = analysis.what_if(_ws(info).engine(world), [(c.mutation, c.arguments if c.arguments is not None else {}) for c in changes], qs)  # type: ignore[misc]
             return [
                 WhatIfResult(principal=r.question.principal, action=r.question.action, resource=r.question.resource,
-                             before=t.Decision.of(r.before), after=t.Decision.of(r.after), changed=r.changed)
+                             before=None if r.before is None else t.Decision.of(r.before), after=None if r.after is None else t.Decision.of(r.after),
+                             before_decision=r.before_kind, after_decision=r.after_kind, changed=r.changed)
                 for r in results
             ]
 
