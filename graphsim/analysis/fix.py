@@ -11,6 +11,7 @@ D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluatio
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,7 +123,7 @@ def denial_fix(decision: Decision) -> Fix:
         summary = "resource control policies deny only by explicit Deny; check the RCPs of the resource owner"
         statement = None
     else:
-        summary = f"add {statement} to {where}"
+        summary = f"add {json.dumps(statement)} to {where}"
     if missing:
         summary += f"; or supply the context keys a conditioned statement needs: {', '.join(missing)}"
     return Fix(decision.decision.value, decision.principal, decision.action, decision.resource, blocked.value, statement, where, (), missing, summary)
