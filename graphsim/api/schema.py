@@ -200,9 +200,9 @@ def _parse_documents(texts: list[str]) -> list[PolicyDocument]:
     problems: list[Problem] = []
     for i, text in enumerate(texts):
         try:
-            docs.append(parse_with_catalog(text, kind=PolicyKind.IDENTITY, source=f"policyInputList[{i}]"))
+            docs.append(parse_document(text, PolicyKind.IDENTITY, f"policyInputList[{i}]"))
         except PolicyValidationError as exc:
-            problems.extend(Problem(f"policyInputList[{i}].{p.path}".rstrip("."), p.rule) for p in exc.problems)
+            problems.extend(exc.problems)  # already named by their place in the list
     if problems:
         raise PolicyValidationError(problems, field="policyInputList")
     return docs
