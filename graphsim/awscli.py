@@ -29,7 +29,9 @@ _UNSUPPORTED = {"ResourceHandlingOption": "EC2 resource-handling scenarios are n
 _AWS_DECISION = {"ALLOWED": "allowed", "EXPLICIT_DENY": "explicitDeny", "IMPLICIT_DENY": "implicitDeny"}
 
 
-def _check_keys(request: Mapping[str, Any], allowed: set[str], required: Sequence[str]) -> None:
+def _check_keys(request: Mapping[str, Any], allowed: set[str], required: Sequence[str], present: Sequence[str] = ()) -> None:
+    """``required`` keys must hold a value; ``present`` keys must be given but may be empty
+    (an empty ``PolicyInputList`` means a caller with no identity-based policies)."""
     if not isinstance(request, Mapping):
         raise InvalidRequestError("the request must be a JSON object", field="")
     for key in request:
@@ -37,6 +39,9 @@ def _check_keys(request: Mapping[str, Any], allowed: set[str], required: Sequenc
             raise InvalidRequestError(f"{key}: {_UNSUPPORTED[key]}", field=key)
         if key not in allowed:
             raise InvalidRequestError(f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}", field=key)
+    for key in present:
+        if key not in request:
+            raise InvalidRequestError(f"{key} is required (an empty list for none)", field=key)
     for key in required:
         if not request.get(key):
             raise InvalidRequestError(f"{key} is required", field=key)
@@ -90,7 +95,7 @@ def _boundary(request: Mapping[str, Any]) -> str | None:
 
 
 def simulate_custom_policy(request: Mapping[str, Any]) -> dict[str, Any]:
-    _check_keys(request, CUSTOM_KEYS, ("PolicyInputList", "ActionNames"))
+    _check_keys(request, CUSTOM_KEYS, ("ActionNames",), present=("PolicyInputList",))
     identity = input_policy_set(_strings(request, "PolicyInputList"), PolicyKind.IDENTITY, "PolicyInputList", "PolicyInputList", PolicyType.USER, Layer.IDENTITY)
     options = {
         "caller_arn": _string(request, "CallerArn"),

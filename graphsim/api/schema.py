@@ -143,8 +143,6 @@ class BaseQuery:
     @typed_errors
     def simulate_custom_policy(self, info: Info, input: t.SimulateCustomPolicyInput) -> list[t.EvaluationResult]:
         _check_size(input.action_names, input.resource_arns)
-        if not input.policy_input_list:
-            raise InvalidRequestError("policyInputList must hold at least one policy", field="policyInputList")
         identity = custom_policy_set(_parse_documents(input.policy_input_list))
         options = {
             "caller_arn": input.caller_arn,
