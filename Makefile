@@ -20,6 +20,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check graphsim tests bench client
 	$(BIN)/mypy graphsim
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/pytest
