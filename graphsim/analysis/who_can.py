@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import catalog
+from ..arn import account_of_principal, is_account_id, root_arn
 from ..engine import ContextEntry, Decision, Engine
 from ..engine.context import build_context
 from ..engine.layers import requires_resource_grant
@@ -166,7 +167,7 @@ def _resource_policy_names(world: World, policy: PolicySet | None, action_lower:
             if key is not None:
                 named.add(key)
             elif is_world_account(world, value):
-                accounts.add(value.split(":")[4] if value.startswith("arn:") else value)
+                accounts.add(account_of_principal(value) or value)
     return everyone, accounts, named
 
 
@@ -199,7 +200,7 @@ def _outside(world: World, ptype: str, value: str) -> tuple[str, CallerIdentity]
             return "anyone", CallerIdentity("Anonymous", "*", "", None)
         if world_principal_for(world, value) is not None or is_world_account(world, value):
             return None
-        arn = f"arn:aws:iam::{value}:root" if len(value) == 12 and value.isdigit() else value
+        arn = root_arn(value) if is_account_id(value) else value
         try:
             caller = parse_caller_arn(arn)
         except InvalidRequestError:  # an ARN we cannot parse as a caller still names someone outside

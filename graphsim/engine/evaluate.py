@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .. import catalog
+from ..arn import Arn, InvalidArnError, is_account_id, resource_part, s3_arn, session_arn
 from ..errors import InvalidRequestError, NotFoundError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind
 from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, PathStep, PolicyAttachment, PolicyType, World
@@ -21,7 +22,7 @@ from .context import ContextEntry, build_context, merge_derived
 from .decision import AssumeStep, Decision, Layer, RoleRoute
 from .layers import Layers, decide, requires_resource_grant
 from .policyset import PolicySet
-from .principals import DEFAULT_SESSION, CallerIdentity, parse_caller_arn, session_arn
+from .principals import DEFAULT_SESSION, CallerIdentity, parse_caller_arn
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -34,12 +35,13 @@ def validate_resource_arn(resource: str, *, field: str = "resource") -> str:
     such as ``arn:aws::s3:*`` to be rejected rather than silently denied)."""
     if resource == "*":
         return resource
-    parts = resource.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn" or not parts[1] or not parts[2] or not parts[5]:
+    try:
+        Arn.parse(resource, field=field)
+    except InvalidArnError as exc:
         raise InvalidRequestError(
-            f"resource {resource!r} is not an ARN of the form arn:partition:service:region:account:resource (or '*')",
+            f"resource {resource!r} is not an ARN of the form arn:partition:service:region:account:resource (or '*'): {exc.reason}",
             field=field,
-        )
+        ) from None
     if any(c in resource for c in "*?"):
         raise InvalidRequestError(f"a request names one resource; wildcards are not allowed in {resource!r}", field=field)
     return resource
@@ -99,14 +101,14 @@ class Engine:
             raise InvalidRequestError("principal must not be empty", field=field)
         session: str | None = None
         if text.startswith("arn:aws:sts::"):
-            parts = text.split(":", 5)
-            pieces = parts[5].split("/") if len(parts) == 6 else []
-            if len(pieces) != 3 or pieces[0] != "assumed-role":
+            parsed = Arn.maybe(text)
+            pieces = None if parsed is None else parsed.session_parts
+            if parsed is None or pieces is None:
                 raise InvalidRequestError(f"{text!r} is not an assumed-role session ARN (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)", field=field)
-            roles = [k for k in world.named(NodeKind.ROLE, pieces[1]) if world.node(k)["account"] == parts[4]]
+            roles = [k for k in world.named(NodeKind.ROLE, pieces[0]) if world.node(k)["account"] == parsed.account]
             if not roles:
-                raise NotFoundError("role", f"{pieces[1]} in account {parts[4]}", field=field)
-            key, session = roles[0], pieces[2]
+                raise NotFoundError("role", f"{pieces[0]} in account {parsed.account}", field=field)
+            key, session = roles[0], pieces[1]
         elif text in world.graph:
             kind = world.graph.nodes[text]["kind"]
             if kind is NodeKind.GROUP:
@@ -134,8 +136,8 @@ class Engine:
             raise InvalidRequestError("resource must not be empty (give an ARN, '*', or a bucket name)", field=field)
         if not text.startswith("arn:") and text != "*":
             bucket = text.split("/", 1)[0]
-            if f"arn:aws:s3:::{bucket}" in self.world.graph:
-                return f"arn:aws:s3:::{text}"
+            if s3_arn(bucket) in self.world.graph:
+                return s3_arn(text)
             raise InvalidRequestError(f"resource {text!r} is neither an ARN, '*', nor a bucket of this world", field=field)
         return validate_resource_arn(text, field=field)
 
@@ -265,12 +267,11 @@ class Engine:
                 edge = EdgeKind.TRUSTS if is_role else EdgeKind.GOVERNED_BY
                 steps = [PathStep(governing, gdata["kind"], gdata["label"])]
                 if governing != arn:  # an object governed by its bucket's policy
-                    steps.insert(0, PathStep(arn, NodeKind.RESOURCE, "resource/" + arn.split(":", 5)[5]))
+                    steps.insert(0, PathStep(arn, NodeKind.RESOURCE, "resource/" + resource_part(arn)))
                 path = (*steps, PathStep(policy_key, pdata["kind"], pdata["label"], edge))
                 policy = PolicySet([PolicyAttachment(policy_key, pdata["name"], None, PolicyType.RESOURCE, pdata["document"], path)], Layer.RESOURCE)
         if owner is None:
-            parts = arn.split(":", 5)
-            owner = parts[4] if len(parts) == 6 and parts[4].isdigit() else None
+            owner = _arn_account(arn)
         rcp_levels = None
         if owner is not None and owner != world.management_account:
             rcp_levels = self._org_levels_for(owner, "rcp")
@@ -657,11 +658,15 @@ def _owner(resource_owner: str | None, arn: str, caller: CallerIdentity | None) 
     """ResourceOwner (an account id or ``arn:aws:iam::ID:root``), else the ARN's account, else
     the caller's account, as AWS's simulator defaults it."""
     if resource_owner:
-        owner = resource_owner.split(":")[4] if resource_owner.startswith("arn:") and resource_owner.count(":") >= 5 else resource_owner
-        if not (len(owner) == 12 and owner.isdigit()):
+        parsed = Arn.maybe(resource_owner)
+        owner = parsed.account if parsed is not None else resource_owner
+        if not is_account_id(owner):
             raise InvalidRequestError(f"resourceOwner must be an account id or arn:aws:iam::ID:root, got {resource_owner!r}", field="resourceOwner")
         return owner
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[4].isdigit():
-        return parts[4]
-    return caller.account if caller is not None else None
+    return _arn_account(arn) or (caller.account if caller is not None else None)
+
+
+def _arn_account(text: str) -> str | None:
+    # The ARN's account field when it holds digits (S3 ARNs and '*' hold none).
+    parsed = Arn.maybe(text)
+    return parsed.account if parsed is not None and parsed.account.isdigit() else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..arn import Arn
 from .context import Context
 from .decision import Decision, DecisionKind, FixHint, Layer, LayerVerdict, MatchedStatement
 from .policyset import PolicySet, Scan, scan
@@ -63,12 +64,12 @@ class Layers:
 def requires_resource_grant(action_lower: str, resource: str) -> bool:
     """Role trust policies (sts:AssumeRole*) and KMS key policies must name the caller.
     D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html"""
-    parts = resource.split(":", 5)
-    if len(parts) != 6:
+    arn = Arn.maybe(resource)
+    if arn is None:
         return False
-    if parts[2] == "iam" and parts[5].startswith("role/") and action_lower.startswith("sts:"):
+    if arn.service == "iam" and arn.resource.startswith("role/") and action_lower.startswith("sts:"):
         return True
-    return parts[2] == "kms" and parts[5].startswith("key/")
+    return arn.service == "kms" and arn.resource.startswith("key/")
 
 
 def decide(

@@ -6,12 +6,12 @@ D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+from ..arn import Arn, account_of_principal, iam_arn, pseudo_unique_id, session_arn
 from ..errors import InvalidRequestError
 from ..policy import Principals
 
@@ -64,54 +64,34 @@ class CallerIdentity:
         return ctx
 
 
-def _pseudo_id(prefix: str, arn: str) -> str:
-    digest = hashlib.sha1(arn.encode()).hexdigest().upper()
-    return prefix + "".join(c if c.isalpha() else chr(ord("A") + int(c)) for c in digest)[:17]
-
-
-def session_arn(account: str, role_name: str, session: str) -> str:
-    return f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}"
-
-
 @lru_cache(maxsize=4096)
 def parse_caller_arn(arn: str, *, field: str = "callerArn", has_boundary: bool = False) -> CallerIdentity:
     """A caller given only by ARN (simulateCustomPolicy's CallerArn, which here may be a user,
     role, assumed-role session, federated user or account root)."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "sts") or not parts[4].isdigit():
+    parsed = Arn.maybe(arn)
+    if parsed is None or parsed.service not in ("iam", "sts") or not parsed.account.isdigit():
         raise InvalidRequestError(
             f"callerArn must be an IAM user, role, assumed-role session, federated user or root ARN, got {arn!r}", field=field
         )
-    account, resource = parts[4], parts[5]
-    if parts[2] == "iam" and resource.startswith("user/"):
-        return CallerIdentity("User", arn, account, arn, user_id=_pseudo_id("AIDA", arn), username=resource.rsplit("/", 1)[1], has_boundary=has_boundary)
-    if parts[2] == "iam" and resource.startswith("role/"):
-        name = resource.rsplit("/", 1)[1]
-        role_id = _pseudo_id("AROA", arn)
+    account, resource = parsed.account, parsed.resource
+    if parsed.service == "iam" and resource.startswith("user/"):
+        return CallerIdentity("User", arn, account, arn, user_id=pseudo_unique_id("AIDA", arn), username=parsed.name, has_boundary=has_boundary)
+    if parsed.service == "iam" and resource.startswith("role/"):
+        role_id = pseudo_unique_id("AROA", arn)
         return CallerIdentity(
-            "AssumedRole", session_arn(account, name, DEFAULT_SESSION), account, arn, role_arn=arn,
+            "AssumedRole", session_arn(account, parsed.name, DEFAULT_SESSION, parsed.partition), account, arn, role_arn=arn,
             user_id=f"{role_id}:{DEFAULT_SESSION}", has_boundary=has_boundary, service_linked=resource.startswith("role/aws-service-role/"),
         )
-    if parts[2] == "sts" and resource.startswith("assumed-role/") and resource.count("/") == 2:
-        _, name, session = resource.split("/")
-        role_arn = f"arn:aws:iam::{account}:role/{name}"
-        return CallerIdentity("AssumedRole", arn, account, role_arn, role_arn=role_arn, user_id=f"{_pseudo_id('AROA', role_arn)}:{session}", has_boundary=has_boundary)
-    if parts[2] == "sts" and resource.startswith("federated-user/"):
+    session_parts = parsed.session_parts
+    if session_parts is not None:
+        role_arn = iam_arn(account, "role", session_parts[0], partition=parsed.partition)
+        return CallerIdentity("AssumedRole", arn, account, role_arn, role_arn=role_arn, user_id=f"{pseudo_unique_id('AROA', role_arn)}:{session_parts[1]}", has_boundary=has_boundary)
+    if parsed.service == "sts" and resource.startswith("federated-user/"):
         name = resource.split("/", 1)[1]
         return CallerIdentity("FederatedUser", arn, account, arn, user_id=f"{account}:{name}", has_boundary=has_boundary)
-    if parts[2] == "iam" and resource == "root":
+    if parsed.is_root:
         return CallerIdentity("Account", arn, account, arn, user_id=account)
     raise InvalidRequestError(f"callerArn {arn!r} is not a user, role, session, federated user or root ARN", field=field)
-
-
-def _account_of(value: str) -> str | None:
-    if len(value) == 12 and value.isdigit():
-        return value
-    if value.startswith("arn:") and value.endswith(":root"):
-        parts = value.split(":")
-        if len(parts) == 6 and parts[2] == "iam":
-            return parts[4]
-    return None
 
 
 _DIRECT = {"User": MatchKind.USER, "AssumedRole": MatchKind.SESSION, "FederatedUser": MatchKind.FEDERATED, "Account": MatchKind.USER}
@@ -131,7 +111,7 @@ def match_principal(principals: Principals, caller: CallerIdentity) -> MatchKind
                     return _DIRECT[caller.kind]
                 elif caller.role_arn is not None and value == caller.role_arn:
                     return MatchKind.ROLE
-                elif _account_of(value) == caller.account and caller.kind != "Service":
+                elif account_of_principal(value) == caller.account and caller.kind != "Service":
                     best = best or MatchKind.ACCOUNT
             elif ptype == "Service" and caller.kind == "Service" and value == caller.arn:
                 return MatchKind.SERVICE

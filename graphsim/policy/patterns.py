@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
+from ..arn import fields as arn_fields
 from .variables import Escaped, Literal, Part, Template, Variable, parse_template
 
 # Case rules: action names are case-insensitive, ARNs are case-sensitive.
@@ -110,7 +111,7 @@ def resource_problem(text: str) -> tuple[str | None, str | None]:
         return None, None
     if not text.startswith("arn:"):
         return f'must be "*" or an ARN starting with "arn:", got {text!r}', None
-    segments = text.split(":", 5)
+    segments = arn_fields(text)
     if len(segments) < 6 and not text.endswith("*"):
         return None, f"{text!r} has fewer than 6 colon-separated segments, so it matches no ARN"
     if len(segments) > 2 and ("*" in segments[2] or "?" in segments[2]):

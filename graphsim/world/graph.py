@@ -8,7 +8,6 @@ the graph, so a failed mutation leaves the world exactly as it was.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import networkx as nx
 
+from ..arn import Arn, iam_arn, pseudo_unique_id, root_arn, s3_bucket_arn
 from ..catalog import policy_action_warning
 from ..errors import ConflictError, InvalidRequestError, NotFoundError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind, parse_policy
@@ -31,12 +31,6 @@ PolicyParser = Callable[..., PolicyDocument]
 def parse_with_catalog(document: str | Mapping[str, Any], **kwargs: Any) -> PolicyDocument:
     """Parse a policy, warning about actions the AWS catalog does not know."""
     return parse_policy(document, check_action=policy_action_warning, **kwargs)
-
-
-def _unique_id(prefix: str, arn: str) -> str:
-    """A stable AWS-looking unique id (AIDA..., AGPA..., AROA...) derived from the ARN."""
-    digest = hashlib.sha1(arn.encode()).hexdigest().upper()
-    return prefix + "".join(c if c.isalpha() else chr(ord("A") + int(c)) for c in digest)[:17]
 
 
 def _path_ok(path: str) -> bool:
@@ -87,11 +81,11 @@ class World:
 
     @staticmethod
     def account_key(account: str) -> str:
-        return f"arn:aws:iam::{account}:root"
+        return root_arn(account)
 
     @staticmethod
     def entity_arn(account: str, kind: str, name: str, path: str = "/") -> str:
-        return f"arn:aws:iam::{account}:{kind}{path}{name}"
+        return iam_arn(account, kind, name, path)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -236,7 +230,7 @@ class World:
             account=account,
             path=path,
             tags=dict(tags or {}),
-            unique_id=unique_id or _unique_id(prefix, arn),
+            unique_id=unique_id or pseudo_unique_id(prefix, arn),
             **extra,
         )
         self._index(arn)
@@ -484,17 +478,15 @@ class World:
         return user_key, group_key
 
     def add_resource(self, arn: str, *, resource_type: str, account: str | None = None, tags: Mapping[str, str] | None = None, provenance: str = "mutation") -> str:
-        if not arn.startswith("arn:") or arn.count(":") < 5:
-            raise InvalidRequestError(f"resource must be an ARN, got {arn!r}", field="arn")
+        resource_part = Arn.parse(arn, field="arn").resource
         if arn in self.graph:
             raise ConflictError(f"resource {arn} already exists", field="arn")
         account = self._require_account(account)
-        resource_part = arn.split(":", 5)[5]
         self.graph.add_node(arn, kind=NodeKind.RESOURCE, name=resource_part, label=f"resource/{resource_part}", arn=arn, account=account, resource_type=resource_type, tags=dict(tags or {}))
         self._edge(self.account_key(account), arn, EdgeKind.OWNS, provenance)
         if resource_type == "s3:object":
-            bucket = arn.split("/", 1)[0]
-            if bucket in self.graph:
+            bucket = s3_bucket_arn(arn)
+            if bucket is not None and bucket in self.graph:
                 self._edge(bucket, arn, EdgeKind.CONTAINS, provenance)
         self._changed()
         return arn
@@ -506,8 +498,8 @@ class World:
         adding the resource to the world when it is not there yet."""
         parsed = self._parse(document, kind=PolicyKind.RESOURCE, source=f"resource policy of {arn}")
         if arn not in self.graph:
-            service = arn.split(":")[2] if arn.count(":") >= 5 else ""
-            kind = "s3:bucket" if service == "s3" and "/" not in arn.split(":", 5)[5] else f"{service}:resource"
+            target = Arn.parse(arn, field="arn")
+            kind = "s3:bucket" if target.service == "s3" and "/" not in target.resource else f"{target.service}:resource"
             self.add_resource(arn, resource_type=kind, account=account, provenance=provenance)
         elif self.graph.nodes[arn]["kind"] is not NodeKind.RESOURCE:
             raise InvalidRequestError(f"{arn} is a {self.graph.nodes[arn]['kind'].value}; roles take trust policies", field="arn")
@@ -534,10 +526,9 @@ class World:
         """The resource node whose policy governs a request on ``arn``: the resource itself, or
         for an S3 object, its bucket (a bucket policy speaks for the objects in it)."""
         graph = self.graph
-        if arn.startswith("arn:aws:s3:::") and "/" in arn:
-            bucket = arn.split("/", 1)[0]
-            if bucket in graph:
-                return bucket
+        bucket = s3_bucket_arn(arn)
+        if bucket is not None and bucket in graph:
+            return bucket
         if arn in graph and graph.nodes[arn]["kind"] in (NodeKind.RESOURCE, NodeKind.ROLE):
             return arn
         return None
