@@ -259,8 +259,7 @@ def _progress_bar(done: int, total: int) -> None:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    from .analysis import access_matrix
-    from .api.reviews import all_principals
+    from .analysis import access_matrix, all_principals
 
     engine = _workspace(args).engine()
     principals = args.principals or all_principals(engine)

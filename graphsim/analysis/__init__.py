@@ -8,7 +8,7 @@ from .diff import ABSENT, AccessChange, access_diff
 from .escalation import ADMIN_PROBES, EscalationPath, EscalationStep, admin_probes, escalation_paths, is_admin_equivalent
 from .findings import RULES, Finding, findings
 from .fix import DenyingStatement, Fix, denial_fix, smallest_statement
-from .matrix import DECISIONS, Matrix, access_matrix
+from .matrix import DECISIONS, Matrix, access_matrix, all_principals
 from .what_can import EffectivePermissions, ResourceGrant, what_can
 from .what_if import CHANGES, Question, WhatIfResult, apply_changes, what_if
 from .who_can import WhoCanEntry, who_can
@@ -35,6 +35,7 @@ __all__ = [
     "WhoCanEntry",
     "access_diff",
     "access_matrix",
+    "all_principals",
     "admin_probes",
     "denial_fix",
     "escalation_paths",

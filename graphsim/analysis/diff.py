@@ -9,8 +9,7 @@ from typing import Any
 
 from ..engine import ContextEntry, DecisionKind, Engine
 from ..errors import GraphsimError
-from ..world import NodeKind
-from .matrix import access_matrix
+from .matrix import access_matrix, all_principals
 
 ABSENT = "ABSENT"  # the principal does not exist in that world
 _ALLOWED = DecisionKind.ALLOWED.value
@@ -37,8 +36,7 @@ class AccessChange:
 
 
 def _principals(engine: Engine) -> list[str]:
-    world = engine.world
-    return sorted(k for kind in (NodeKind.USER, NodeKind.ROLE) for k, _ in world.nodes_of(kind))
+    return sorted(all_principals(engine))
 
 
 def _present(engine: Engine, principal: str) -> bool:

@@ -131,6 +131,13 @@ def _statements(sets: Iterable[PolicySet | None]) -> Iterator[Statement]:
                 yield from att.document.statements
 
 
+def all_principals(engine: Engine) -> list[str]:
+    """Every principal of the world that can make a request: its users, then its roles, each by
+    ARN in order; the matrix's rows when none are named."""
+    world = engine.world
+    return [key for kind in (NodeKind.USER, NodeKind.ROLE) for key, _ in sorted(world.nodes_of(kind))]
+
+
 def access_matrix(
     engine: Engine,
     principals: Sequence[str],

@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from .. import __version__
 from ..errors import GraphsimError
 from ..workspace import Workspace
+from .errors import http_status
 from .schema import schema
 
 STATIC = Path(__file__).parent / "static"
@@ -90,8 +91,7 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         the access matrix as CSV (principal, action, resource, decision), for spreadsheets."""
         import io
 
-        from ..analysis import access_matrix
-        from .reviews import all_principals
+        from ..analysis import access_matrix, all_principals
 
         def listed(name: str) -> list[str]:
             return [v for part in request.query_params.getlist(name) for v in part.split(",") if v]
@@ -103,7 +103,7 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
             engine = ws.engine(request.query_params.get("world"))
             matrix = access_matrix(engine, listed("principals") or all_principals(engine), actions, resources)
         except GraphsimError as exc:
-            return JSONResponse({"error": exc.message, "code": exc.code, "field": exc.field}, status_code=404 if exc.code == "NOT_FOUND" else 400)
+            return JSONResponse({"error": exc.message, "code": exc.code, "field": exc.field}, status_code=http_status(exc))
         out = io.StringIO()
         matrix.to_csv(out)
         return Response(out.getvalue(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="matrix.csv"'})
@@ -126,8 +126,8 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
             else:
                 result = simulate_principal_policy(ws.engine(world), body)
         except GraphsimError as exc:
-            status = 404 if exc.code == "NOT_FOUND" else 400
-            return JSONResponse({"Error": {"Code": exc.code, "Message": exc.message, "Field": exc.field}}, status_code=status)
+            # AWS's error shape, as boto3 reads it.
+            return JSONResponse({"Error": {"Code": exc.code, "Message": exc.message, "Field": exc.field}}, status_code=http_status(exc))
         return JSONResponse(result)
 
     middleware = []

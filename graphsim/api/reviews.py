@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from .. import analysis
-from ..engine import ContextEntry
 from ..errors import InvalidRequestError
-from . import types as t
+from .context import workspace
+from .decision import Decision, DecisionKind
+from .errors import typed_errors
+from .inputs import ChangeInput, ContextEntryInput, QuestionInput, to_context
 
 MAX_MATRIX_CELLS = 200_000  # larger matrices: GET /export/matrix.csv or `graphsim matrix`
-
-
-def _ws(info: Info) -> Any:
-    return info.context["workspace"]
-
-
-def _context(entries: list[t.ContextEntryInput] | None) -> tuple[ContextEntry, ...]:
-    return tuple(ContextEntry(e.context_key_name, tuple(e.context_key_values), e.context_key_type) for e in entries or [])
 
 
 @strawberry.type(description="A principal allowed the action on the resource, and how.")
@@ -32,7 +24,7 @@ class WhoCanEntry:
     action: str
     resource: str
     access: str = strawberry.field(description="direct, via-roles, or resource-policy (a principal outside the world).")
-    decision: t.Decision | None
+    decision: Decision | None
     via_roles: list[str]
     paths: list[str]
     conditional: bool
@@ -42,7 +34,7 @@ class WhoCanEntry:
     def of(cls, e: analysis.WhoCanEntry) -> WhoCanEntry:
         return cls(
             principal=e.principal, label=e.label, kind=e.kind, action=e.action, resource=e.resource, access=e.access,
-            decision=None if e.decision is None else t.Decision.of(e.decision), via_roles=list(e.via_roles), paths=list(e.paths),
+            decision=None if e.decision is None else Decision.of(e.decision), via_roles=list(e.via_roles), paths=list(e.paths),
             conditional=e.conditional, missing_context=list(e.missing_context),
         )
 
@@ -69,7 +61,7 @@ class MatrixCell:
     principal: str
     action: str
     resource: str
-    decision: t.DecisionKind  # type: ignore[valid-type]
+    decision: DecisionKind  # type: ignore[valid-type]
 
 
 @strawberry.type
@@ -114,7 +106,7 @@ class ReviewFinding:
 
 @strawberry.type
 class DenialFix:
-    decision: t.DecisionKind  # type: ignore[valid-type]
+    decision: DecisionKind  # type: ignore[valid-type]
     blocked_by: str | None
     statement: JSON | None = strawberry.field(description="The smallest statement that would allow the request.")
     where: str
@@ -127,8 +119,8 @@ class WhatIfResult:
     principal: str
     action: str
     resource: str
-    before: t.Decision | None = strawberry.field(description="Null when the principal does not exist before the changes.")
-    after: t.Decision | None = strawberry.field(description="Null when the principal does not exist after them.")
+    before: Decision | None = strawberry.field(description="Null when the principal does not exist before the changes.")
+    after: Decision | None = strawberry.field(description="Null when the principal does not exist after them.")
     before_decision: str = strawberry.field(description="ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or ABSENT.")
     after_decision: str
     changed: bool
@@ -144,131 +136,81 @@ class AccessChange:
     change: str = strawberry.field(description="gained or lost")
 
 
-@strawberry.input(description="A hypothetical change: an API mutation name and its arguments, e.g. attachGroupPolicy {group, policy}.")
-class ChangeInput:
-    mutation: str
-    arguments: JSON
-
-
-@strawberry.input
-class QuestionInput:
-    principal: str
-    action: str
-    resource: str
-    context: list[t.ContextEntryInput] | None = None
-
-
 @strawberry.type
 class ReviewQuery:
     @strawberry.field(description="Every principal allowed the actions on the resource, each with the path that allows it.")
-    def who_can(self, info: Info, actions: list[str], resource: str, context: list[t.ContextEntryInput] | None = None, world: str | None = None) -> list[WhoCanEntry]:
-        from .schema import run
-
-        return run(lambda: [WhoCanEntry.of(e) for e in analysis.who_can(_ws(info).engine(world), actions, resource, _context(context))])
+    @typed_errors
+    def who_can(self, info: Info, actions: list[str], resource: str, context: list[ContextEntryInput] | None = None, world: str | None = None) -> list[WhoCanEntry]:
+        return [WhoCanEntry.of(e) for e in analysis.who_can(workspace(info).engine(world), actions, resource, to_context(context))]
 
     @strawberry.field(description="A principal's effective permissions, by resource pattern, and as one policy.")
+    @typed_errors
     def what_can(self, info: Info, principal: str, service: str | None = None, resource_prefix: str | None = None, world: str | None = None) -> EffectivePermissions:
-        from .schema import run
-
-        def go() -> EffectivePermissions:
-            perms = analysis.what_can(_ws(info).engine(world), principal, service, resource_prefix)
-            grants = [
-                ResourceGrant(resource=g.resource, actions=list(g.actions), conditional_actions=list(g.conditional_actions),
-                              sources=list(g.sources), partially_denied_by=list(g.partially_denied_by))
-                for g in perms.grants
-            ]
-            return EffectivePermissions(principal=perms.principal, grants=grants, policy=JSON(perms.as_policy()), notes=list(perms.notes))
-
-        return run(go)
+        perms = analysis.what_can(workspace(info).engine(world), principal, service, resource_prefix)
+        grants = [
+            ResourceGrant(resource=g.resource, actions=list(g.actions), conditional_actions=list(g.conditional_actions),
+                          sources=list(g.sources), partially_denied_by=list(g.partially_denied_by))
+            for g in perms.grants
+        ]
+        return EffectivePermissions(principal=perms.principal, grants=grants, policy=JSON(perms.as_policy()), notes=list(perms.notes))
 
     @strawberry.field(description=f"Decisions for every principal x action x resource (at most {MAX_MATRIX_CELLS:,} cells; use /export/matrix.csv for more).")
+    @typed_errors
     def access_matrix(
         self, info: Info, actions: list[str], resources: list[str], principals: list[str] | None = None,
-        context: list[t.ContextEntryInput] | None = None, world: str | None = None,
+        context: list[ContextEntryInput] | None = None, world: str | None = None,
     ) -> AccessMatrix:
-        from .schema import run
-
-        def go() -> AccessMatrix:
-            engine = _ws(info).engine(world)
-            chosen = principals or all_principals(engine)
-            if len(chosen) * len(actions) * len(resources) > MAX_MATRIX_CELLS:
-                raise InvalidRequestError(f"at most {MAX_MATRIX_CELLS:,} cells through GraphQL; use GET /export/matrix.csv or graphsim matrix", field="principals")
-            m = analysis.access_matrix(engine, chosen, actions, resources, _context(context))
-            cells = [MatrixCell(principal=p, action=a, resource=r, decision=t.DecisionKind(d)) for p, a, r, d in m.rows()]  # type: ignore[misc]
-            return AccessMatrix(principals=list(m.principals), actions=list(m.actions), resources=list(m.resources), counts=JSON(m.counts()),
-                                principal_groups=m.principal_groups, evaluations=m.evaluations, cells=cells)
-
-        return run(go)
+        engine = workspace(info).engine(world)
+        chosen = principals or analysis.all_principals(engine)
+        if len(chosen) * len(actions) * len(resources) > MAX_MATRIX_CELLS:
+            raise InvalidRequestError(f"at most {MAX_MATRIX_CELLS:,} cells through GraphQL; use GET /export/matrix.csv or graphsim matrix", field="principals")
+        m = analysis.access_matrix(engine, chosen, actions, resources, to_context(context))
+        cells = [MatrixCell(principal=p, action=a, resource=r, decision=DecisionKind(d)) for p, a, r, d in m.rows()]  # type: ignore[misc]
+        return AccessMatrix(principals=list(m.principals), actions=list(m.actions), resources=list(m.resources), counts=JSON(m.counts()),
+                            principal_groups=m.principal_groups, evaluations=m.evaluations, cells=cells)
 
     @strawberry.field(description="Why a request is denied, and the smallest change that would allow it.")
-    def denial_fix(self, info: Info, principal: str, action: str, resource: str, context: list[t.ContextEntryInput] | None = None, world: str | None = None) -> DenialFix:
-        from .schema import run
-
-        def go() -> DenialFix:
-            fix = analysis.denial_fix(_ws(info).engine(world).can(principal, action, resource, _context(context)))
-            return DenialFix(decision=t.DecisionKind(fix.decision), blocked_by=fix.blocked_by, statement=None if fix.statement is None else JSON(fix.statement),  # type: ignore[misc]
-                             where=fix.where, denied_by=[d.path for d in fix.denied_by], summary=fix.summary)
-
-        return run(go)
+    @typed_errors
+    def denial_fix(self, info: Info, principal: str, action: str, resource: str, context: list[ContextEntryInput] | None = None, world: str | None = None) -> DenialFix:
+        fix = analysis.denial_fix(workspace(info).engine(world).can(principal, action, resource, to_context(context)))
+        return DenialFix(decision=DecisionKind(fix.decision), blocked_by=fix.blocked_by, statement=None if fix.statement is None else JSON(fix.statement),  # type: ignore[misc]
+                         where=fix.where, denied_by=[d.path for d in fix.denied_by], summary=fix.summary)
 
     @strawberry.field(description="Paths by which the principal can become admin-equivalent, each step explained.")
+    @typed_errors
     def escalation_paths(self, info: Info, principal: str, world: str | None = None) -> list[EscalationPath]:
-        from .schema import run
-
-        def go() -> list[EscalationPath]:
-            return [
-                EscalationPath(principal=p.principal, target=p.target, already_admin=p.already_admin, steps=[
-                    EscalationStep(technique=s.technique, source=s.source, target=s.target, actions=list(s.actions), resources=list(s.resources), explanation=s.explanation)
-                    for s in p.steps
-                ])
-                for p in analysis.escalation_paths(_ws(info).engine(world), principal)
-            ]
-
-        return run(go)
+        return [
+            EscalationPath(principal=p.principal, target=p.target, already_admin=p.already_admin, steps=[
+                EscalationStep(technique=s.technique, source=s.source, target=s.target, actions=list(s.actions), resources=list(s.resources), explanation=s.explanation)
+                for s in p.steps
+            ])
+            for p in analysis.escalation_paths(workspace(info).engine(world), principal)
+        ]
 
     @strawberry.field(description="Least-privilege findings: wildcards, admin-equivalent principals, NotAction, dead statements, unattached policies, direct attachments.")
+    @typed_errors
     def findings(self, info: Info, rules: list[str] | None = None, world: str | None = None) -> list[ReviewFinding]:
-        from .schema import run
-
-        def go() -> list[ReviewFinding]:
-            ws = _ws(info)
-            return [
-                ReviewFinding(rule=f.rule_id, severity=f.severity, why=f.why, policy=f.policy, statement=f.statement, path=f.path, principal=f.principal)
-                for f in analysis.findings(ws.world(world), ws.engine(world), rules)
-            ]
-
-        return run(go)
+        ws = workspace(info)
+        return [
+            ReviewFinding(rule=f.rule_id, severity=f.severity, why=f.why, policy=f.policy, statement=f.statement, path=f.path, principal=f.principal)
+            for f in analysis.findings(ws.world(world), ws.engine(world), rules)
+        ]
 
     @strawberry.field(description="The questions before and after hypothetical changes; nothing is committed.")
+    @typed_errors
     def what_if(self, info: Info, changes: list[ChangeInput], questions: list[QuestionInput], world: str | None = None) -> list[WhatIfResult]:
-        from .schema import run
-
-        def go() -> list[WhatIfResult]:
-            qs = [analysis.Question(q.principal, q.action, q.resource, _context(q.context)) for q in questions]
-            results = analysis.what_if(_ws(info).engine(world), [(c.mutation, c.arguments if c.arguments is not None else {}) for c in changes], qs)  # type: ignore[misc]
-            return [
-                WhatIfResult(principal=r.question.principal, action=r.question.action, resource=r.question.resource,
-                             before=None if r.before is None else t.Decision.of(r.before), after=None if r.after is None else t.Decision.of(r.after),
-                             before_decision=r.before_kind, after_decision=r.after_kind, changed=r.changed)
-                for r in results
-            ]
-
-        return run(go)
+        qs = [analysis.Question(q.principal, q.action, q.resource, to_context(q.context)) for q in questions]
+        results = analysis.what_if(workspace(info).engine(world), [(c.mutation, c.arguments if c.arguments is not None else {}) for c in changes], qs)  # type: ignore[misc]
+        return [
+            WhatIfResult(principal=r.question.principal, action=r.question.action, resource=r.question.resource,
+                         before=None if r.before is None else Decision.of(r.before), after=None if r.after is None else Decision.of(r.after),
+                         before_decision=r.before_kind, after_decision=r.after_kind, changed=r.changed)
+            for r in results
+        ]
 
     @strawberry.field(description="Every access gained and lost from world A to world B (a fork and its parent, two imports).")
+    @typed_errors
     def access_diff(self, info: Info, world_a: str, world_b: str, actions: list[str], resources: list[str], principals: list[str] | None = None) -> list[AccessChange]:
-        from .schema import run
-
-        def go() -> list[AccessChange]:
-            ws = _ws(info)
-            changes = analysis.access_diff(ws.engine(world_a), ws.engine(world_b), principals, actions=actions, resources=resources)
-            return [AccessChange(principal=c.principal, action=c.action, resource=c.resource, before=c.before, after=c.after, change=c.change) for c in changes]
-
-        return run(go)
-
-
-def all_principals(engine: Any) -> list[str]:
-    from ..world import NodeKind
-
-    world = engine.world
-    return [k for kind in (NodeKind.USER, NodeKind.ROLE) for k, _ in sorted(world.nodes_of(kind))]
+        ws = workspace(info)
+        changes = analysis.access_diff(ws.engine(world_a), ws.engine(world_b), principals, actions=actions, resources=resources)
+        return [AccessChange(principal=c.principal, action=c.action, resource=c.resource, before=c.before, after=c.after, change=c.change) for c in changes]

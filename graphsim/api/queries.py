@@ -1,0 +1,146 @@
+"""Queries over one world: access questions, AWS's simulate operations, and browsing. Each
+resolver translates its arguments, calls the core and converts the result."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from ..engine import custom_policy_set, decide_custom, parse_document
+from ..errors import InvalidRequestError, PolicyValidationError, Problem
+from ..policy import PolicyDocument, PolicyKind
+from ..world.graph import parse_with_catalog
+from .context import workspace
+from .decision import AssumeEdge, Decision, EvaluationResult
+from .errors import Problem as ProblemView
+from .errors import typed_errors
+from .inputs import ContextEntryInput, SimulateCustomPolicyInput, SimulatePrincipalPolicyInput, to_context
+from .payloads import PolicyCheck
+from .world import WorldSummary, WorldView
+
+MAX_SIMULATIONS = 10_000  # actions x resources in one simulate call
+
+
+def _check_size(actions: list[str], resources: list[str]) -> None:
+    if not actions:
+        raise InvalidRequestError("actionNames must name at least one action", field="actionNames")
+    if not resources:
+        raise InvalidRequestError("resourceArns must name at least one resource (or '*')", field="resourceArns")
+    if len(actions) * len(resources) > MAX_SIMULATIONS:
+        raise InvalidRequestError(f"at most {MAX_SIMULATIONS} action x resource pairs per call", field="actionNames")
+
+
+@strawberry.type
+class EvaluationQuery:
+    @strawberry.field(description="Can PRINCIPAL (user or role, by name or ARN) do ACTION on RESOURCE (ARN, '*', or a bucket name)?")
+    @typed_errors
+    def can(
+        self,
+        info: Info,
+        principal: str,
+        action: str,
+        resource: str,
+        context: list[ContextEntryInput] | None = None,
+        world: str | None = None,
+        session_policy: Annotated[str | None, strawberry.argument(description="A session policy (JSON), for a role or session principal.")] = None,
+        via_roles: Annotated[bool, strawberry.argument(description="If not allowed directly, also try the roles the principal can assume.")] = False,
+    ) -> Decision:
+        engine = workspace(info).engine(world)
+        return Decision.of(engine.can(principal, action, resource, to_context(context), session_policy=session_policy, via_roles=via_roles))
+
+    @strawberry.field(description="The roles a principal may assume: the can-assume edges, each with its trust and identity statements.")
+    @typed_errors
+    def assumable_roles(self, info: Info, principal: str, world: str | None = None) -> list[AssumeEdge]:
+        engine = workspace(info).engine(world)
+        key, _ = engine.resolve_principal(principal)
+        return [AssumeEdge(principal=key, role=role, decision=Decision.of(d)) for role, d in engine.assumable_roles(key)]
+
+    @strawberry.field(description="Every can-assume edge of the world: who may assume which role, each with its decision.")
+    @typed_errors
+    def can_assume_edges(self, info: Info, world: str | None = None) -> list[AssumeEdge]:
+        engine = workspace(info).engine(world)
+        return [AssumeEdge(principal=p, role=r, decision=Decision.of(d)) for p, r, d in engine.can_assume_graph()]
+
+    @strawberry.field(description="AWS's SimulatePrincipalPolicy: a user's (with its groups'), group's or role's policies.")
+    @typed_errors
+    def simulate_principal_policy(self, info: Info, input: SimulatePrincipalPolicyInput) -> list[EvaluationResult]:
+        engine = workspace(info).engine(input.world)
+        _check_size(input.action_names, input.resource_arns)
+        extra = _parse_documents(input.policy_input_list)
+        boundary = _boundary_input(input.permissions_boundary_policy_input_list)
+        decisions = engine.simulate_principal(
+            input.policy_source_arn, input.action_names, input.resource_arns, to_context(input.context_entries), extra,
+            None if boundary is None else parse_document(boundary, PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList[0]"),
+        )
+        return [EvaluationResult.of(d) for d in decisions]
+
+    @strawberry.field(description="AWS's SimulateCustomPolicy: identity policies given as JSON documents.")
+    @typed_errors
+    def simulate_custom_policy(self, info: Info, input: SimulateCustomPolicyInput) -> list[EvaluationResult]:
+        _check_size(input.action_names, input.resource_arns)
+        identity = custom_policy_set(_parse_documents(input.policy_input_list))
+        options = {
+            "caller_arn": input.caller_arn,
+            "resource_policy": input.resource_policy,
+            "resource_owner": input.resource_owner,
+            "permissions_boundary": _boundary_input(input.permissions_boundary_policy_input_list),
+            "session_policy": input.session_policy,
+            "scps": input.service_control_policy_input_list,
+            "rcps": input.resource_control_policy_input_list,
+            "management_account": input.management_account,
+        }
+        context = to_context(input.context_entries)
+        return [
+            EvaluationResult.of(decide_custom(identity, a, r, context, **options))  # type: ignore[arg-type]
+            for a in input.action_names
+            for r in input.resource_arns
+        ]
+
+
+@strawberry.type
+class WorldQuery:
+    @strawberry.field(description="Browse a world (the default world when no name is given).")
+    @typed_errors
+    def world(self, info: Info, name: str | None = None) -> WorldView:
+        ws = workspace(info)
+        return WorldView.of(ws.world(name), ws.history if ws.store is not None else None)
+
+    @strawberry.field(description="The worlds this server holds; the default one first.")
+    def worlds(self, info: Info) -> list[WorldSummary]:
+        ws = workspace(info)
+        records = sorted(ws.records(), key=lambda r: (r.name != ws.default, r.name))
+        return [
+            WorldSummary(name=r.name, version=ws.world(r.name).version, is_default=r.name == ws.default, created_at=r.created_at,
+                         forked_from=r.forked_from, forked_at_version=r.forked_at_version)
+            for r in records
+        ]
+
+    @strawberry.field(description="Validate an identity policy document without storing it.")
+    def validate_policy(self, document: str) -> PolicyCheck:
+        try:
+            doc = parse_with_catalog(document, kind=PolicyKind.IDENTITY)
+        except PolicyValidationError as exc:
+            return PolicyCheck(valid=False, problems=[ProblemView.of(p) for p in exc.problems], warnings=[])
+        return PolicyCheck(valid=True, problems=[], warnings=[ProblemView.of(w) for w in doc.warnings])
+
+
+def _boundary_input(documents: list[str]) -> str | None:
+    if len(documents) > 1:
+        raise InvalidRequestError("a principal has at most one permissions boundary", field="permissionsBoundaryPolicyInputList")
+    return documents[0] if documents else None
+
+
+def _parse_documents(texts: list[str]) -> list[PolicyDocument]:
+    """Parse every document, then report all problems at once with their list index."""
+    docs: list[PolicyDocument] = []
+    problems: list[Problem] = []
+    for i, text in enumerate(texts):
+        try:
+            docs.append(parse_document(text, PolicyKind.IDENTITY, f"policyInputList[{i}]"))
+        except PolicyValidationError as exc:
+            problems.extend(exc.problems)  # already named by their place in the list
+    if problems:
+        raise PolicyValidationError(problems, field="policyInputList")
+    return docs

@@ -1,0 +1,342 @@
+"""GraphQL views of a world, for browsing: users, groups, roles, policies, resources, the
+organization, and the world's history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ..errors import NotFoundError
+from ..policy import Statement as DomainStatement
+from ..world import EdgeKind, NodeKind, World
+from ..world import PolicyType as DomainPolicyType
+from .decision import Effect, PolicyType
+from .errors import Problem
+
+
+@strawberry.type
+class Tag:
+    key: str
+    value: str
+
+
+def _tags(data: Mapping[str, Any]) -> list[Tag]:
+    return [Tag(key=k, value=v) for k, v in sorted(data.get("tags", {}).items())]
+
+
+@strawberry.type
+class Statement:
+    index: int
+    sid: str | None
+    label: str
+    effect: Effect  # type: ignore[valid-type]
+    actions: list[str]
+    not_actions: list[str]
+    resources: list[str]
+    not_resources: list[str]
+    condition: JSON | None
+
+    @classmethod
+    def of(cls, st: DomainStatement) -> Statement:
+        acts = list(st.actions.patterns)
+        res = [p.text for p in st.resources.patterns] if st.resources else []
+        return cls(
+            index=st.index, sid=st.sid, label=st.label, effect=st.effect,
+            actions=[] if st.not_action else acts, not_actions=acts if st.not_action else [],
+            resources=[] if st.not_resource else res, not_resources=res if st.not_resource else [],
+            condition=st.raw.get("Condition"),
+        )
+
+
+@strawberry.type
+class PolicyVersion:
+    version_id: str
+    is_default: bool
+    create_date: str
+    document: JSON
+
+
+@strawberry.type(description="A managed or inline identity policy.")
+class Policy:
+    key: strawberry.ID
+    name: str
+    arn: str | None
+    inline: bool
+    policy_type: PolicyType  # type: ignore[valid-type]
+    description: str
+    document: JSON
+    statements: list[Statement]
+    warnings: list[Problem]
+    versions: list[PolicyVersion]
+    default_version_id: str | None
+    attached_to: list[str] = strawberry.field(description="Labels of the users, groups and roles holding it.")
+
+    @classmethod
+    def of(cls, world: World, key: str) -> Policy:
+        data = world.node(key)
+        doc = data["document"]
+        inline = data["kind"] is NodeKind.INLINE_POLICY
+        if inline:
+            owner_kind = world.node(data["owner"])["kind"]
+            ptype = {NodeKind.USER: DomainPolicyType.USER, NodeKind.GROUP: DomainPolicyType.GROUP}.get(owner_kind, DomainPolicyType.ROLE)
+            holders = [world.node(data["owner"])["label"]]
+            versions: list[PolicyVersion] = []
+            default = None
+        else:
+            ptype = DomainPolicyType.AWS_MANAGED if data["account"] == "aws" else DomainPolicyType.USER_MANAGED
+            holders = sorted(world.node(s)["label"] for s, _ in world.in_edges(key, EdgeKind.ATTACHED))
+            versions = [
+                PolicyVersion(version_id=v["versionId"], is_default=v["isDefault"], create_date=v["createDate"], document=JSON(dict(v["document"].raw)))
+                for v in data["versions"]
+            ]
+            default = next(v.version_id for v in versions if v.is_default)
+        return cls(
+            key=strawberry.ID(key), name=data["name"], arn=data.get("arn"), inline=inline, policy_type=ptype,
+            description=data.get("description", ""), document=JSON(dict(doc.raw)), statements=[Statement.of(s) for s in doc.statements],
+            warnings=[Problem.of(w) for w in doc.warnings], versions=versions, default_version_id=default, attached_to=holders,
+        )
+
+
+def _policies_of(world: World, key: str) -> list[Policy]:
+    out = [Policy.of(world, p) for p, _ in sorted(world.out_edges(key, EdgeKind.INLINE))]
+    out += [Policy.of(world, p) for p, _ in sorted(world.out_edges(key, EdgeKind.ATTACHED))]
+    return out
+
+
+def _boundary_of(world: World, key: str) -> Policy | None:
+    boundary = world.boundary_of(key)
+    return None if boundary is None else Policy.of(world, boundary)
+
+
+@strawberry.type
+class Group:
+    arn: str
+    name: str
+    id: str
+    account: str
+    path: str
+    _world: strawberry.Private[World]
+
+    @classmethod
+    def of(cls, world: World, key: str) -> Group:
+        d = world.node(key)
+        return cls(arn=key, name=d["name"], id=d["unique_id"], account=d["account"], path=d["path"], _world=world)
+
+    @strawberry.field(description="The group's own inline and attached policies.")
+    def policies(self) -> list[Policy]:
+        return _policies_of(self._world, self.arn)
+
+    @strawberry.field
+    def users(self) -> list[User]:
+        return [User.of(self._world, u) for u, _ in sorted(self._world.in_edges(self.arn, EdgeKind.MEMBER_OF))]
+
+
+@strawberry.type
+class User:
+    arn: str
+    name: str
+    id: str
+    account: str
+    path: str
+    tags: list[Tag]
+    _world: strawberry.Private[World]
+
+    @classmethod
+    def of(cls, world: World, key: str) -> User:
+        d = world.node(key)
+        return cls(arn=key, name=d["name"], id=d["unique_id"], account=d["account"], path=d["path"], tags=_tags(d), _world=world)
+
+    @strawberry.field
+    def groups(self) -> list[Group]:
+        return [Group.of(self._world, g) for g, _ in sorted(self._world.out_edges(self.arn, EdgeKind.MEMBER_OF))]
+
+    @strawberry.field(description="The user's own inline and attached policies (not its groups').")
+    def policies(self) -> list[Policy]:
+        return _policies_of(self._world, self.arn)
+
+    @strawberry.field
+    def permissions_boundary(self) -> Policy | None:
+        return _boundary_of(self._world, self.arn)
+
+
+@strawberry.type
+class Role:
+    arn: str
+    name: str
+    id: str
+    account: str
+    path: str
+    description: str
+    tags: list[Tag]
+    trust_policy: JSON
+    _world: strawberry.Private[World]
+
+    @classmethod
+    def of(cls, world: World, key: str) -> Role:
+        d = world.node(key)
+        return cls(
+            arn=key, name=d["name"], id=d["unique_id"], account=d["account"], path=d["path"], description=d.get("description", ""),
+            tags=_tags(d), trust_policy=JSON(dict(world.trust_policy(key)[1].raw)), _world=world,
+        )
+
+    @strawberry.field
+    def policies(self) -> list[Policy]:
+        return _policies_of(self._world, self.arn)
+
+    @strawberry.field
+    def permissions_boundary(self) -> Policy | None:
+        return _boundary_of(self._world, self.arn)
+
+
+@strawberry.type
+class Resource:
+    arn: str
+    name: str
+    type: str
+    account: str | None
+    policy: JSON | None = strawberry.field(description="Its resource-based policy (bucket policy, key policy, ...), if any.")
+
+
+@strawberry.type(description="An SCP or RCP.")
+class OrgPolicy:
+    name: str
+    type: str
+    document: JSON
+    attached_to: list[str]
+
+
+@strawberry.type(description="The root or an OU, with its children and the SCPs/RCPs attached to it.")
+class OrgUnit:
+    id: str
+    name: str
+    kind: str
+    parent: str | None
+    accounts: list[str]
+    policies: list[str]
+
+
+@strawberry.type
+class Organization:
+    management_account: str
+    units: list[OrgUnit]
+    policies: list[OrgPolicy]
+
+    @classmethod
+    def of(cls, world: World) -> Organization | None:
+        root = world.org_root
+        if root is None:
+            return None
+        units = []
+        for key, d in sorted([*world.nodes_of(NodeKind.ORG_ROOT), *world.nodes_of(NodeKind.OU)]):
+            parent = next((p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF)), None)
+            accounts = sorted(world.node(a)["account"] for a, _ in world.in_edges(key, EdgeKind.CHILD_OF) if world.node(a)["kind"] is NodeKind.ACCOUNT)
+            units.append(OrgUnit(
+                id=key, name=d["name"], kind=d["kind"].value, parent=parent, accounts=accounts,
+                policies=[world.node(p)["label"] for p, _ in sorted(world.out_edges(key, EdgeKind.GOVERNED_BY_ORG))],
+            ))
+        policies = [
+            OrgPolicy(name=d["name"], type=d["policy_type"], document=JSON(dict(d["document"].raw)),
+                      attached_to=sorted(world.node(t)["label"] for t, _ in world.in_edges(k, EdgeKind.GOVERNED_BY_ORG)))
+            for k, d in sorted(world.nodes_of(NodeKind.ORG_POLICY))
+        ]
+        return cls(management_account=world.node(root)["management_account"], units=units, policies=policies)
+
+
+@strawberry.type(description="One committed change to a world.")
+class HistoryEntry:
+    version: int
+    at: str
+    mutation: str = strawberry.field(description="The world operation (add_user, importWorld, forkWorld, ...).")
+    summary: str = strawberry.field(description="The API mutation that made it, and what it named.")
+    arguments: JSON
+
+
+@strawberry.type(description="A world the server holds.")
+class WorldSummary:
+    name: str
+    version: int
+    is_default: bool
+    created_at: str
+    forked_from: str | None
+    forked_at_version: int | None
+
+
+@strawberry.type(description="One IAM configuration snapshot.")
+class WorldView:
+    name: str
+    description: str
+    version: int = strawberry.field(description="How many changes have been committed to this world.")
+    accounts: list[str]
+    _world: strawberry.Private[World]
+    _history: strawberry.Private[Any]
+
+    @classmethod
+    def of(cls, world: World, history: Any = None) -> WorldView:
+        return cls(name=world.name, description=world.description, version=world.version, accounts=world.accounts(), _world=world, _history=history)
+
+    @strawberry.field(description="Committed changes, newest first (empty for a world that is not stored).")
+    def history(self, limit: int = 50) -> list[HistoryEntry]:
+        if self._history is None:
+            return []
+        return [
+            HistoryEntry(version=c.version, at=c.at, mutation=c.mutation, summary=c.summary, arguments=JSON(dict(c.args)))
+            for c in self._history(self.name, limit=max(1, min(limit, 1000)))
+        ]
+
+    @strawberry.field
+    def users(self) -> list[User]:
+        return [User.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.USER))]
+
+    @strawberry.field
+    def groups(self) -> list[Group]:
+        return [Group.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.GROUP))]
+
+    @strawberry.field
+    def roles(self) -> list[Role]:
+        return [Role.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.ROLE))]
+
+    @strawberry.field(description="Managed policies (customer and AWS managed).")
+    def policies(self) -> list[Policy]:
+        return [Policy.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.POLICY))]
+
+    @strawberry.field
+    def resources(self) -> list[Resource]:
+        return [
+            Resource(arn=k, name=d["name"], type=d["resource_type"], account=d.get("account"), policy=_resource_policy_json(self._world, k))
+            for k, d in sorted(self._world.nodes_of(NodeKind.RESOURCE))
+        ]
+
+    @strawberry.field
+    def organization(self) -> Organization | None:
+        return Organization.of(self._world)
+
+    @strawberry.field
+    def user(self, name: str) -> User | None:
+        return _maybe(self._world, NodeKind.USER, name, User.of)
+
+    @strawberry.field
+    def group(self, name: str) -> Group | None:
+        return _maybe(self._world, NodeKind.GROUP, name, Group.of)
+
+    @strawberry.field(description="A managed policy by name or ARN.")
+    def policy(self, name: str) -> Policy | None:
+        return _maybe(self._world, NodeKind.POLICY, name, Policy.of)
+
+    @strawberry.field
+    def role(self, name: str) -> Role | None:
+        return _maybe(self._world, NodeKind.ROLE, name, Role.of)
+
+
+def _resource_policy_json(world: World, key: str) -> JSON | None:
+    policy = world.resource_policy(key)
+    return None if policy is None else JSON(dict(world.node(policy)["document"].raw))
+
+
+def _maybe(world: World, kind: NodeKind, name: str, make: Any) -> Any:
+    try:
+        return make(world, world.find(kind, name))
+    except NotFoundError:
+        return None
