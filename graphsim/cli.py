@@ -363,6 +363,28 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_graph(args: argparse.Namespace) -> int:
+    """A subgraph as GraphML or networkx's JSON node-link, to stdout or --output."""
+    from .analysis import subgraph
+
+    engine = _workspace(args).engine()
+    if args.graph == "decision":
+        sg = subgraph.decision_graph(engine, args.principal, args.action, args.resource, _context_arg(args), via_roles=args.via_roles)
+    elif args.graph == "who-can":
+        sg = subgraph.who_can_graph(engine, args.actions, args.resource, _context_arg(args))
+    elif args.graph == "neighbourhood":
+        sg = subgraph.neighbourhood(engine, args.node, args.hops)
+    else:
+        sg = subgraph.escalation_graph(engine, args.principal, path=args.path)
+    text = sg.to_graphml() if args.format == "graphml" else json.dumps(sg.to_node_link(), indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}: {sg.graph.number_of_nodes()} nodes, {sg.graph.number_of_edges()} edges", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from .api.schema import schema
 
@@ -517,6 +539,39 @@ def build_parser() -> argparse.ArgumentParser:
     dif.add_argument("--db", metavar="PATH")
     dif.add_argument("--json", action="store_true")
     dif.set_defaults(func=cmd_diff)
+
+    graph = sub.add_parser("graph", help="a subgraph (decision, who-can, neighbourhood, escalation) as GraphML or JSON node-link")
+    kinds = graph.add_subparsers(dest="graph", required=True)
+
+    def graph_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=["graphml", "json"], default="json", help="GraphML, or networkx's JSON node-link (default)")
+        p.add_argument("--output", metavar="FILE", help="file to write (default: stdout)")
+        p.add_argument("--world", metavar="NAME|FILE", help="a world of the store, or a world file (default: the built-in demo)")
+        p.add_argument("--db", metavar="PATH", help="the SQLite store to read --world from")
+
+    g_dec = kinds.add_parser("decision", help="every path considered for PRINCIPAL doing ACTION on RESOURCE, each marked allow, deny or not matching")
+    g_dec.add_argument("principal")
+    g_dec.add_argument("action")
+    g_dec.add_argument("resource")
+    g_dec.add_argument("--via-roles", action="store_true", help="if not allowed directly, also draw the role route")
+    g_dec.add_argument("--context", action="append", metavar="KEY=VALUE")
+    g_dec.add_argument("--context-type", action="append", metavar="KEY=TYPE")
+    graph_args(g_dec)
+    g_who = kinds.add_parser("who-can", help="the principals allowed ACTION(s) on RESOURCE, and their routes")
+    g_who.add_argument("resource")
+    g_who.add_argument("actions", nargs="+", metavar="ACTION")
+    g_who.add_argument("--context", action="append", metavar="KEY=VALUE")
+    g_who.add_argument("--context-type", action="append", metavar="KEY=TYPE")
+    graph_args(g_who)
+    g_nb = kinds.add_parser("neighbourhood", help="a node's groups, members, policies, boundaries and assumable roles")
+    g_nb.add_argument("node", help="a user, role, group or managed policy (name or ARN)")
+    g_nb.add_argument("--hops", type=int, default=1, help="how far to go (1 to 4, default 1)")
+    graph_args(g_nb)
+    g_esc = kinds.add_parser("escalation", help="a principal's escalation paths")
+    g_esc.add_argument("principal")
+    g_esc.add_argument("--path", type=int, help="only the path at this index")
+    graph_args(g_esc)
+    graph.set_defaults(func=cmd_graph)
 
     schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
     schema.add_argument("--output", default="schema/schema.graphql", help="file to write, or - for stdout (default: schema/schema.graphql)")

@@ -96,7 +96,19 @@ def _who_can(data: dict[str, Any]) -> None:
         ("admin-equivalent", "user/priya"), ("admin-equivalent", "user/steve"), ("user-direct-policy", "user/newbie"), ("user-direct-policy", "user/omar")]
 
 
+def _decision_graph(data: dict[str, Any]) -> None:
+    graph = data["decisionGraph"]
+    marked = {n["label"]: n["effect"] for n in graph["nodes"] if n["kind"] == "statement" and n["deciding"]}
+    # The DevOps Deny decides the direct request; the role route is drawn beside it.
+    assert marked["Statement[1] (Sid NeverClassified)"] == "DENY"
+    assert marked["Statement[1] (Sid ReadClassified)"] == "ALLOW"
+    assert ("arn:aws:iam::111122223333:user/priya", "arn:aws:iam::111122223333:role/ClassifiedReader", "can-assume") in {
+        (e["source"], e["target"], e["kind"]) for e in graph["edges"]}
+    assert graph["summary"] == data["can"]["explanationLines"]
+
+
 EXPECTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "classified-decision-graph.graphql": _decision_graph,
     "who-can-read-classified.graphql": _who_can,
     "classified-via-roles.graphql": _via_roles,
     "can-newbie-classified.graphql": _classified,

@@ -108,6 +108,24 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         matrix.to_csv(out)
         return Response(out.getvalue(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="matrix.csv"'})
 
+    async def graph_download(request: Request) -> Response:
+        """GET /export/graph/KIND.graphml or .json (KIND: decision, who-can, neighbourhood,
+        escalation; parameters as the GraphQL fields take them): the subgraph as GraphML or as
+        networkx's JSON node-link, for Gephi, yEd, Cytoscape or a script."""
+        from .graph import graph_from_params
+
+        kind, fmt = request.path_params["kind"], request.path_params["format"]
+        if fmt not in ("graphml", "json"):
+            return JSONResponse({"error": f"format must be graphml or json, got {fmt!r}", "field": "format"}, status_code=400)
+        try:
+            sg = graph_from_params(ws.engine(request.query_params.get("world")), kind, request.query_params)
+        except GraphsimError as exc:
+            return JSONResponse({"error": exc.message, "code": exc.code, "field": exc.field}, status_code=http_status(exc))
+        headers = {"Content-Disposition": f'attachment; filename="{kind}.{fmt}"'}
+        if fmt == "graphml":
+            return Response(sg.to_graphml(), media_type="application/graphml+xml", headers=headers)
+        return JSONResponse(sg.to_node_link(), headers=headers)
+
     async def aws_simulate(request: Request) -> Response:
         """AWS's SimulateCustomPolicy / SimulatePrincipalPolicy request and response shapes, for
         scripts written against boto3 (see client/)."""
@@ -140,6 +158,7 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
             Route("/healthz", healthz, methods=["GET"]),
             Route("/aws/{operation:str}", aws_simulate, methods=["POST"]),
             Route("/export/matrix.csv", matrix_csv, methods=["GET"]),
+            Route("/export/graph/{kind}.{format}", graph_download, methods=["GET"]),
             Route("/", home, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

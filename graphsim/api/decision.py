@@ -109,6 +109,10 @@ class Decision:
     allowed_by_permissions_boundary: bool | None = strawberry.field(description="Null when the principal has no boundary.")
     via_role: RoleRoute | None = strawberry.field(description="Only with viaRoles: true and a request not allowed directly.")
 
+    @strawberry.field(description="The explanation as a list of lines, for reading in GraphiQL and drawing in a page.")
+    def explanation_lines(self) -> list[str]:
+        return self.explanation.splitlines()
+
     @strawberry.field(description="As in AWS's EvaluationResult; null when the principal has no boundary.")
     def permissions_boundary_decision_detail(self) -> PermissionsBoundaryDecisionDetail | None:
         if self.allowed_by_permissions_boundary is None:
@@ -156,6 +160,10 @@ class EvaluationResult:
     layer_verdicts: list[LayerVerdict]
     explanation: str
     warnings: list[str]
+
+    @strawberry.field(description="The explanation as a list of lines.")
+    def explanation_lines(self) -> list[str]:
+        return self.explanation.splitlines()
 
     @classmethod
     def of(cls, d: DomainDecision) -> EvaluationResult:

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from .errors import ApiError, Conflict, InvalidImport, InvalidInput, InvalidPolicy, NotFound
+from .graph import GraphQuery
 from .mutations import Mutation
 from .queries import EvaluationQuery, WorldQuery
 from .reviews import ReviewQuery
@@ -24,7 +25,7 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
-QUERIES: tuple[type, ...] = (EvaluationQuery, WorldQuery, ReviewQuery)
+QUERIES: tuple[type, ...] = (EvaluationQuery, WorldQuery, ReviewQuery, GraphQuery)
 
 
 def _mask(error: GraphQLError) -> bool:
