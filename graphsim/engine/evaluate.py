@@ -90,9 +90,12 @@ class Engine:
 
     # ---- resolving names ------------------------------------------------------------------
 
-    def resolve_principal(self, text: str, *, field: str = "principal") -> tuple[str, str | None]:
+    def resolve_principal(self, text: str, *, field: str = "principal", allow_root: bool = False) -> tuple[str, str | None]:
         """(node key, session name) of a user or role given by name, ARN, or assumed-role
-        session ARN (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``)."""
+        session ARN (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``); with ``allow_root``,
+        also the root user of an account of the world (``arn:aws:iam::ACCOUNT:root``)."""
+        if allow_root and text in self.world.graph and self.world.graph.nodes[text]["kind"] is NodeKind.ACCOUNT:
+            return text, None
         cached = self._names.get(text)
         if cached is not None:
             return cached
@@ -114,7 +117,8 @@ class Engine:
             if kind is NodeKind.GROUP:
                 raise InvalidRequestError("a group is never a principal; ask about one of its members", field=field)
             if kind not in (NodeKind.USER, NodeKind.ROLE):
-                raise InvalidRequestError(f"{text} is a {kind.value}, not a user or role", field=field)
+                hint = " (ask can about it to question its root user)" if kind is NodeKind.ACCOUNT else ""
+                raise InvalidRequestError(f"{text} is a {kind.value}, not a user or role{hint}", field=field)
             key = text
         else:
             found = world.named(NodeKind.USER, text) + world.named(NodeKind.ROLE, text)
@@ -183,6 +187,13 @@ class Engine:
         if kind is NodeKind.GROUP:
             # A group is never a principal; simulating its policies derives only the account.
             return Caller(key, data["label"], None, {"aws:principalaccount": (data["account"],)}, empty, None, None)
+        if kind is NodeKind.ACCOUNT:
+            # The account's root user: no policies, boundary or session of its own; the SCPs of
+            # a member account govern it. D: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
+            account = data["account"]
+            identity = CallerIdentity("Account", key, account, key, user_id=account)
+            scps = None if account == world.management_account else self._org_levels_for(account, "scp")
+            return Caller(key, f"root user of {account}", identity, {**identity.derived_context(), **self._org_keys(account)}, empty, None, scps)
         boundary_key = world.boundary_of(key)
         boundary = None
         if boundary_key is not None:
@@ -296,10 +307,10 @@ class Engine:
         """Can a user or role (by name, ARN or session ARN) do ``action`` on ``resource``?
         With ``via_roles``, a request not allowed directly is also tried through the roles the
         principal can assume (a chain of at most three)."""
-        key, session = self.resolve_principal(principal)
+        key, session = self.resolve_principal(principal, allow_root=True)
         context = tuple(context)
         decision = self.evaluate(key, action, resource, context, session=session, session_policy=session_policy)
-        if via_roles and not decision.allowed:
+        if via_roles and not decision.allowed and self.world.node(key)["kind"] is not NodeKind.ACCOUNT:
             route = self._route_via_roles(key, decision.action, decision.resource, context)
             if route is not None:
                 decision = replace(decision, via_role=route)
@@ -602,6 +613,10 @@ def decide_custom(
     caller = None
     if caller_arn is not None:
         caller = parse_caller_arn(caller_arn, has_boundary=boundary is not None)
+        if caller.is_root and boundary is not None:
+            # "You can use an AWS managed policy or a customer managed policy to set the boundary
+            # for an IAM entity (user or role)." D: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+            raise InvalidRequestError("the account root user has no permissions boundary; boundaries are set on IAM users and roles", field="permissionsBoundaryPolicyInputList")
     elif resource_policy is not None or rcps is not None or session_policy is not None:
         # As in AWS: a resource policy cannot be evaluated without knowing who is calling.
         raise InvalidRequestError("callerArn is required with a resourcePolicy, resourceControlPolicyInputList or sessionPolicy", field="callerArn")

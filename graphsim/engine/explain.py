@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..arn import Arn
 from .decision import Decision, DecisionKind, Layer
 
 _LAYER_NAMES = {
@@ -29,6 +30,9 @@ def explain(decision: Decision) -> str:
     if decision.decision is DecisionKind.ALLOWED:
         lines = [head.format(verb="may"), "Allowed by:"]
         lines += [f"  - {m.path_text} [{m.layer.value}, {m.policy_type.value}]" for m in decision.matched_statements]
+        principal = Arn.maybe(decision.principal)
+        if principal is not None and principal.is_root:
+            lines.append("  - the account root user's full access to its own account, which needs no identity-based policy")
     elif decision.decision is DecisionKind.EXPLICIT_DENY:
         lines = [head.format(verb="may not"), "Explicitly denied by (a Deny overrides every Allow):"]
         lines += [f"  - {m.path_text} [{m.layer.value}, {m.policy_type.value}]" for m in decision.matched_statements]

@@ -9,6 +9,10 @@
    ARN is capped by the boundary and session policy; one that names the account delegates to
    the identity policies. Trust policies and KMS key policies must allow the caller themselves.
 4. Permissions boundary and session policy cap identity-based grants.
+5. The account root user needs no identity-based policy: "all requests are implicitly denied
+   with the exception of the AWS account root user, which has full access". SCPs (of a member
+   account), RCPs, explicit Denies, key and trust policies that must name the caller, and,
+   across accounts, the other account's resource policy still apply to it.
 D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
 D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
@@ -87,8 +91,10 @@ def decide(
     identity = scan(layers.identity, action_lower, resource, ctx, missing)
     owner = layers.resource_owner or (caller.account if caller is not None else None)
     cross_account = caller is not None and owner is not None and owner != caller.account
+    # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
+    root = caller is not None and caller.is_root
     if layers.identity_only and not cross_account:
-        return _identity_decision(caller, principal_label, action, resource, layers, identity, missing, warnings)
+        return _identity_decision(caller, principal_label, action, resource, layers, identity, missing, warnings, root)
     boundary = None if layers.boundary is None else scan(layers.boundary, action_lower, resource, ctx, missing)
     session = None if layers.session is None else scan(layers.session, action_lower, resource, ctx, missing)
     res = None if layers.resource is None or caller is None else scan(layers.resource, action_lower, resource, ctx, missing, caller)
@@ -120,7 +126,8 @@ def decide(
     else:
         boundary_ok = boundary is None or bool(boundary.allows)
         session_ok = (session is None and not layers.session_required) or (session is not None and bool(session.allows))
-        identity_side = bool(identity.allows) and boundary_ok and session_ok
+        identity_allows = bool(identity.allows) or root
+        identity_side = identity_allows and boundary_ok and session_ok
         kinds = res.allow_kinds if res is not None else set()
         uncapped = bool(kinds & _UNCAPPED)
         role_grant = MatchKind.ROLE in kinds
@@ -141,7 +148,7 @@ def decide(
         if not scp_ok:
             blocked_by = Layer.SCP
         elif not allowed:
-            blocked_by = _blocker(bool(identity.allows) or role_grant, boundary_ok, session_ok, bool(kinds), cross_account or layers.resource_must_allow)
+            blocked_by = _blocker(identity_allows or role_grant, boundary_ok, session_ok, bool(kinds), cross_account or layers.resource_must_allow)
         kind = DecisionKind.ALLOWED if allowed and scp_ok else DecisionKind.IMPLICIT_DENY
         if kind is DecisionKind.ALLOWED:
             parts: list[MatchedStatement] = []
@@ -163,7 +170,7 @@ def decide(
                 blocked_by=blocked_by.value if blocked_by is not None else "",
             )
 
-    verdicts = _verdicts(layers, results, scp_ok)
+    verdicts = _verdicts(layers, results, scp_ok, root)
     return Decision(
         principal=caller.arn if caller is not None else "",
         action=action,
@@ -190,16 +197,17 @@ def _identity_decision(
     identity: Scan,
     missing: list[str],
     warnings: Sequence[str],
+    root: bool,
 ) -> Decision:
-    """The common case, when only identity-based policies speak: Deny, else Allow, else the
-    default implicit deny."""
+    """The common case, when only identity-based policies speak: Deny, else Allow (or the root
+    user's full access), else the default implicit deny."""
     blocked_by = None
     if identity.denies:
         kind = DecisionKind.EXPLICIT_DENY
         blocked_by = Layer.IDENTITY
         matched = tuple(e.matched for e in identity.denies)
         fix = FixHint(denied_by=tuple(m.path_text for m in matched))
-    elif identity.allows:
+    elif identity.allows or root:
         kind = DecisionKind.ALLOWED
         matched = tuple(e.matched for e in identity.allows)
         fix = None
@@ -251,7 +259,7 @@ def _merge(levels: list[Scan] | None) -> Scan | None:
 _VERDICT_ORDER = (Layer.SCP, Layer.RCP, Layer.RESOURCE, Layer.IDENTITY, Layer.BOUNDARY, Layer.SESSION)
 
 
-def _verdicts(layers: Layers, results: dict[Layer, Scan | None], scp_ok: bool) -> tuple[LayerVerdict, ...]:
+def _verdicts(layers: Layers, results: dict[Layer, Scan | None], scp_ok: bool, root: bool) -> tuple[LayerVerdict, ...]:
     """Per-layer verdicts, with how many policies each layer held."""
     out = []
     for layer in _VERDICT_ORDER:
@@ -265,7 +273,7 @@ def _verdicts(layers: Layers, results: dict[Layer, Scan | None], scp_ok: bool) -
         elif layer is Layer.RCP:
             verdict = DecisionKind.ALLOWED  # RCPFullAWSAccess is implied at every level
         else:
-            verdict = DecisionKind.ALLOWED if result.allows else DecisionKind.IMPLICIT_DENY
+            verdict = DecisionKind.ALLOWED if result.allows or (root and layer is Layer.IDENTITY) else DecisionKind.IMPLICIT_DENY
         if layer is Layer.SCP or layer is Layer.RCP:
             levels = layers.scp_levels if layer is Layer.SCP else layers.rcp_levels
             count = sum(len(level.attachments) for level in levels or ())

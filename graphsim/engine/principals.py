@@ -47,6 +47,12 @@ class CallerIdentity:
     def is_session(self) -> bool:
         return self.kind in ("AssumedRole", "FederatedUser")
 
+    @property
+    def is_root(self) -> bool:
+        """The account's root user (``arn:aws:iam::ACCOUNT:root`` as the caller), whose
+        principal type is ``Account``. D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#principaltable"""
+        return self.kind == "Account"
+
     def derived_context(self) -> dict[str, tuple[str, ...]]:
         """Keys AWS fills in from the caller. D: .../reference_policies_condition-keys.html"""
         ctx: dict[str, tuple[str, ...]] = {
