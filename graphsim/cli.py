@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import json
 import os
 import sys
@@ -135,15 +134,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .api.app import create_app
+    from .api.security import ServerSecurity, is_loopback
 
+    # Checked before the store is opened: a server that may not start leaves nothing behind.
+    security = ServerSecurity.for_serving(
+        args.host, token_file=args.token_file, read_token_file=args.read_token_file, read_only=args.read_only, allowed_hosts=args.allowed_host or [],
+    )
     ws = _workspace(args, store=True)
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback:
-        print(f"warning: listening on {args.host}, reachable beyond this machine", file=sys.stderr)
-    app = create_app(ws, cors_origins=args.cors_origin or [])
+    if not is_loopback(args.host):
+        print(f"warning: listening on {args.host}, reachable beyond this machine; " + ("read-only" if args.read_only else "mutations need the write token"), file=sys.stderr)
+    app = create_app(ws, cors_origins=args.cors_origin or [], security=security)
     print(f"graphsim: world {ws.default!r}; GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK
@@ -410,6 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", metavar="PATH", help=f"the SQLite store (default: $GRAPHSIM_DB or {default_db_path()}; :memory: for throw-away)")
     serve.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="allow browser pages from ORIGIN (repeatable; none by default)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--token-file", metavar="FILE", help="the write token (mutations need it; default $GRAPHSIM_TOKEN); required beyond loopback unless --read-only")
+    serve.add_argument("--read-token-file", metavar="FILE", help="a read token: with it, questions need a token too (default $GRAPHSIM_READ_TOKEN)")
+    serve.add_argument("--read-only", action="store_true", help="answer questions only; every mutation is refused")
+    serve.add_argument("--allowed-host", action="append", metavar="NAME", help="a Host name the server answers to besides loopback and --host (a proxy's or DNS name; repeatable)")
     serve.set_defaults(func=cmd_serve)
 
     can = sub.add_parser("can", help="can PRINCIPAL do ACTION on RESOURCE?")

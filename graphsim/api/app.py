@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -15,12 +16,14 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from .. import __version__
 from ..errors import GraphsimError
 from ..workspace import Workspace
 from .errors import http_status
 from .schema import schema
+from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation
 
 STATIC = Path(__file__).parent / "static"
 WEB_PAGE = Path(__file__).resolve().parents[2] / "client" / "web" / "index.html"
@@ -56,9 +59,10 @@ DEFAULT_QUERY = """# graphsim: who may do what, and why.
 class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
     """Hands every resolver the workspace through ``info.context``; serves GraphiQL offline."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, security: ServerSecurity | None = None) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.workspace = workspace
+        self.security = security
         html = super().graphql_ide_html
         for remote, local in _IDE_ASSETS.items():
             html = html.replace(remote, f"/static/graphiql/{local}")
@@ -72,11 +76,27 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:  # type: ignore[override]
         return {"request": request, "response": response, "workspace": self.workspace}
 
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any) -> ExecutionResult:  # type: ignore[override]
+        # A mutation needs write access (security.py); refused before anything runs.
+        access = request.scope.get(ACCESS_KEY, Access.WRITE)
+        if self.security is not None and access is not Access.WRITE and is_mutation(request_data.query, request_data.operation_name):
+            refusal = self.security.mutation_refusal(access, request.headers.get("authorization"))
+            if refusal is not None:
+                sub_response.status_code = refusal.status
+                if refusal.status == 401:
+                    sub_response.headers["www-authenticate"] = 'Bearer realm="graphsim"'
+                return ExecutionResult(data=None, errors=[GraphQLError(refusal.message, extensions={"code": refusal.code})])
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
-def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str] = ()) -> Starlette:
+
+def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str] = (), security: ServerSecurity | None = None) -> Starlette:
+    """The app over ``workspace``; ``security`` (what ``graphsim serve`` builds) adds the Host
+    check and tokens; without it, as in-process tests and embedding use it, nothing is checked."""
     ws = workspace or Workspace.with_world()
 
     async def healthz(request: Request) -> Response:
+        if request.scope.get(ACCESS_KEY, Access.WRITE) is Access.NONE:
+            return JSONResponse({"status": "ok", "version": __version__})  # world names need the read token
         return JSONResponse({"status": "ok", "version": __version__, "worlds": sorted(ws.worlds), "default": ws.default})
 
     async def home(request: Request) -> Response:
@@ -151,10 +171,12 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
     middleware = []
     if cors_origins:
         # None by default: a browser page from another origin may call us only when allowed.
-        middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"], allow_headers=["content-type"]))
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"], allow_headers=["content-type", "authorization"]))
+    if security is not None:
+        middleware.append(Middleware(SecurityMiddleware, security=security))
     return Starlette(
         routes=[
-            Route("/graphql", GraphsimGraphQL(ws), methods=["GET", "POST"]),
+            Route("/graphql", GraphsimGraphQL(ws, security), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/aws/{operation:str}", aws_simulate, methods=["POST"]),
             Route("/export/matrix.csv", matrix_csv, methods=["GET"]),
