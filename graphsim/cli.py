@@ -35,14 +35,13 @@ def _workspace(args: argparse.Namespace, *, store: bool = False) -> Workspace:
     world = getattr(args, "world", None)
     db = getattr(args, "db", None)
     if world is not None and _is_world_file(world):
-        from .world.io import load_world_file
+        from .store.importers import import_sources, load_source_file
+        from .world.io import world_from_dict, world_to_dict
 
-        loaded = load_world_file(world)
+        loaded = world_from_dict(import_sources([load_source_file(world)]).world, source=world)
         if not store:
             return Workspace.with_world(loaded)
         ws = Workspace.open(db or ":memory:")
-        from .world.io import world_to_dict
-
         ws.import_world(loaded.name, world_to_dict(loaded), replace=True, sources=[world])
         ws.default = loaded.name
         return ws
@@ -324,8 +323,9 @@ def cmd_findings(args: argparse.Namespace) -> int:
 def cmd_what_if(args: argparse.Namespace) -> int:
     from .analysis import Question, what_if
     from .expectations import load_expectations
+    from .imports import load_source_file
 
-    plan = _read_cli_input(args.changes if args.changes.startswith("file://") else f"file://{args.changes}", "changes")
+    _, plan = load_source_file(args.changes.removeprefix("file://"))
     if not isinstance(plan, list) or not all(isinstance(c, dict) and isinstance(c.get("mutation"), str) for c in plan):
         raise InvalidRequestError('changes must be a JSON list of {"mutation": NAME, "arguments": {...}}', field="changes")
     changes = [(c["mutation"], c.get("arguments", {})) for c in plan]
@@ -523,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     fnd.set_defaults(func=cmd_findings)
 
     wif = sub.add_parser("what-if", help="questions before and after hypothetical changes (nothing is committed)")
-    wif.add_argument("changes", help='a JSON file: [{"mutation": "attachGroupPolicy", "arguments": {"group": "HR", "policy": "..."}}, ...]')
+    wif.add_argument("changes", help='a JSON or YAML file: [{"mutation": "attachGroupPolicy", "arguments": {"group": "HR", "policy": "..."}}, ...]')
     wif.add_argument("--questions", metavar="FILE", help="questions in the expectations format (expect may be omitted)")
     world_args(wif)
     wif.set_defaults(func=cmd_what_if)

@@ -6,7 +6,6 @@ to a value or a list of values. The report is a pass/fail table, optionally JUni
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,23 +40,13 @@ class Outcome:
 def load_expectations(path: str | Path, *, require_expect: bool = True) -> list[Expectation]:
     """Expectations from YAML or JSON; without ``require_expect`` (what-if questions) the
     ``expect`` of an entry may be omitted."""
+    from .imports import ImportFileError, load_source_file
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidRequestError(f"{p}: cannot read: {exc.strerror}", field="file") from None
-    if p.suffix in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InvalidRequestError(f"{p}: not valid YAML: {exc}", field="file") from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidRequestError(f"{p}: not valid JSON: {exc.msg} at line {exc.lineno}", field="file") from None
+        _, data = load_source_file(p)
+    except ImportFileError as exc:
+        raise InvalidRequestError(exc.message, field="file") from None
     if isinstance(data, dict) and "expectations" in data:
         data = data["expectations"]
     if not isinstance(data, list) or not data:

@@ -42,17 +42,16 @@ dict, and ``world_from_dict`` will reject the world until it is fixed (``ImportR
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
-from urllib.parse import unquote
 
 from ..bulk import bulk
-from ..errors import GraphsimError, PolicyValidationError, Problem
+from ..errors import PolicyValidationError, Problem
+from ..imports.sources import ImportFileError, decode_document, load_source_file, parse_text
 from ..policy import PolicyKind
 from ..world.graph import AWS_MANAGED_ACCOUNT, parse_with_catalog
 from ..world.io import FORMAT, FORMAT_VERSION
@@ -100,28 +99,6 @@ class ImportResult:
     def errors(self) -> list[Finding]:
         """Findings that keep ``world_from_dict`` from loading the world."""
         return [f for f in self.findings if f.severity == "error"]
-
-
-class ImportFileError(GraphsimError):
-    """An export could not be imported: ``source`` names the file, ``problems`` each bad entry
-    by JSON path. When several files are bad, ``others`` holds one error per further file."""
-
-    code = "INVALID_IMPORT"
-
-    def __init__(self, source: str, problems: list[Problem], *, others: Iterable[ImportFileError] = ()) -> None:
-        self.source = source
-        self.problems = list(problems)
-        self.others = list(others)
-        parts = [f"{source}: {p}" for p in self.problems]
-        for other in self.others:
-            parts += [f"{other.source}: {p}" for p in other.problems]
-        super().__init__("; ".join(parts))
-
-    def extensions(self) -> dict[str, object]:
-        ext = super().extensions()
-        ext["source"] = self.source
-        ext["problems"] = [{"source": e.source, "path": p.path, "rule": p.rule} for e in (self, *self.others) for p in e.problems]
-        return ext
 
 
 # ---- AWS-managed policies graphsim ships ---------------------------------------------------------
@@ -195,82 +172,6 @@ def _join(base: str, sub: str) -> str:
     if not base:
         return sub
     return f"{base}{sub}" if sub.startswith("[") else f"{base}.{sub}"
-
-
-# ---- reading files ---------------------------------------------------------------------------
-
-
-def load_source_file(path: str | Path) -> tuple[str, object]:
-    """Read one source: a JSON file, a YAML file (``.yaml``/``.yml``, native worlds), or a folder
-    (the organizations export) read into ``{file name: parsed JSON}``. Returns (the path as
-    given, the parsed object); raises ``ImportFileError`` for a file that cannot be read or parsed."""
-    p = Path(path)
-    source = str(path)
-    if p.is_dir():
-        files: dict[str, object] = {}
-        for child in sorted(p.iterdir()):
-            if child.is_file() and child.suffix == ".json":
-                files[child.name] = _read(child, f"{source.rstrip('/')}/{child.name}")
-        if not files:
-            raise ImportFileError(source, [Problem("", "the folder holds no .json files (expected the aws organizations export)")])
-        return source, files
-    return source, _read(p, source)
-
-
-def parse_text(source: str, text: str) -> object:
-    """A file given as text (through the API): YAML when its name says so, else JSON."""
-    if source.lower().endswith((".yaml", ".yml")):
-        import yaml
-
-        try:
-            return _plain(yaml.safe_load(text))
-        except yaml.YAMLError as exc:
-            raise ImportFileError(source, [Problem("", f"not valid YAML: {getattr(exc, 'problem', None) or exc}")]) from None
-    return _parse_json_text(text, source)
-
-
-def _read(p: Path, source: str) -> object:
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ImportFileError(source, [Problem("", "not a text file (not UTF-8): expected JSON")]) from None
-    except OSError as exc:
-        raise ImportFileError(source, [Problem("", f"cannot read file: {exc.strerror}")]) from None
-    if p.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            return _plain(yaml.safe_load(text))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-            raise ImportFileError(source, [Problem("", f"not valid YAML: {getattr(exc, 'problem', None) or exc}{where}")]) from None
-    return _parse_json_text(text, source)
-
-
-def _parse_json_text(text: str, source: str) -> object:
-    if not text.strip():
-        raise ImportFileError(source, [Problem("", "the file is empty: expected a JSON document")])
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        hint = " (the file ends early: is it truncated?)" if exc.pos >= len(text.rstrip()) else ""
-        raise ImportFileError(source, [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}")]) from None
-
-
-def _plain(value: Any) -> Any:
-    """YAML reads ``2012-10-17`` and timestamps as dates: turn them back into the strings JSON has."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k) if isinstance(k, dt.date) else k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 # ---- the merge -----------------------------------------------------------------------------------
@@ -505,7 +406,7 @@ class _Reader:
     def document(self, value: Any, path: str, kind: PolicyKind, *, check: bool = True) -> dict[str, Any] | None:
         """A policy document as the CLI prints it (an object) or as the API returns it (URL-encoded
         JSON text); checked with graphsim's parser, problems becoming findings."""
-        doc = _decode_document(value)
+        doc = decode_document(value)
         if doc is None:
             text = value if isinstance(value, str) else json.dumps(value)
             self.problem(path, f"not a policy document: expected a JSON object or (URL-encoded) JSON text, got {text[:60]!r}")
@@ -523,22 +424,6 @@ class _Reader:
                 continue
             out[tag["Key"]] = tag.get("Value", "")
         return out
-
-
-def _decode_document(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, Mapping):
-        return dict(value)
-    if not isinstance(value, str):
-        return None
-    for text in (value, unquote(value)):
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(parsed, dict):
-            return parsed
-        return None
-    return None
 
 
 # ---- 1. get-account-authorization-details --------------------------------------------------
@@ -1136,7 +1021,7 @@ def _import_sources(sources: list[tuple[str, object]], *, name: str | None, desc
     for source, data in sources:
         if isinstance(data, str):
             try:
-                data = _parse_json_text(data, source)
+                data = parse_text(source, data)
             except ImportFileError as exc:
                 m.problems.setdefault(source, []).extend(exc.problems)
                 continue

@@ -1,7 +1,8 @@
 """The native world file: read it into a ``World`` and write a ``World`` back out.
 
-The file is JSON (YAML arrives with the data issue). Loading builds a fresh ``World`` and only
-returns it when every entry was accepted; each error names the JSON path of the bad entry.
+Files are read by ``graphsim.imports`` (the one JSON/YAML reader); this module turns the parsed
+dict into a fresh ``World``, returned only when every entry was accepted (each error names the
+JSON path of the bad entry), and back.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from ..bulk import bulk
@@ -36,11 +36,6 @@ class WorldFileError(GraphsimError):
         ext = super().extensions()
         ext["problems"] = [{"path": p.path, "rule": p.rule} for p in self.problems]
         return ext
-
-
-def _policy_ref(entry: Mapping[str, Any], default_account: str) -> str:
-    account = entry.get("account", default_account)
-    return World.entity_arn(account, "policy", entry["name"], entry.get("path", "/"))
 
 
 def world_from_dict(data: Any, *, source: str = "world file", name: str | None = None) -> World:
@@ -181,27 +176,6 @@ def _list(data: Mapping[str, Any], key: str, problems: list[Problem]) -> list[An
     return value
 
 
-def load_world_file(path: str | Path, *, name: str | None = None) -> World:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WorldFileError(str(p), [Problem("", f"cannot read file: {exc.strerror}")]) from None
-    if p.suffix in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise WorldFileError(str(p), [Problem("", f"not valid YAML: {exc}")]) from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise WorldFileError(str(p), [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
-    return world_from_dict(data, source=p.name, name=name)
-
-
 def load_demo_world() -> World:
     """The built-in ``final-friday`` world, shipped as a world file inside the package."""
     text = resources.files("graphsim.data").joinpath(f"{DEMO_WORLD}.json").read_text(encoding="utf-8")
@@ -286,4 +260,4 @@ def world_to_dict(world: World) -> dict[str, Any]:
     }
 
 
-__all__ = ["AWS_MANAGED_ACCOUNT", "DEMO_WORLD", "WorldFileError", "load_demo_world", "load_world_file", "world_from_dict", "world_to_dict"]
+__all__ = ["AWS_MANAGED_ACCOUNT", "DEMO_WORLD", "WorldFileError", "load_demo_world", "world_from_dict", "world_to_dict"]
