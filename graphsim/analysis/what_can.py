@@ -32,6 +32,7 @@ from .. import catalog
 from ..engine import Engine
 from ..engine.policyset import PolicySet, matched_statement
 from ..policy import Effect, Statement
+from ..policy.wildcards import cached_glob
 
 _VERSION = "2012-10-17"
 
@@ -214,14 +215,9 @@ def _expand(st: Statement, service: str | None) -> list[str]:
     return [a for a in out if service is None or a.split(":", 1)[0] == service]
 
 
-@lru_cache(maxsize=4096)
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
-
-
 def covers(outer: str, inner: str) -> bool:
     """Whether resource pattern ``outer`` covers every resource ``inner`` may name (as text)."""
-    return outer == "*" or outer == inner or _glob(outer).fullmatch(inner) is not None
+    return outer == "*" or outer == inner or cached_glob(outer)(inner)
 
 
 def _intersect(a: str, b: str) -> str | None:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .patterns import ArnPattern, like_regex
+from .patterns import ArnPattern, like_matcher
 from .variables import Template, parse_template, plain_text
 
 Context = Mapping[str, Sequence[str]]
@@ -123,18 +123,12 @@ def _string_equals(ignore_case: bool) -> Callable[[str, bool], ValueMatcher]:
 def _string_like(value: str, variables: bool) -> ValueMatcher:
     template = _string_template(value, variables)
     if not template.has_variables:
-        regex = like_regex(template.parts)
-        return lambda req, ctx: regex.fullmatch(req) is not None
-    cache: dict[object, re.Pattern[str]] = {}
+        like = like_matcher(template.parts)
+        return lambda req, ctx: like(req)
 
     def match(req: str, ctx: Context) -> bool:
         resolved = template.resolve(ctx)
-        if resolved is None:
-            return False
-        regex = cache.get(resolved)
-        if regex is None:
-            regex = cache[resolved] = like_regex(resolved)
-        return regex.fullmatch(req) is not None
+        return resolved is not None and like_matcher(resolved)(req)
 
     return match
 

@@ -1,17 +1,19 @@
 """Compiled matchers for Action, Resource (ARN) and string-like patterns.
 
-Everything is compiled when a policy is loaded; a request only runs ready regexes, and a pattern
-holding policy variables caches one regex per distinct set of variable values.
+Every pattern is compiled when a policy is loaded, once per process for each distinct pattern
+(see ``wildcards``: matching costs at most pattern length x input length, whatever the pattern);
+a pattern holding policy variables is compiled per distinct set of variable values, through the
+same bounded cache.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 
 from ..arn import fields as arn_fields
 from .variables import Escaped, Literal, Part, Template, Variable, parse_template
+from .wildcards import Matcher, Unit, cached_glob, cached_units, glob_units
 
 # Case rules: action names are case-insensitive, ARNs are case-sensitive.
 # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
@@ -20,48 +22,56 @@ from .variables import Escaped, Literal, Part, Template, Variable, parse_templat
 _ACTION_SHAPE = re.compile(r"^[A-Za-z0-9*?\-]+:[A-Za-z0-9*?\-_]*$")
 
 
-@lru_cache(maxsize=65536)
-def _glob_regex(text: str) -> str:
-    # Escape runs of literal text at once; policies repeat patterns, so cache them.
-    return "".join(".*" if piece == "*" else "." if piece == "?" else re.escape(piece) for piece in _WILD.split(text) if piece)
+def _wild(text: str) -> bool:
+    return "*" in text or "?" in text
 
 
-_WILD = re.compile(r"([*?])")
+def _prefix_shape(text: str) -> bool:
+    """``prefix*`` with no other wildcard: one ``startswith`` (for ARNs too, since a final ``*``
+    may run past colons)."""
+    return text.endswith("*") and not _wild(text[:-1])
 
 
 class ActionMatcher:
-    """The Action (or NotAction) list of one statement."""
+    """The Action (or NotAction) list of one statement: a set of exact names, a tuple of
+    prefixes (``s3:Get*``) tested in one ``startswith``, and compiled globs for the rest."""
 
-    __slots__ = ("patterns", "match_all", "exact", "exact_only", "_regex", "services")
+    __slots__ = ("patterns", "match_all", "exact", "exact_only", "services", "_prefixes", "_globs")
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = tuple(patterns)
         self.match_all = any(p == "*" for p in self.patterns)
         exact: set[str] = set()
-        wild: list[str] = []
+        prefixes: list[str] = []
+        globs: list[Matcher] = []
         services: set[str] | None = set()
         for p in self.patterns:
             low = p.lower()
-            if "*" in low or "?" in low:
-                wild.append(_glob_regex(low))
-            else:
+            if not _wild(low):
                 exact.add(low)
+            elif _prefix_shape(low):
+                prefixes.append(low[:-1])
+            else:
+                globs.append(cached_glob(low))
             service = low.split(":", 1)[0]
             if services is not None:
-                if "*" in service or "?" in service or ":" not in low:
+                if _wild(service) or ":" not in low:
                     services = None
                 else:
                     services.add(service)
         self.exact = frozenset(exact)
-        self.exact_only = not wild and not self.match_all
-        self._regex = re.compile("|".join(f"(?:{w})" for w in wild)) if wild else None
+        self.exact_only = not prefixes and not globs and not self.match_all
+        self._prefixes = tuple(prefixes)
+        self._globs = tuple(globs)
         # The services this list can name, or None when a wildcard makes it any service.
         self.services: frozenset[str] | None = frozenset(services) if services is not None else None
 
     def matches(self, action_lower: str) -> bool:
         if self.match_all or action_lower in self.exact:
             return True
-        return self._regex is not None and self._regex.fullmatch(action_lower) is not None
+        if self._prefixes and action_lower.startswith(self._prefixes):
+            return True
+        return any(m(action_lower) for m in self._globs)
 
 
 def action_problem(pattern: str) -> str | None:
@@ -75,34 +85,31 @@ def action_problem(pattern: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)
-def _static_arn_regex(text: str) -> re.Pattern[str]:
-    """The compiled regex of an ARN pattern without variables; the same patterns recur across
-    thousands of policies."""
-    return _arn_regex((Literal(text),))
+def _units(parts: Iterable[Part]) -> list[Unit]:
+    """Wildcards stay wild in literal text; escaped characters and variable values do not."""
+    out: list[Unit] = []
+    for part in parts:
+        if isinstance(part, Literal):
+            out.extend(glob_units(part.text))
+        elif isinstance(part, Escaped):
+            out.extend(part.char)
+    return out
 
 
-def _arn_regex(parts: Iterable[Part]) -> re.Pattern[str]:
+def _size(parts: Sequence[Part]) -> int:
+    return sum(len(p.text) if isinstance(p, Literal) else len(p.char) if isinstance(p, Escaped) else 0 for p in parts)
+
+
+def arn_matcher(parts: Sequence[Part]) -> Matcher:
     """ARN wildcard rules: ``*``/``?`` stay within a colon-separated segment, except that a ``*``
     that is the last character of a segment may run past colons.
     D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
     """
-    tokens: list[tuple[str, bool]] = []  # (char, is_wildcard)
-    for part in parts:
-        if isinstance(part, Literal):
-            tokens.extend((c, c in "*?") for c in part.text)
-        elif isinstance(part, Escaped):
-            tokens.extend((c, False) for c in part.char)
-    out: list[str] = []
-    for i, (c, wild) in enumerate(tokens):
-        if not wild:
-            out.append(re.escape(c))
-        elif c == "?":
-            out.append("[^:]")
-        else:
-            at_segment_end = i + 1 == len(tokens) or tokens[i + 1] == (":", False)
-            out.append(".*" if at_segment_end else "[^:]*")
-    return re.compile("".join(out), re.DOTALL)
+    parts = tuple(parts)
+    if len(parts) == 1 and isinstance(parts[0], Literal):
+        text = parts[0].text
+        return cached_units("arn", text, len(text), lambda: glob_units(text))
+    return cached_units("arn", parts, _size(parts), lambda: _units(parts))
 
 
 def resource_problem(text: str) -> tuple[str | None, str | None]:
@@ -124,17 +131,16 @@ def resource_problem(text: str) -> tuple[str | None, str | None]:
 class ArnPattern:
     """One Resource/NotResource entry (or an ArnLike condition value), compiled once."""
 
-    __slots__ = ("text", "template", "match_all", "never", "_regex", "_cache")
+    __slots__ = ("text", "template", "match_all", "never", "static", "_match")
 
     def __init__(self, text: str, *, variables_enabled: bool, never: bool = False) -> None:
         self.text = text
         self.template, _ = parse_template(text, variables_enabled=variables_enabled)
         self.match_all = text == "*"
         self.never = never
-        self._regex = None if self.template.has_variables else (
-            _static_arn_regex(text) if len(self.template.parts) == 1 and isinstance(self.template.parts[0], Literal) else _arn_regex(self.template.parts)
-        )
-        self._cache: dict[tuple[Part, ...], re.Pattern[str]] = {}
+        # Written without variables: one text (maybe with ${*}-style escapes), compiled now.
+        self.static = not self.template.has_variables
+        self._match: Matcher | None = arn_matcher(self.template.parts) if self.static and not never else None
 
     @property
     def variables(self) -> tuple[Variable, ...]:
@@ -145,38 +151,55 @@ class ArnPattern:
             return False
         if self.match_all:
             return True
-        regex = self._regex
-        if regex is None:
+        match = self._match
+        if match is None:
             resolved = self.template.resolve(context)
             if resolved is None:
                 return False  # a missing variable makes the entry match nothing
-            regex = self._cache.get(resolved)
-            if regex is None:
-                if len(self._cache) > 4096:
-                    self._cache.clear()
-                regex = self._cache[resolved] = _arn_regex(resolved)
-        return regex.fullmatch(arn) is not None
+            match = arn_matcher(resolved)
+        return match(arn)
 
 
 class ResourceMatcher:
-    """The Resource (or NotResource) list of one statement. Entries without variables are
-    joined into one regex, so most statements cost a single ``fullmatch``."""
+    """The Resource (or NotResource) list of one statement: exact ARNs in a set, ``prefix*``
+    entries in one ``startswith``, compiled matchers for the other entries without variables,
+    and the entries with variables resolved per request."""
 
-    __slots__ = ("patterns", "match_all", "has_variables", "_static", "_dynamic")
+    __slots__ = ("patterns", "match_all", "has_variables", "_exact", "_prefixes", "_static", "_dynamic")
 
     def __init__(self, patterns: Sequence[ArnPattern]) -> None:
         self.patterns = tuple(patterns)
         self.match_all = any(p.match_all for p in self.patterns)
         self.has_variables = any(p.template.has_variables for p in self.patterns)
-        static = [p._regex.pattern for p in self.patterns if p._regex is not None and not p.never and not p.match_all]
-        self._static = re.compile("|".join(f"(?:{r})" for r in static), re.DOTALL) if static else None
-        self._dynamic = tuple(p for p in self.patterns if p._regex is None and not p.never)
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        static: list[Matcher] = []
+        dynamic: list[ArnPattern] = []
+        for p in self.patterns:
+            if p.never or p.match_all:
+                continue
+            plain = len(p.template.parts) == 1 and isinstance(p.template.parts[0], Literal)
+            if plain and not _wild(p.text):
+                exact.add(p.text)
+            elif plain and _prefix_shape(p.text):
+                prefixes.append(p.text[:-1])
+            elif p._match is not None:
+                static.append(p._match)
+            else:
+                dynamic.append(p)
+        self._exact = frozenset(exact)
+        self._prefixes = tuple(prefixes)
+        self._static = tuple(static)
+        self._dynamic = tuple(dynamic)
 
     def matches(self, arn: str, context: Mapping[str, Sequence[str]]) -> bool:
-        if self.match_all:
+        if self.match_all or arn in self._exact:
             return True
-        if self._static is not None and self._static.fullmatch(arn) is not None:
+        if self._prefixes and arn.startswith(self._prefixes):
             return True
+        for match in self._static:
+            if match(arn):
+                return True
         return any(p.matches(arn, context) for p in self._dynamic)
 
     def missing_keys(self, context: Mapping[str, Sequence[str]]) -> list[str]:
@@ -188,15 +211,12 @@ class ResourceMatcher:
         return out
 
 
-def like_regex(parts: Iterable[Part], *, ignore_case: bool = False) -> re.Pattern[str]:
+def like_matcher(parts: Sequence[Part]) -> Matcher:
     """StringLike: ``*`` any run (colons included), ``?`` one character; case-sensitive."""
-    out: list[str] = []
-    for part in parts:
-        if isinstance(part, Literal):
-            out.append(_glob_regex(part.text))
-        elif isinstance(part, Escaped):
-            out.append(re.escape(part.char))
-    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+    parts = tuple(parts)
+    if len(parts) == 1 and isinstance(parts[0], Literal):
+        return cached_glob(parts[0].text)
+    return cached_units("glob", parts, _size(parts), lambda: _units(parts))
 
 
 __all__ = [
@@ -205,6 +225,7 @@ __all__ = [
     "ResourceMatcher",
     "Template",
     "action_problem",
-    "like_regex",
+    "arn_matcher",
+    "like_matcher",
     "resource_problem",
 ]
