@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -82,6 +81,3 @@ class PolicyDocument:
     @property
     def variables_enabled(self) -> bool:
         return self.version == "2012-10-17"
-
-    def to_json(self, *, indent: int | None = None) -> str:
-        return json.dumps(self.raw, indent=indent, sort_keys=False)
