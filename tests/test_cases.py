@@ -10,10 +10,16 @@ from typing import Any
 
 import pytest
 
-from graphsim.engine import ContextEntry, simulate_custom
+from graphsim.engine import ContextEntry, CustomSimulation, Decision, simulate
 from graphsim.errors import PolicyValidationError
 
 CASES_DIR = Path(__file__).parent / "cases"
+# Every key a case may hold: a misspelt one would otherwise be ignored and the case pass untested.
+CASE_KEYS = {"name", "doc", "why", "policies", "request", "expect", "expectError", "resourcePolicy", "resourceOwner", "permissionsBoundary",
+             "sessionPolicy", "scps", "rcps", "managementAccount"}
+REQUEST_KEYS = {"action", "resource", "callerArn", "context"}
+EXPECT_KEYS = {"decision", "missingContextValues", "matchedSids", "blockedBy", "allowedByPermissionsBoundary", "allowedByOrganizations"}
+EXPECT_ERROR_KEYS = {"path", "contains"}
 
 
 def _load() -> list[Any]:
@@ -34,31 +40,66 @@ def test_corpus_is_well_formed() -> None:
     for param in ALL_CASES:
         case = param.values[0]
         assert case["doc"].startswith("https://docs.aws.amazon.com/") or case["doc"].startswith("https://aws.amazon.com/"), case["name"]
-        assert ("expect" in case) != ("expectError" in case), case["name"]
+        check_keys(case)
+
+
+def check_keys(case: dict[str, Any]) -> None:
+    """Only known keys, so that a misspelt one fails instead of leaving its check undone."""
+    name = case.get("name")
+    assert ("expect" in case) != ("expectError" in case), f"{name}: give expect or expectError"
+    for where, keys, allowed in (
+        ("case", case, CASE_KEYS),
+        ("request", case["request"], REQUEST_KEYS),
+        ("expect", case.get("expect", {}), EXPECT_KEYS),
+        ("expectError", case.get("expectError", {}), EXPECT_ERROR_KEYS),
+    ):
+        unknown = sorted(set(keys) - allowed)
+        assert not unknown, f"{name}: unknown {where} keys {unknown}; known: {sorted(allowed)}"
+    if "expect" in case:
+        assert "decision" in case["expect"], f"{name}: expect needs a decision"
+    else:
+        assert set(case["expectError"]) == EXPECT_ERROR_KEYS, f"{name}: expectError needs path and contains"
+
+
+def test_the_runner_rejects_unknown_expect_keys() -> None:
+    case = {"name": "misspelt", "doc": "https://docs.aws.amazon.com/", "policies": [], "request": {"action": "s3:GetObject"},
+            "expect": {"decision": "IMPLICIT_DENY", "blockedby": "identity"}}
+    with pytest.raises(AssertionError, match=r"unknown expect keys \['blockedby'\]"):
+        check_keys(case)
+    check_keys({**case, "expect": {"decision": "IMPLICIT_DENY", "blockedBy": "identity"}})
+
+
+def request_of(case: dict[str, Any]) -> CustomSimulation:
+    """The case as the simulateCustomPolicy request the API and the CLI build."""
+    request = case["request"]
+    levels = {key: None if case.get(key) is None else tuple(tuple(level) for level in case[key]) for key in ("scps", "rcps")}
+    return CustomSimulation(
+        policies=tuple(case["policies"]),
+        actions=(request["action"],),
+        resources=(request.get("resource", "*"),),
+        context=tuple(ContextEntry(e["key"], tuple(e["values"]), e.get("type", "string")) for e in request.get("context", [])),
+        caller_arn=request.get("callerArn"),
+        permissions_boundaries=() if case.get("permissionsBoundary") is None else (case["permissionsBoundary"],),
+        resource_policy=case.get("resourcePolicy"),
+        resource_owner=case.get("resourceOwner"),
+        session_policy=case.get("sessionPolicy"),
+        scps=levels["scps"],
+        rcps=levels["rcps"],
+        management_account=case.get("managementAccount"),
+    )
+
+
+def run(case: dict[str, Any]) -> Decision:
+    (decision,) = simulate(request_of(case))
+    return decision
 
 
 @pytest.mark.parametrize("case", ALL_CASES)
 def test_case(case: dict[str, Any]) -> None:
-    request = case["request"]
-    context = [ContextEntry(e["key"], tuple(e["values"]), e.get("type", "string")) for e in request.get("context", [])]
-    # The layer inputs mirror simulateCustomPolicy's (resourcePolicy, resourceOwner, ...).
-    run = lambda: simulate_custom(  # noqa: E731
-        case["policies"],
-        request["action"],
-        request.get("resource", "*"),
-        context,
-        caller_arn=request.get("callerArn"),
-        resource_policy=case.get("resourcePolicy"),
-        resource_owner=case.get("resourceOwner"),
-        permissions_boundary=case.get("permissionsBoundary"),
-        session_policy=case.get("sessionPolicy"),
-        scps=case.get("scps"),
-        rcps=case.get("rcps"),
-        management_account=case.get("managementAccount"),
-    )
+    check_keys(case)
     if "expectError" in case:
         with pytest.raises(PolicyValidationError) as info:
-            run()
+            run(case)
         want = case["expectError"]
         # Problems carry the input's name (policyInputList[0].Statement[0]...); cases pin the path
         # inside the document.
@@ -66,7 +107,7 @@ def test_case(case: dict[str, Any]) -> None:
         assert want["path"] in paths, f"no problem at {want['path']}; got {paths}"
         assert want["contains"] in paths[want["path"]]
         return
-    decision = run()
+    decision = run(case)
     expect = case["expect"]
     assert decision.decision.value == expect["decision"], decision
     if "missingContextValues" in expect:

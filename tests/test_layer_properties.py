@@ -30,7 +30,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphsim.engine import ContextEntry, simulate_custom
+from graphsim.engine import ContextEntry, CustomSimulation, simulate
 
 A = "111122223333"
 B = "444455556666"
@@ -181,7 +181,14 @@ def worlds(draw: st.DrawFn, callers: list[str] = CALLERS) -> dict[str, Any]:
 
 def decide(world: dict[str, Any]) -> str:
     w = dict(world)
-    return simulate_custom(w.pop("policies"), w.pop("action"), w.pop("resource"), w.pop("context"), **w).decision.value
+    boundary = w.pop("permissions_boundary")
+    scps, rcps = (None if levels is None else tuple(tuple(level) for level in levels) for levels in (w.pop("scps"), w.pop("rcps")))
+    request = CustomSimulation(
+        policies=tuple(w.pop("policies")), actions=(w.pop("action"),), resources=(w.pop("resource"),), context=tuple(w.pop("context")),
+        permissions_boundaries=() if boundary is None else (boundary,), scps=scps, rcps=rcps, **w,
+    )
+    (decision,) = simulate(request)
+    return decision.decision.value
 
 
 def assert_never_grants(before: str, after: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphsim.engine import ContextEntry, simulate_custom
+from graphsim.engine import ContextEntry, CustomSimulation, simulate
 
 POLICY_ACTIONS = [
     "s3:GetObject",
@@ -111,7 +111,8 @@ def requests(draw: st.DrawFn) -> tuple[str, str, list[ContextEntry], str | None]
 def decide(policies: list[list[dict[str, Any]]], request: tuple[str, str, list[ContextEntry], str | None]) -> str:
     action, resource, context, caller = request
     docs = [document(stmts) for stmts in policies if stmts]
-    return simulate_custom(docs, action, resource, context, caller_arn=caller).decision.value
+    (decision,) = simulate(CustomSimulation(tuple(docs), (action,), (resource,), tuple(context), caller_arn=caller))
+    return decision.decision.value
 
 
 @settings(max_examples=150, deadline=None)

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from graphsim.api.app import create_app
 from graphsim.cli import EXIT_OK, main
-from graphsim.engine import DecisionKind, Engine, Layer, simulate_custom
+from graphsim.engine import CustomSimulation, Decision, DecisionKind, Engine, Layer, simulate
 from graphsim.errors import InvalidRequestError
 from graphsim.workspace import Workspace
 from graphsim.world import World
@@ -57,18 +57,23 @@ def decisions(response: dict[str, Any]) -> dict[str, str]:
 # ---- simulateCustomPolicy -------------------------------------------------------------------
 
 
+def simulate_one(action: str, resource: str, **fields: object) -> Decision:
+    (decision,) = simulate(CustomSimulation((), (action,), (resource,), **fields))  # type: ignore[arg-type]
+    return decision
+
+
 def test_engine_root_user_needs_no_identity_policy_and_an_scp_deny_denies_it() -> None:
-    allowed = simulate_custom([], "s3:DeleteObject", OBJECT, caller_arn=MEMBER_ROOT, scps=[[FULL_ACCESS], [FULL_ACCESS]], management_account=MANAGEMENT)
+    allowed = simulate_one("s3:DeleteObject", OBJECT, caller_arn=MEMBER_ROOT, scps=((FULL_ACCESS,), (FULL_ACCESS,)), management_account=MANAGEMENT)
     assert allowed.decision is DecisionKind.ALLOWED
     assert allowed.matched_statements == ()
     assert {v.layer: v.decision for v in allowed.layer_verdicts}[Layer.IDENTITY] is DecisionKind.ALLOWED
-    denied = simulate_custom([], "s3:DeleteObject", OBJECT, caller_arn=MEMBER_ROOT, scps=[[FULL_ACCESS], [FULL_ACCESS, DENY_DELETE]], management_account=MANAGEMENT)
+    denied = simulate_one("s3:DeleteObject", OBJECT, caller_arn=MEMBER_ROOT, scps=((FULL_ACCESS,), (FULL_ACCESS, DENY_DELETE)), management_account=MANAGEMENT)
     assert denied.decision is DecisionKind.EXPLICIT_DENY and denied.blocked_by is Layer.SCP
     assert [m.sid for m in denied.matched_statements] == ["DenyDelete"]
 
 
 def test_an_iam_user_with_no_policies_is_still_implicitly_denied() -> None:
-    user = simulate_custom([], "s3:DeleteObject", OBJECT, caller_arn=f"arn:aws:iam::{MEMBER}:user/alice")
+    user = simulate_one("s3:DeleteObject", OBJECT, caller_arn=f"arn:aws:iam::{MEMBER}:user/alice")
     assert user.decision is DecisionKind.IMPLICIT_DENY and user.blocked_by is Layer.IDENTITY
 
 
@@ -76,7 +81,7 @@ def test_a_permissions_boundary_for_the_root_user_is_refused() -> None:
     # "You can use an AWS managed policy or a customer managed policy to set the boundary for an
     # IAM entity (user or role)." D: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
     with pytest.raises(InvalidRequestError) as info:
-        simulate_custom([], "s3:DeleteObject", OBJECT, caller_arn=MEMBER_ROOT, permissions_boundary=FULL_ACCESS)
+        simulate_one("s3:DeleteObject", OBJECT, caller_arn=MEMBER_ROOT, permissions_boundaries=(FULL_ACCESS,))
     assert info.value.field == "permissionsBoundaryPolicyInputList"
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from ..engine import custom_policy_set, decide_custom, parse_document
-from ..errors import InvalidRequestError, PolicyValidationError, Problem
-from ..policy import PolicyDocument, PolicyKind
+from ..engine import CustomSimulation, PrincipalSimulation, simulate
+from ..errors import PolicyValidationError
+from ..policy import PolicyKind
 from ..world.graph import parse_with_catalog
 from .context import workspace
 from .decision import AssumeEdge, Decision, EvaluationResult
@@ -19,17 +19,6 @@ from .errors import typed_errors
 from .inputs import ContextEntryInput, SimulateCustomPolicyInput, SimulatePrincipalPolicyInput, to_context
 from .payloads import PolicyCheck
 from .world import WorldSummary, WorldView
-
-MAX_SIMULATIONS = 10_000  # actions x resources in one simulate call
-
-
-def _check_size(actions: list[str], resources: list[str]) -> None:
-    if not actions:
-        raise InvalidRequestError("actionNames must name at least one action", field="actionNames")
-    if not resources:
-        raise InvalidRequestError("resourceArns must name at least one resource (or '*')", field="resourceArns")
-    if len(actions) * len(resources) > MAX_SIMULATIONS:
-        raise InvalidRequestError(f"at most {MAX_SIMULATIONS} action x resource pairs per call", field="actionNames")
 
 
 @strawberry.type
@@ -67,36 +56,34 @@ class EvaluationQuery:
     @typed_errors
     def simulate_principal_policy(self, info: Info, input: SimulatePrincipalPolicyInput) -> list[EvaluationResult]:
         engine = workspace(info).engine(input.world)
-        _check_size(input.action_names, input.resource_arns)
-        extra = _parse_documents(input.policy_input_list)
-        boundary = _boundary_input(input.permissions_boundary_policy_input_list)
-        decisions = engine.simulate_principal(
-            input.policy_source_arn, input.action_names, input.resource_arns, to_context(input.context_entries), extra,
-            None if boundary is None else parse_document(boundary, PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList[0]"),
+        request = PrincipalSimulation(
+            policy_source=input.policy_source_arn,
+            actions=tuple(input.action_names),
+            resources=tuple(input.resource_arns),
+            context=to_context(input.context_entries),
+            policies=tuple(input.policy_input_list),
+            permissions_boundaries=tuple(input.permissions_boundary_policy_input_list),
         )
-        return [EvaluationResult.of(d) for d in decisions]
+        return [EvaluationResult.of(d) for d in simulate(request, engine)]
 
     @strawberry.field(description="AWS's SimulateCustomPolicy: identity policies given as JSON documents.")
     @typed_errors
     def simulate_custom_policy(self, info: Info, input: SimulateCustomPolicyInput) -> list[EvaluationResult]:
-        _check_size(input.action_names, input.resource_arns)
-        identity = custom_policy_set(_parse_documents(input.policy_input_list))
-        options = {
-            "caller_arn": input.caller_arn,
-            "resource_policy": input.resource_policy,
-            "resource_owner": input.resource_owner,
-            "permissions_boundary": _boundary_input(input.permissions_boundary_policy_input_list),
-            "session_policy": input.session_policy,
-            "scps": input.service_control_policy_input_list,
-            "rcps": input.resource_control_policy_input_list,
-            "management_account": input.management_account,
-        }
-        context = to_context(input.context_entries)
-        return [
-            EvaluationResult.of(decide_custom(identity, a, r, context, **options))  # type: ignore[arg-type]
-            for a in input.action_names
-            for r in input.resource_arns
-        ]
+        request = CustomSimulation(
+            policies=tuple(input.policy_input_list),
+            actions=tuple(input.action_names),
+            resources=tuple(input.resource_arns),
+            context=to_context(input.context_entries),
+            caller_arn=input.caller_arn,
+            permissions_boundaries=tuple(input.permissions_boundary_policy_input_list),
+            resource_policy=input.resource_policy,
+            resource_owner=input.resource_owner,
+            session_policy=input.session_policy,
+            scps=_levels(input.service_control_policy_input_list),
+            rcps=_levels(input.resource_control_policy_input_list),
+            management_account=input.management_account,
+        )
+        return [EvaluationResult.of(d) for d in simulate(request)]
 
 
 @strawberry.type
@@ -126,21 +113,5 @@ class WorldQuery:
         return PolicyCheck(valid=True, problems=[], warnings=[ProblemView.of(w) for w in doc.warnings])
 
 
-def _boundary_input(documents: list[str]) -> str | None:
-    if len(documents) > 1:
-        raise InvalidRequestError("a principal has at most one permissions boundary", field="permissionsBoundaryPolicyInputList")
-    return documents[0] if documents else None
-
-
-def _parse_documents(texts: list[str]) -> list[PolicyDocument]:
-    """Parse every document, then report all problems at once with their list index."""
-    docs: list[PolicyDocument] = []
-    problems: list[Problem] = []
-    for i, text in enumerate(texts):
-        try:
-            docs.append(parse_document(text, PolicyKind.IDENTITY, f"policyInputList[{i}]"))
-        except PolicyValidationError as exc:
-            problems.extend(exc.problems)  # already named by their place in the list
-    if problems:
-        raise PolicyValidationError(problems, field="policyInputList")
-    return docs
+def _levels(levels: list[list[str]] | None) -> tuple[tuple[str, ...], ...] | None:
+    return None if levels is None else tuple(tuple(level) for level in levels)

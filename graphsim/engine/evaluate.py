@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .. import catalog
-from ..arn import Arn, InvalidArnError, is_account_id, resource_part, s3_arn, session_arn
+from ..arn import Arn, InvalidArnError, resource_part, s3_arn, session_arn
 from ..errors import InvalidRequestError, NotFoundError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind
 from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, PathStep, PolicyAttachment, PolicyType, World
@@ -22,7 +22,7 @@ from .context import ContextEntry, build_context, merge_derived
 from .decision import AssumeStep, Decision, Layer, RoleRoute
 from .layers import Layers, decide, requires_resource_grant
 from .policyset import PolicySet
-from .principals import DEFAULT_SESSION, CallerIdentity, parse_caller_arn
+from .principals import DEFAULT_SESSION, CallerIdentity
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -477,7 +477,7 @@ class Engine:
         return None
 
 
-# ---- simulateCustomPolicy ---------------------------------------------------------------------
+# ---- input documents (simulate requests; see simulation.py) ----------------------------------
 
 
 def _document_attachments(documents: Sequence[PolicyDocument], label: str, ptype: PolicyType) -> list[PolicyAttachment]:
@@ -486,11 +486,6 @@ def _document_attachments(documents: Sequence[PolicyDocument], label: str, ptype
         name = f"{label}.{i}"
         out.append(PolicyAttachment(name, name, None, ptype, doc, (PathStep(name, NodeKind.POLICY, f"policy/{name}"),)))
     return out
-
-
-def custom_policy_set(documents: Sequence[PolicyDocument], *, label: str = "PolicyInputList") -> PolicySet:
-    """Policies given inline to simulateCustomPolicy, each with a one-step path of its own."""
-    return PolicySet(_document_attachments(documents, label, PolicyType.USER))
 
 
 @lru_cache(maxsize=4096)
@@ -533,152 +528,6 @@ def _session_set(document: str | Mapping[str, object], label: str) -> PolicySet:
     doc = parse_document(document, PolicyKind.SESSION, "sessionPolicy")
     step = PathStep("SessionPolicy", NodeKind.POLICY, "session-policy")
     return PolicySet([PolicyAttachment("SessionPolicy", "SessionPolicy", None, PolicyType.SESSION, doc, (PathStep(label, NodeKind.ROLE, label), step))], Layer.SESSION)
-
-
-def _org_input(levels: Sequence[Sequence[str | Mapping[str, object]]], policy_type: str, field: str) -> tuple[PolicySet, ...]:
-    if all(isinstance(d, str) for level in levels for d in level):
-        return _org_input_cached(tuple(tuple(level) for level in levels), policy_type, field)  # type: ignore[arg-type]
-    return _org_input_build(levels, policy_type, field)
-
-
-@lru_cache(maxsize=1024)
-def _org_input_cached(levels: tuple[tuple[str, ...], ...], policy_type: str, field: str) -> tuple[PolicySet, ...]:
-    return _org_input_build(levels, policy_type, field)
-
-
-def _org_input_build(levels: Sequence[Sequence[str | Mapping[str, object]]], policy_type: str, field: str) -> tuple[PolicySet, ...]:
-    kind = PolicyKind.SCP if policy_type == "scp" else PolicyKind.RCP
-    layer = Layer.SCP if policy_type == "scp" else Layer.RCP
-    ptype = PolicyType.SCP if policy_type == "scp" else PolicyType.RCP
-    out = []
-    for depth, level in enumerate(levels):
-        attachments = []
-        for i, document in enumerate(level):
-            doc = parse_document(document, kind, f"{field}[{depth}][{i}]")
-            name = f"{field}[{depth}][{i}]"
-            attachments.append(PolicyAttachment(name, name, None, ptype, doc, (PathStep(f"level[{depth}]", NodeKind.OU, f"level[{depth}]"), PathStep(name, NodeKind.ORG_POLICY, f"{policy_type}/{name}"))))
-        out.append(PolicySet(attachments, layer))
-    return tuple(out)
-
-
-def simulate_custom(
-    documents: Sequence[str | Mapping[str, object]],
-    action: str,
-    resource: str = "*",
-    context: Iterable[ContextEntry] = (),
-    *,
-    caller_arn: str | None = None,
-    resource_policy: str | Mapping[str, object] | None = None,
-    resource_owner: str | None = None,
-    permissions_boundary: str | Mapping[str, object] | None = None,
-    session_policy: str | Mapping[str, object] | None = None,
-    scps: Sequence[Sequence[str | Mapping[str, object]]] | None = None,
-    rcps: Sequence[Sequence[str | Mapping[str, object]]] | None = None,
-    management_account: str | None = None,
-) -> Decision:
-    """AWS's SimulateCustomPolicy for one action and resource, with every layer as input.
-
-    ``scps`` and ``rcps`` are lists of levels, root first, each a list of documents; SCPs govern
-    the caller's account, RCPs the resource owner's (RCPFullAWSAccess is implied at every level).
-    """
-    identity = input_policy_set(documents, PolicyKind.IDENTITY, "policyInputList", "PolicyInputList", PolicyType.USER, Layer.IDENTITY)
-    return decide_custom(
-        identity, action, resource, context, caller_arn=caller_arn, resource_policy=resource_policy, resource_owner=resource_owner,
-        permissions_boundary=permissions_boundary, session_policy=session_policy, scps=scps, rcps=rcps, management_account=management_account,
-    )
-
-
-def decide_custom(
-    identity: PolicySet,
-    action: str,
-    resource: str = "*",
-    context: Iterable[ContextEntry] = (),
-    *,
-    caller_arn: str | None = None,
-    resource_policy: str | Mapping[str, object] | None = None,
-    resource_owner: str | None = None,
-    permissions_boundary: str | Mapping[str, object] | None = None,
-    session_policy: str | Mapping[str, object] | None = None,
-    scps: Sequence[Sequence[str | Mapping[str, object]]] | None = None,
-    rcps: Sequence[Sequence[str | Mapping[str, object]]] | None = None,
-    management_account: str | None = None,
-) -> Decision:
-    canonical = catalog.require_action(action, field="actionNames")
-    arn = validate_resource_arn(resource, field="resourceArns")
-    boundary = None
-    if permissions_boundary is not None:
-        boundary = input_policy_set(
-            [permissions_boundary], PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList", "PermissionsBoundaryPolicyInputList", PolicyType.USER_MANAGED, Layer.BOUNDARY
-        )
-    caller = None
-    if caller_arn is not None:
-        caller = parse_caller_arn(caller_arn, has_boundary=boundary is not None)
-        if caller.is_root and boundary is not None:
-            # "You can use an AWS managed policy or a customer managed policy to set the boundary
-            # for an IAM entity (user or role)." D: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
-            raise InvalidRequestError("the account root user has no permissions boundary; boundaries are set on IAM users and roles", field="permissionsBoundaryPolicyInputList")
-    elif resource_policy is not None or rcps is not None or session_policy is not None:
-        # As in AWS: a resource policy cannot be evaluated without knowing who is calling.
-        raise InvalidRequestError("callerArn is required with a resourcePolicy, resourceControlPolicyInputList or sessionPolicy", field="callerArn")
-    owner = _owner(resource_owner, arn, caller)
-    session = None
-    if session_policy is not None:
-        assert caller is not None
-        if not caller.is_session:
-            raise InvalidRequestError("a session policy applies to a role session or federated user; give such a callerArn", field="sessionPolicy")
-        session = _session_set(session_policy, caller.arn)
-    resource_set = None
-    if resource_policy is not None:
-        kind = PolicyKind.TRUST if requires_resource_grant(canonical.lower(), arn) and ":role/" in arn else PolicyKind.RESOURCE
-        resource_set = input_policy_set([resource_policy], kind, "resourcePolicy", "ResourcePolicy", PolicyType.RESOURCE, Layer.RESOURCE)
-    scp_levels = None
-    if scps is not None and not (caller is not None and (caller.account == management_account or caller.service_linked)):
-        scp_levels = _org_input(scps, "scp", "serviceControlPolicyInputList")
-    rcp_levels = None
-    if rcps is not None and owner != management_account:
-        rcp_levels = _org_input(rcps, "rcp", "resourceControlPolicyInputList")
-    derived: dict[str, tuple[str, ...]] = {} if caller is None else dict(_derived_for(caller_arn, boundary is not None))
-    if owner is not None:
-        derived["aws:resourceaccount"] = (owner,)
-    layers = Layers(
-        identity=identity,
-        boundary=boundary,
-        session=session,
-        resource=resource_set,
-        scp_levels=scp_levels,
-        rcp_levels=rcp_levels,
-        resource_owner=owner,
-        resource_must_allow=requires_resource_grant(canonical.lower(), arn),
-        session_required=caller is not None and caller.kind == "FederatedUser" and session is None,
-    )
-    warning = catalog.resource_warning(canonical, arn)
-    return decide(
-        caller=caller,
-        principal_label=caller_arn or "the caller",
-        action=canonical,
-        resource=arn,
-        layers=layers,
-        ctx=merge_derived(derived, build_context(context, field="contextEntries")),
-        warnings=(warning,) if warning else (),
-    )
-
-
-@lru_cache(maxsize=4096)
-def _derived_for(caller_arn: str | None, has_boundary: bool) -> Mapping[str, tuple[str, ...]]:
-    assert caller_arn is not None
-    return parse_caller_arn(caller_arn, has_boundary=has_boundary).derived_context()
-
-
-def _owner(resource_owner: str | None, arn: str, caller: CallerIdentity | None) -> str | None:
-    """ResourceOwner (an account id or ``arn:aws:iam::ID:root``), else the ARN's account, else
-    the caller's account, as AWS's simulator defaults it."""
-    if resource_owner:
-        parsed = Arn.maybe(resource_owner)
-        owner = parsed.account if parsed is not None else resource_owner
-        if not is_account_id(owner):
-            raise InvalidRequestError(f"resourceOwner must be an account id or arn:aws:iam::ID:root, got {resource_owner!r}", field="resourceOwner")
-        return owner
-    return _arn_account(arn) or (caller.account if caller is not None else None)
 
 
 def _arn_account(text: str) -> str | None:
