@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphsim.awscli import simulate_custom_policy
-from graphsim.engine import ContextEntry, simulate_custom
+from graphsim.engine import ContextEntry, CustomSimulation, Decision, simulate
 from graphsim.policy.patterns import ActionMatcher, ArnPattern, like_matcher
 from graphsim.policy.variables import Escaped, Literal, Part, parse_template
 from graphsim.policy.wildcards import BoundedCache, compile_arn, compile_glob, glob_units
+
+
+def simulate_one(policies: list[dict], action: str, resource: str, context: tuple[ContextEntry, ...] = (), **fields: Any) -> Decision:
+    (decision,) = simulate(CustomSimulation(tuple(policies), (action,), (resource,), tuple(context), **fields))
+    return decision
+
 
 ACCOUNT = "111122223333"
 USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
@@ -38,9 +45,9 @@ LONG_A = "arn:aws:s3:::" + "a" * 187  # 200 characters, no "b"
 def test_nested_stars_against_a_long_arn_answer() -> None:
     assert len(LONG_A) == 200
     policy = _policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": NESTED})
-    assert simulate_custom([policy], "s3:GetObject", LONG_A).decision.value == "IMPLICIT_DENY"
+    assert simulate_one([policy], "s3:GetObject", LONG_A).decision.value == "IMPLICIT_DENY"
     # The same pattern still matches what it should: twelve a's (any runs between) then b.
-    assert simulate_custom([policy], "s3:GetObject", LONG_A[:-1] + "b").decision.value == "ALLOWED"
+    assert simulate_one([policy], "s3:GetObject", LONG_A[:-1] + "b").decision.value == "ALLOWED"
 
 
 def test_nested_stars_through_the_aws_json_shape() -> None:
@@ -61,7 +68,7 @@ def test_star_question_pairs_in_a_bucket_policy() -> None:
     })
     identity = _policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
     for key, want in (("k" * 13, "ALLOWED"), ("k" * 14, "EXPLICIT_DENY"), ("k" * 180, "EXPLICIT_DENY"), ("a:" * 90, "ALLOWED")):
-        decision = simulate_custom([identity], "s3:GetObject", f"arn:aws:s3:::bucket/{key}", caller_arn=USER, resource_policy=bucket_policy)
+        decision = simulate_one([identity], "s3:GetObject", f"arn:aws:s3:::bucket/{key}", caller_arn=USER, resource_policy=bucket_policy)
         assert decision.decision.value == want, key
 
 
@@ -70,7 +77,7 @@ def test_a_final_star_runs_past_colons_after_star_question_pairs() -> None:
     bucket_policy = _policy({"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/" + "*?" * 14 + "*"})
     identity = _policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
     for key, want in (("k" * 14 + ":zz", "EXPLICIT_DENY"), ("k" * 13 + ":zzzzzzzzzzzzzzzz", "ALLOWED")):
-        decision = simulate_custom([identity], "s3:GetObject", f"arn:aws:s3:::bucket/{key}", caller_arn=USER, resource_policy=bucket_policy)
+        decision = simulate_one([identity], "s3:GetObject", f"arn:aws:s3:::bucket/{key}", caller_arn=USER, resource_policy=bucket_policy)
         assert decision.decision.value == want, key
 
 
@@ -78,15 +85,15 @@ def test_nested_stars_in_string_like() -> None:
     policy = _policy({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
                       "Condition": {"StringLike": {"s3:prefix": "a*" * 12 + "b"}}})
     for value, want in (("a" * 200, "IMPLICIT_DENY"), ("a" * 199 + "b", "ALLOWED"), ("a:" * 100 + "b", "ALLOWED")):
-        decision = simulate_custom([policy], "s3:ListBucket", "arn:aws:s3:::bucket", [ContextEntry("s3:prefix", (value,))])
+        decision = simulate_one([policy], "s3:ListBucket", "arn:aws:s3:::bucket", [ContextEntry("s3:prefix", (value,))])
         assert decision.decision.value == want, value
 
 
 def test_nested_stars_in_action() -> None:
     policy = _policy({"Effect": "Allow", "Action": "s3:" + "*e" * 10 + "*x", "Resource": "*"})
-    assert simulate_custom([policy], "s3:GetObjectRetention", "*").decision.value == "IMPLICIT_DENY"
+    assert simulate_one([policy], "s3:GetObjectRetention", "*").decision.value == "IMPLICIT_DENY"
     policy = _policy({"Effect": "Allow", "Action": "s3:*e*e*e*t*t*", "Resource": "*"})
-    assert simulate_custom([policy], "s3:GetObjectRetention", "*").decision.value == "ALLOWED"
+    assert simulate_one([policy], "s3:GetObjectRetention", "*").decision.value == "ALLOWED"
 
 
 # ---- agreement with a regex reference on small inputs ----------------------------------------
