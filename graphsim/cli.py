@@ -142,6 +142,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ws = _workspace(args, store=True)
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, reachable beyond this machine; " + ("read-only" if args.read_only else "mutations need the write token"), file=sys.stderr)
+    for name, reason in sorted(ws.unreadable.items()):
+        print(f"warning: world {name!r} cannot be read and is not served: {reason}", file=sys.stderr)
     app = create_app(ws, cors_origins=args.cors_origin or [], security=security)
     print(f"graphsim: world {ws.default!r}; GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -152,12 +154,19 @@ def cmd_worlds(args: argparse.Namespace) -> int:
     ws = _workspace(args, store=True)
     records = ws.records()
     if args.json:
-        print(json.dumps([{"name": r.name, "version": r.version, "default": r.name == ws.default, "createdAt": r.created_at, "forkedFrom": r.forked_from} for r in records], indent=2))
+        print(json.dumps([
+            {"name": r.name, "version": r.version, "default": r.name == ws.default, "createdAt": r.created_at, "forkedFrom": r.forked_from,
+             "status": "UNREADABLE" if r.name in ws.unreadable else "READY", "error": ws.unreadable.get(r.name)}
+            for r in records
+        ], indent=2))
         return EXIT_OK
-    print(f"{'world':<24} {'version':>7}  {'created':<27} forked from")
+    print(f"{'world':<24} {'version':>7}  {'created':<27} {'status':<10} forked from")
     for r in records:
         mark = "*" if r.name == ws.default else " "
-        print(f"{mark}{r.name:<23} {r.version:>7}  {r.created_at:<27} {r.forked_from or ''}")
+        status = "UNREADABLE" if r.name in ws.unreadable else "ready"
+        print(f"{mark}{r.name:<23} {r.version:>7}  {r.created_at:<27} {status:<10} {r.forked_from or ''}")
+    for name, reason in sorted(ws.unreadable.items()):
+        print(f"world {name!r} cannot be read: {reason}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -81,6 +81,24 @@ class InvalidRequestError(GraphsimError):
     code = "INVALID_INPUT"
 
 
+class UnreadableWorldError(GraphsimError):
+    """A world of the store cannot be rebuilt (a damaged snapshot or change); the other worlds
+    are still served, and this one is named with the reason whenever it is asked for."""
+
+    code = "UNREADABLE_WORLD"
+
+    def __init__(self, name: str, reason: str, *, field: str | None = "world") -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"world {name!r} cannot be read from the store: {reason}", field=field)
+
+    def extensions(self) -> dict[str, object]:
+        ext = super().extensions()
+        ext["world"] = self.name
+        ext["reason"] = self.reason
+        return ext
+
+
 class UnknownActionError(InvalidRequestError):
     """The requested action is not in AWS's Service Authorization Reference."""
 

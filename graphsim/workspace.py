@@ -15,7 +15,7 @@ from typing import Any
 
 from .bulk import bulk
 from .engine import Engine
-from .errors import ConflictError, InvalidRequestError, NotFoundError
+from .errors import ConflictError, GraphsimError, InvalidRequestError, NotFoundError, UnreadableWorldError
 from .store.sqlite import SNAPSHOT_EVERY, Change, Store, WorldRecord, now
 from .world import NodeKind, World
 from .world.io import DEMO_WORLD, load_demo_world, world_from_dict, world_to_dict
@@ -44,6 +44,8 @@ class Workspace:
     engines: dict[str, Engine] = field(default_factory=dict)
     default: str = DEMO_WORLD
     store: Store | None = None
+    # Worlds of the store that could not be rebuilt, with why: the others are still served.
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def with_world(cls, world: World | None = None) -> Workspace:
@@ -63,12 +65,15 @@ class Workspace:
             store.create(demo.name, world_to_dict(demo), mutation="createWorld", args={"from": "built-in demo"}, summary="created from the built-in final-friday demo")
         with bulk():
             for record in store.worlds():
-                ws._load(record)
-        names = sorted(ws.worlds)
+                try:
+                    ws._load(record)
+                except Exception as exc:  # noqa: BLE001 - one damaged world must not hide the others
+                    ws.unreadable[record.name] = exc.message if isinstance(exc, GraphsimError) else f"{type(exc).__name__}: {exc}"
+        names = sorted(ws.worlds) or sorted(ws.unreadable)
         if default == DEFAULT:
             default = None
         ws.default = default or (DEMO_WORLD if DEMO_WORLD in ws.worlds else names[0])
-        if ws.default not in ws.worlds:
+        if ws.default not in ws.worlds and ws.default not in ws.unreadable:
             raise NotFoundError("world", ws.default, field="world", hint=f"known worlds: {', '.join(names)}")
         return ws
 
@@ -89,6 +94,7 @@ class Workspace:
                 method(*args, **kwargs)
         world.version = record.version
         self.add(world)
+        self.unreadable.pop(world.name, None)
         return world
 
     def add(self, world: World, *, make_default: bool = False) -> None:
@@ -98,11 +104,12 @@ class Workspace:
             self.default = world.name
 
     def _name(self, name: str | None) -> str:
-        if name is None or name == DEFAULT:
-            return self.default
-        if name not in self.worlds:
-            raise NotFoundError("world", name, field="world", hint=f"known worlds: {', '.join(sorted(self.worlds))}")
-        return name
+        target = self.default if name is None or name == DEFAULT else name
+        if target in self.unreadable:
+            raise UnreadableWorldError(target, self.unreadable[target])
+        if target not in self.worlds:
+            raise NotFoundError("world", target, field="world", hint=f"known worlds: {', '.join(sorted(self.worlds))}")
+        return target
 
     def world(self, name: str | None = None) -> World:
         return self.worlds[self._name(name)]
@@ -133,7 +140,7 @@ class Workspace:
         """A whole world from a native world dict, as one change (a snapshot in the store)."""
         if not name or not name.strip():
             raise InvalidRequestError("a world needs a name", field="name")
-        if name in self.worlds and not replace:
+        if (name in self.worlds or name in self.unreadable) and not replace:
             raise ConflictError(f"world {name!r} already exists; pass replace to overwrite it", field="name")
         world = world_from_dict(data, source=", ".join(sources or []) or "import", name=name)
         if self.store is not None:
@@ -144,13 +151,14 @@ class Workspace:
         else:
             world.version = self.worlds[name].version + 1 if name in self.worlds else 0
         self.add(world)
+        self.unreadable.pop(name, None)  # replacing an unreadable world repairs it
         return world
 
     def fork(self, source: str, name: str) -> World:
         if not name or not name.strip():
             raise InvalidRequestError("a world needs a name", field="name")
         origin = self.world(source)
-        if name in self.worlds:
+        if name in self.worlds or name in self.unreadable:
             raise ConflictError(f"world {name!r} already exists", field="name")
         copy = world_from_dict(world_to_dict(origin), source=f"fork of {origin.name}", name=name)
         if self.store is not None:
@@ -161,13 +169,15 @@ class Workspace:
         return copy
 
     def delete(self, name: str) -> None:
-        target = self._name(name)
+        """Delete a world and its history; an unreadable world can be deleted too."""
+        target = name if name in self.unreadable else self._name(name)
         if target == self.default:
             raise ConflictError(f"world {target!r} is the default world and cannot be deleted", field="name")
         if self.store is not None:
             self.store.delete(target)
-        del self.worlds[target]
-        del self.engines[target]
+        self.unreadable.pop(target, None)
+        self.worlds.pop(target, None)
+        self.engines.pop(target, None)
 
     def history(self, name: str | None = None, *, limit: int = 50) -> list[Change]:
         world = self.world(name)

@@ -18,7 +18,7 @@ from .errors import Problem as ProblemView
 from .errors import typed_errors
 from .inputs import ContextEntryInput, SimulateCustomPolicyInput, SimulatePrincipalPolicyInput, to_context
 from .payloads import PolicyCheck
-from .world import WorldSummary, WorldView
+from .world import WorldStatus, WorldSummary, WorldView
 
 
 @strawberry.type
@@ -99,8 +99,9 @@ class WorldQuery:
         ws = workspace(info)
         records = sorted(ws.records(), key=lambda r: (r.name != ws.default, r.name))
         return [
-            WorldSummary(name=r.name, version=ws.world(r.name).version, is_default=r.name == ws.default, created_at=r.created_at,
-                         forked_from=r.forked_from, forked_at_version=r.forked_at_version)
+            WorldSummary(name=r.name, version=ws.worlds[r.name].version if r.name in ws.worlds else r.version, is_default=r.name == ws.default,
+                         created_at=r.created_at, forked_from=r.forked_from, forked_at_version=r.forked_at_version,
+                         status=WorldStatus.UNREADABLE if r.name in ws.unreadable else WorldStatus.READY, error=ws.unreadable.get(r.name))
             for r in records
         ]
 

@@ -3,6 +3,7 @@ organization, and the world's history."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import Any
 
@@ -262,6 +263,14 @@ class WorldSummary:
     created_at: str
     forked_from: str | None
     forked_at_version: int | None
+    status: WorldStatus = strawberry.field(description="READY, or UNREADABLE when the store holds the world but it cannot be rebuilt.")
+    error: str | None = strawberry.field(description="Why an UNREADABLE world cannot be rebuilt; null for a READY one.")
+
+
+@strawberry.enum(description="Whether a world of the store could be rebuilt.")
+class WorldStatus(enum.Enum):
+    READY = "READY"
+    UNREADABLE = "UNREADABLE"
 
 
 @strawberry.type(description="One IAM configuration snapshot.")

@@ -127,8 +127,9 @@ def _load_organization(world: World, org: Any, attempt: Any, provenance: str) ->
     )
     if attempt("organization", create) is None:
         return
-    for i, ou in enumerate(org.get("organizationalUnits", [])):
-        attempt(f"organization.organizationalUnits[{i}]", lambda ou=ou: world.add_ou(ou["name"], ou["parent"], ou_id=ou.get("id"), provenance=provenance))
+    ous = org.get("organizationalUnits", [])
+    for i in _parents_first(ous, org.get("rootId", "r-root")) if isinstance(ous, list) else ():
+        attempt(f"organization.organizationalUnits[{i}]", lambda ou=ous[i]: world.add_ou(ou["name"], ou["parent"], ou_id=ou.get("id"), provenance=provenance))
     for i, placement in enumerate(org.get("accounts", [])):
         attempt(f"organization.accounts[{i}]", lambda p=placement: world.place_account(p["id"], p["parent"], provenance=provenance))
     for i, policy in enumerate(org.get("policies", [])):
@@ -140,15 +141,59 @@ def _load_organization(world: World, org: Any, attempt: Any, provenance: str) ->
             attempt(f"{path}.targets[{j}]", lambda key=key, target=target: world.attach_org_policy(key, target, provenance=provenance))
 
 
+def _parents_first(ous: list[Any], root_id: Any) -> list[int]:
+    """The indices of the OU entries, each after the entry of its parent: a file (or a snapshot
+    written before the order was kept) may list a child before its parent. An entry whose parent
+    is the root, or no entry of the list, comes first; entries in a cycle come last, and fail to
+    load naming the parent they lack."""
+    by_id: dict[str, int] = {}
+    by_name: dict[str, list[int]] = {}
+    for i, ou in enumerate(ous):
+        if isinstance(ou, Mapping) and isinstance(ou.get("name"), str):
+            ou_id = ou.get("id") or ou["name"]
+            if isinstance(ou_id, str):
+                by_id.setdefault(ou_id, i)
+            by_name.setdefault(ou["name"], []).append(i)
+    children: dict[int, list[int]] = {}
+    order: list[int] = []
+    for i, ou in enumerate(ous):
+        parent = ou.get("parent") if isinstance(ou, Mapping) else None
+        # As World.add_ou resolves a parent: the root's id, then an OU id, then a unique OU name.
+        if not isinstance(parent, str) or parent == root_id:
+            order.append(i)
+            continue
+        named = by_name.get(parent, [])
+        j = by_id.get(parent, named[0] if len(named) == 1 else None)
+        if j is None or j == i:
+            order.append(i)
+        else:
+            children.setdefault(j, []).append(i)
+    k = 0
+    while k < len(order):
+        order.extend(children.pop(order[k], []))
+        k += 1
+    order.extend(sorted(i for kids in children.values() for i in kids))
+    return order
+
+
 def _dump_organization(world: World) -> dict[str, Any] | None:
     root = world.org_root
     if root is None:
         return None
     g = world.graph
     ous = []
-    for key, data in sorted(world.nodes_of(NodeKind.OU)):
+    # Parents before children (breadth first from the root), so the file loads in one pass.
+    below: dict[str, list[str]] = {}
+    for key, _ in world.nodes_of(NodeKind.OU):
         parent = next(p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF))
-        ous.append({"id": data["ou_id"], "name": data["name"], "parent": g.nodes[parent]["name"] if parent == root else parent.split("/", 1)[1]})
+        below.setdefault(parent, []).append(key)
+    level = [root]
+    while level:
+        level = sorted(child for parent in level for child in below.get(parent, []))
+        for key in level:
+            data = g.nodes[key]
+            parent = next(p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF))
+            ous.append({"id": data["ou_id"], "name": data["name"], "parent": g.nodes[parent]["name"] if parent == root else parent.split("/", 1)[1]})
     accounts = []
     for key, data in sorted(world.nodes_of(NodeKind.ACCOUNT)):
         placed = next((p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF)), None)
