@@ -273,6 +273,10 @@ def test_a_store_with_an_unreadable_world_still_opens_and_names_it(tmp_path: Pat
     capsys.readouterr()
     assert main(["can", "newbie", "s3:GetObject", "final-friday-reports/q4.pdf", "--world", "damaged", "--db", str(db)]) == EXIT_INPUT
     assert capsys.readouterr().err == f"error (world): world 'damaged' cannot be read from the store: store {db}: formatVersion: must be 1, got 7\n"
+    # Importing over it (replace) repairs it.
+    ws.import_world("damaged", world_to_dict(ws.world("staging")), replace=True, sources=["staging.json"])
+    assert Workspace.open(db).unreadable == {}
+    assert world_to_dict(Workspace.open(db).world("damaged"))["users"] == world_to_dict(ws.world("staging"))["users"]
 
 
 def test_graphql_names_the_unreadable_world_and_serves_the_others(tmp_path: Path) -> None:
