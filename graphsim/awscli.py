@@ -49,12 +49,18 @@ def _statement(m: MatchedStatement, positions: Mapping[str, list[tuple[tuple[int
 def evaluation_result(d: Decision, positions: Mapping[str, list[tuple[tuple[int, int], tuple[int, int]]]] | None = None) -> dict[str, Any]:
     decision = _AWS_DECISION[d.decision.value]
     statements = [_statement(m, positions or {}) for m in d.matched_statements]
+    # Where AWS lists missing keys: in the EvaluationResult when the resource is "*", in the
+    # ResourceSpecificResults entry when a resource ARN was given ("This list is used when a list
+    # of ARNs is included in the ResourceArns parameter instead of "*"").
+    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html
+    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ResourceSpecificResult.html
+    specific_resource = d.resource != "*"
     result: dict[str, Any] = {
         "EvalActionName": d.action,
         "EvalResourceName": d.resource,
         "EvalDecision": decision,
         "MatchedStatements": statements,
-        "MissingContextValues": list(d.missing_context_values),
+        "MissingContextValues": [] if specific_resource else list(d.missing_context_values),
     }
     if d.allowed_by_organizations is not None:
         result["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": d.allowed_by_organizations}
@@ -63,7 +69,7 @@ def evaluation_result(d: Decision, positions: Mapping[str, list[tuple[tuple[int,
     if any(v.layer is Layer.RESOURCE for v in d.layer_verdicts):
         names = {Layer.IDENTITY: "IAM Policy", Layer.RESOURCE: "Resource Policy"}
         result["EvalDecisionDetails"] = {names[v.layer]: _AWS_DECISION[v.decision.value] for v in d.layer_verdicts if v.layer in names}
-    if d.resource != "*":
+    if specific_resource:
         specific: dict[str, Any] = {
             "EvalResourceName": d.resource,
             "EvalResourceDecision": decision,

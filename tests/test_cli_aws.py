@@ -143,3 +143,21 @@ def test_simulate_principal_policy_with_a_replacing_boundary() -> None:
     got = {(r["EvalActionName"], r["EvalResourceName"]): (r["EvalDecision"], r["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]) for r in out["EvaluationResults"]}
     assert got[("s3:GetObject", "arn:aws:s3:::final-friday-reports/q4.pdf")] == ("implicitDeny", False)
     assert got[("s3:ListBucket", "arn:aws:s3:::final-friday-reports")] == ("allowed", True)
+
+
+def test_missing_context_values_are_listed_where_aws_lists_them() -> None:
+    # EvaluationResult.MissingContextValues: "This list is used when the resource in a simulation
+    # is "*" ... If you include a list of resources, then any missing context values are instead
+    # included under the ResourceSpecificResults section."
+    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html
+    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ResourceSpecificResult.html
+    needs_ip = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]})
+    request = {"PolicyInputList": [needs_ip], "ActionNames": ["s3:GetObject"], "ResourceArns": ["*", "arn:aws:s3:::reports/q4.pdf"]}
+    star, specific = simulate_custom_policy(request)["EvaluationResults"]
+    assert star["EvalResourceName"] == "*" and star["MissingContextValues"] == ["aws:SourceIp"]
+    assert "ResourceSpecificResults" not in star
+    assert specific["MissingContextValues"] == []
+    (per_resource,) = specific["ResourceSpecificResults"]
+    assert per_resource["EvalResourceName"] == "arn:aws:s3:::reports/q4.pdf"
+    assert per_resource["MissingContextValues"] == ["aws:SourceIp"]
