@@ -22,7 +22,8 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from .patterns import ArnPattern, like_matcher
 from .variables import Template, parse_template, plain_text
@@ -46,19 +47,63 @@ class Operator:
 
 # ---- value parsing shared by policy values and request values -----------------------------
 
-_EPOCH = re.compile(r"^-?\d+(\.\d+)?$")
+_EPOCH = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_YEAR = re.compile(r"^\d{4}$")
+# The W3C profiles of ISO 8601: YYYY, YYYY-MM, YYYY-MM-DD, then Thh:mm, Thh:mm:ss or
+# Thh:mm:ss.s (any number of digits) with a zone (Z or +hh:mm/-hh:mm).
+# D: https://www.w3.org/TR/NOTE-datetime
+_W3C = re.compile(
+    r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?([Zz]|[+-]\d{2}:\d{2})?)?)?)?$"
+)
 
 
+@lru_cache(maxsize=4096)
 def parse_date(text: str) -> datetime:
-    """ISO 8601 (with or without time and zone; no zone means UTC) or epoch seconds."""
+    """A date condition value or date context value: any W3C profile of ISO 8601, or epoch seconds.
+
+    The docs: "You must specify date/time values with one of the W3C implementations of the ISO
+    8601 date formats or in epoch (UNIX) time."
+    D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Date
+    A bare four-digit value fits both; the docs do not say which wins. graphsim reads it as a
+    year (the W3C ``YYYY`` profile, so ``"2024"`` is 2024-01-01T00:00:00Z), since epoch seconds
+    1000-9999 are the first hours of 1970 and no policy means them; write ``"1700.0"`` for such
+    an epoch value. Every other run of digits (with an optional sign or fraction) is epoch
+    seconds. A date or time without a zone is UTC. Other ISO 8601 forms Python reads (a space for
+    the ``T``, ``+hhmm`` zones, week dates) are accepted as before.
+    """
     s = text.strip()
+    if _YEAR.match(s):
+        return datetime(int(s), 1, 1, tzinfo=UTC)
     if _EPOCH.match(s):
         try:
             return datetime.fromtimestamp(float(s), tz=UTC)
-        except (OverflowError, OSError):
+        except (OverflowError, OSError, ValueError):
             raise ValueError(f"epoch seconds out of range: {s}") from None
+    m = _W3C.match(s)
+    if m is not None:
+        return _w3c(*m.groups())
     dt = datetime.fromisoformat(s.replace("z", "Z").replace("Z", "+00:00"))
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _w3c(
+    year: str, month: str | None, day: str | None, hour: str | None, minute: str | None,
+    second: str | None, fraction: str | None, zone: str | None,
+) -> datetime:
+    tz = UTC
+    if zone and zone not in "Zz":
+        sign = -1 if zone[0] == "-" else 1
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+        if offset >= timedelta(hours=24) or int(zone[4:6]) > 59:
+            raise ValueError(f"time zone offset out of range: {zone}")
+        tz = timezone(sign * offset)
+    h = int(hour) if hour is not None else 0
+    extra = timedelta(0)
+    if h == 24 and int(minute or 0) == 0 and int(second or 0) == 0 and not (fraction or "").strip("0"):
+        h, extra = 0, timedelta(days=1)  # 24:00 is the end of the day, ISO 8601's midnight
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    dt = datetime(int(year), int(month or 1), int(day or 1), h, int(minute or 0), int(second or 0), micro, tzinfo=tz)
+    return dt + extra
 
 
 def parse_number(text: str) -> float:
@@ -133,13 +178,16 @@ def _string_like(value: str, variables: bool) -> ValueMatcher:
     return match
 
 
+_HINTS = {"date": " (write ISO 8601 as the W3C profiles it, from 2024 or 2024-07 to 2024-07-01T10:20:30.5Z, or epoch seconds)"}
+
+
 def _ordered(parse: Callable[[str], object], compare: Callable[[object, object], bool], what: str) -> Callable[[str, bool], ValueMatcher]:
     def compile_value(value: str, variables: bool) -> ValueMatcher:
         if "${" in value:
             raise ConditionValueError(f"policy variables are not allowed in {what} conditions")
         want = _try(parse, value)
         if want is None:
-            raise ConditionValueError(f"not a valid {what} value: {value!r}")
+            raise ConditionValueError(f"not a valid {what} value: {value!r}{_HINTS.get(what, '')}")
 
         def match(req: str, ctx: Context) -> bool:
             got = _try(parse, req)
