@@ -169,9 +169,9 @@ def account_of_principal(value: str) -> str | None:
 
 
 def account_of(text: str) -> str | None:
-    """The account id field of an ARN when it holds one (S3 ARNs and ``*`` hold none)."""
+    """The account field of an ARN when it holds a (numeric) account id; S3 ARNs and ``*`` hold none."""
     arn = Arn.maybe(text)
-    return arn.account if arn is not None and arn.has_account else None
+    return arn.account if arn is not None and arn.account.isdigit() else None
 
 
 def resource_part(text: str) -> str:

@@ -47,9 +47,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..engine import Decision, Engine, parse_document
-from ..engine.policyset import PolicySet, scan
-from ..engine.principals import CallerIdentity
+from ..engine import CallerIdentity, Decision, Engine, PolicySet, parse_document, scan
 from ..policy import Effect, PolicyKind
 from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, PathStep, PolicyAttachment, PolicyType, World
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import catalog
-from ..engine import ContextEntry, Decision, Engine, Layer, LayerVerdict
-from ..engine.policyset import PolicySet
+from ..engine import ContextEntry, Decision, Engine, Layer, LayerVerdict, PolicySet
 from ..policy import Statement
 from ..world import EdgeKind, World
 from .index import WorldIndex, world_index

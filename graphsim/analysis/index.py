@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..arn import Arn, account_of_principal
-from ..engine.principals import DEFAULT_SESSION
 from ..policy import Effect, PolicyDocument, Principals, Statement
 from ..world import EdgeKind, NodeKind, World
 
@@ -137,26 +136,6 @@ def world_index(world: World) -> WorldIndex:
 
 
 # ---- principals as data ------------------------------------------------------------------------
-
-
-def derived_context(world: World, key: str, session: str | None = None) -> dict[str, tuple[str, ...]]:
-    """The caller-derived context keys of a user or role session, read from the graph without
-    building the principal's policy sets (mirrors ``CallerIdentity.derived_context``)."""
-    data = world.node(key)
-    account = data["account"]
-    out: dict[str, tuple[str, ...]] = {"aws:principalaccount": (account,)}
-    if data["kind"] is NodeKind.USER:
-        out["aws:principaltype"] = ("User",)
-        out["aws:userid"] = (data["unique_id"],)
-        out["aws:principalarn"] = (key,)
-        out["aws:username"] = (data["name"],)
-    else:
-        out["aws:principaltype"] = ("AssumedRole",)
-        out["aws:userid"] = (f"{data['unique_id']}:{session or DEFAULT_SESSION}",)
-        out["aws:principalarn"] = (key,)
-    for tag, value in data.get("tags", {}).items():
-        out[f"{PRINCIPAL_TAG_PREFIX}{tag.lower()}"] = (value,)
-    return out
 
 
 def referenced_keys(statements: Iterable[Statement]) -> set[str]:

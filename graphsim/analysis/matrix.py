@@ -32,13 +32,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import catalog
-from ..engine import ContextEntry, DecisionKind, Engine
-from ..engine.context import build_context
-from ..engine.layers import requires_resource_grant
-from ..engine.policyset import Entry, PolicySet
+from ..engine import ContextEntry, DecisionKind, Engine, Entry, PolicySet, build_context, requires_resource_grant
 from ..policy import Effect, Statement
 from ..world import NodeKind
-from .index import derived_context, named_arns, principal_specific, referenced_keys, world_index, world_principal_for
+from .index import named_arns, principal_specific, referenced_keys, world_index, world_principal_for
 
 DECISIONS: tuple[str, ...] = (DecisionKind.ALLOWED.value, DecisionKind.EXPLICIT_DENY.value, DecisionKind.IMPLICIT_DENY.value)
 _CODE = {DecisionKind.ALLOWED: 0, DecisionKind.EXPLICIT_DENY: 1, DecisionKind.IMPLICIT_DENY: 2}
@@ -203,7 +200,7 @@ def access_matrix(
             continue
         split: dict[tuple[Any, ...], list[int]] = {}
         for i in members:
-            derived = derived_context(world, *resolved[i])
+            derived = engine.derived_context(*resolved[i])
             split.setdefault(tuple(derived.get(k) for k in keys), []).append(i)
         groups.extend(split.values())
 

@@ -27,9 +27,19 @@ from typing import Any
 
 import networkx as nx
 
-from ..engine import ContextEntry, Decision, Engine, Layer, RoleRoute, build_context, explain
-from ..engine.context import merge_derived
-from ..engine.policyset import PolicySet, matched_statement, scan
+from ..engine import (
+    ContextEntry,
+    Decision,
+    Engine,
+    Layer,
+    PolicySet,
+    RoleRoute,
+    build_context,
+    explain,
+    matched_statement,
+    merge_derived,
+    scan,
+)
 from ..errors import InvalidRequestError, NotFoundError
 from ..policy import Effect
 from ..world import EdgeKind, NodeKind, PathStep, World

@@ -29,8 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import catalog
-from ..engine import Engine
-from ..engine.policyset import PolicySet, matched_statement
+from ..engine import Engine, PolicySet, matched_statement
 from ..policy import Effect, Statement
 from ..policy.wildcards import cached_glob
 

@@ -17,11 +17,18 @@ from typing import Any
 
 from .. import catalog
 from ..arn import account_of_principal, is_account_id, root_arn
-from ..engine import ContextEntry, Decision, Engine
-from ..engine.context import build_context
-from ..engine.layers import requires_resource_grant
-from ..engine.policyset import PolicySet, scan
-from ..engine.principals import CallerIdentity, match_principal, parse_caller_arn
+from ..engine import (
+    CallerIdentity,
+    ContextEntry,
+    Decision,
+    Engine,
+    PolicySet,
+    build_context,
+    match_principal,
+    parse_caller_arn,
+    requires_resource_grant,
+    scan,
+)
 from ..errors import InvalidRequestError
 from ..policy import Effect, Statement
 from ..world import NodeKind, World
@@ -247,7 +254,7 @@ def _outside_principals(
             if not st.not_principal and not st.principals.everyone and caller.kind in ("User", "AssumedRole", "Account", "FederatedUser"):
                 if match_principal(st.principals, caller) is None:
                     continue
-            ctx = {**_caller_context(caller), **({"aws:resourceaccount": (owner,)} if owner else {}), **explicit}
+            ctx = {**caller.derived_context(), **({"aws:resourceaccount": (owner,)} if owner else {}), **explicit}
             if not st.matches_resource(arn, ctx):
                 continue
             conditional = False
@@ -282,12 +289,6 @@ def _outside_principals(
                     missing_context=item.missing_context if not conditional else tuple(dict.fromkeys((*item.missing_context, *missing))), note=note,
                 )
     return sorted(found.values(), key=lambda e: (e.kind, e.principal))
-
-
-def _caller_context(caller: CallerIdentity) -> dict[str, tuple[str, ...]]:
-    if caller.kind in ("User", "AssumedRole", "FederatedUser", "Account"):
-        return caller.derived_context()
-    return {}
 
 
 def _denied(

@@ -86,6 +86,9 @@ def decide(
     ctx: Context,
     warnings: Sequence[str] = (),
 ) -> Decision:
+    """The decision for one request, in AWS's order: each layer is scanned once, then the
+    explicit-deny step, the organizations step (SCP and RCP levels) and the grant step
+    (resource-based and identity-based policies, capped by boundary and session policy)."""
     action_lower = action.lower()
     missing: list[str] = []
     identity = scan(layers.identity, action_lower, resource, ctx, missing)
@@ -95,82 +98,32 @@ def decide(
     root = caller is not None and caller.is_root
     if layers.identity_only and not cross_account:
         return _identity_decision(caller, principal_label, action, resource, layers, identity, missing, warnings, root)
-    boundary = None if layers.boundary is None else scan(layers.boundary, action_lower, resource, ctx, missing)
-    session = None if layers.session is None else scan(layers.session, action_lower, resource, ctx, missing)
-    res = None if layers.resource is None or caller is None else scan(layers.resource, action_lower, resource, ctx, missing, caller)
-    scps = None if layers.scp_levels is None else [scan(level, action_lower, resource, ctx, missing) for level in layers.scp_levels]
-    rcps = None if layers.rcp_levels is None or caller is None else [scan(level, action_lower, resource, ctx, missing, caller) for level in layers.rcp_levels]
-
-    results: dict[Layer, Scan | None] = {
-        Layer.SCP: _merge(scps),
-        Layer.RCP: _merge(rcps),
-        Layer.RESOURCE: res,
-        Layer.IDENTITY: identity,
-        Layer.BOUNDARY: boundary,
-        Layer.SESSION: session,
-    }
+    scans = _scan_layers(layers, caller, identity, action_lower, resource, ctx, missing)
+    results = scans.by_layer()
+    scp_ok, orgs_ok = _organizations_step(scans, results)
     matched: tuple[MatchedStatement, ...]
-    blocked_by: Layer | None = None
-    scp_ok = scps is None or all(level.allows for level in scps)
-    # RCPFullAWSAccess is implied at every level: RCPs can only deny.
-    orgs_ok = scp_ok and not any(r.denies for r in (results[Layer.SCP], results[Layer.RCP]) if r is not None)
-
-    deny_layer = next((layer for layer in _DENY_ORDER if (r := results[layer]) is not None and r.denies), None)
-    if deny_layer is not None:
+    fix: FixHint | None
+    blocked_by: Layer | None
+    denied = _explicit_deny_step(results)
+    if denied is not None:
         kind = DecisionKind.EXPLICIT_DENY
-        blocked_by = deny_layer
-        # On a deny only the denying statements count as matched, as in AWS's simulator; listed
-        # identity first, as AWS lists them.
-        matched = tuple(e.matched for layer in _MATCH_ORDER if (r := results[layer]) is not None for e in r.denies)
+        blocked_by, matched = denied
         fix = FixHint(denied_by=tuple(m.path_text for m in matched))
     else:
-        boundary_ok = boundary is None or bool(boundary.allows)
-        session_ok = (session is None and not layers.session_required) or (session is not None and bool(session.allows))
-        identity_allows = bool(identity.allows) or root
-        identity_side = identity_allows and boundary_ok and session_ok
-        kinds = res.allow_kinds if res is not None else set()
-        uncapped = bool(kinds & _UNCAPPED)
-        role_grant = MatchKind.ROLE in kinds
-        if layers.resource_must_allow and MatchKind.USER in kinds and not boundary_ok:
-            # "If a user is listed as the principal in a role's trust policy but cannot assume the
-            # role, check the user's permissions boundary ... it must allow the sts:AssumeRole action."
-            # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html
-            uncapped = bool(kinds & (_UNCAPPED - {MatchKind.USER}))
-            role_grant = True
-        capped = role_grant and boundary_ok and session_ok
-        if cross_account:
-            # Two evaluations, both must allow: the caller's account and the resource's.
-            allowed = identity_side and bool(kinds)
-        elif layers.resource_must_allow:
-            allowed = uncapped or capped or (MatchKind.ACCOUNT in kinds and identity_side)
-        else:
-            allowed = identity_side or uncapped or capped
-        if not scp_ok:
-            blocked_by = Layer.SCP
-        elif not allowed:
-            blocked_by = _blocker(identity_allows or role_grant, boundary_ok, session_ok, bool(kinds), cross_account or layers.resource_must_allow)
-        kind = DecisionKind.ALLOWED if allowed and scp_ok else DecisionKind.IMPLICIT_DENY
-        if kind is DecisionKind.ALLOWED:
-            parts: list[MatchedStatement] = []
-            if identity_side:
-                parts += [e.matched for e in identity.allows]
-            if res is not None:
-                parts += [e.matched for e in res.allows]
-            if identity_side or capped:
-                parts += [e.matched for r in (boundary, session) if r is not None for e in r.allows]
-            # SCP and RCP allows only permit (FullAWSAccess at every level); as in AWS's
-            # simulator they are not listed, and allowedByOrganizations says they let it through.
-            matched = tuple(parts)
+        grant = _grant_step(layers, scans, root, cross_account)
+        blocked_by = Layer.SCP if not scp_ok else None if grant.allowed else grant.blocked_by
+        if grant.allowed and scp_ok:
+            kind = DecisionKind.ALLOWED
+            matched = _allowing_statements(scans, grant)
             fix = None
         else:
+            kind = DecisionKind.IMPLICIT_DENY
             matched = ()
             fix = FixHint(
                 statement={"Effect": "Allow", "Action": action, "Resource": resource},
                 principal_label=principal_label,
                 blocked_by=blocked_by.value if blocked_by is not None else "",
             )
-
-    verdicts = _verdicts(layers, results, scp_ok, root)
     return Decision(
         principal=caller.arn if caller is not None else "",
         action=action,
@@ -178,14 +131,119 @@ def decide(
         decision=kind,
         matched_statements=matched,
         missing_context_values=tuple(dict.fromkeys(missing)),
-        layer_verdicts=verdicts,
+        layer_verdicts=_verdicts(layers, results, scp_ok, root),
         blocked_by=blocked_by,
         warnings=tuple(warnings),
         fix=fix,
         principal_label=principal_label,
-        allowed_by_organizations=None if scps is None and rcps is None else orgs_ok,
-        allowed_by_boundary=None if boundary is None else boundary.allowed,
+        allowed_by_organizations=None if scans.scps is None and scans.rcps is None else orgs_ok,
+        allowed_by_boundary=None if scans.boundary is None else scans.boundary.allowed,
     )
+
+
+@dataclass(slots=True)
+class _Scans:
+    """What each layer says about one request; None where the layer does not apply."""
+
+    identity: Scan
+    boundary: Scan | None
+    session: Scan | None
+    resource: Scan | None
+    scps: list[Scan] | None  # one per level, root first
+    rcps: list[Scan] | None
+
+    def by_layer(self) -> dict[Layer, Scan | None]:
+        return {
+            Layer.SCP: _merge(self.scps),
+            Layer.RCP: _merge(self.rcps),
+            Layer.RESOURCE: self.resource,
+            Layer.IDENTITY: self.identity,
+            Layer.BOUNDARY: self.boundary,
+            Layer.SESSION: self.session,
+        }
+
+
+def _scan_layers(
+    layers: Layers, caller: CallerIdentity | None, identity: Scan, action_lower: str, resource: str, ctx: Context, missing: list[str]
+) -> _Scans:
+    # Resource-based policies and RCPs name principals: without a caller they cannot match.
+    return _Scans(
+        identity=identity,
+        boundary=None if layers.boundary is None else scan(layers.boundary, action_lower, resource, ctx, missing),
+        session=None if layers.session is None else scan(layers.session, action_lower, resource, ctx, missing),
+        resource=None if layers.resource is None or caller is None else scan(layers.resource, action_lower, resource, ctx, missing, caller),
+        scps=None if layers.scp_levels is None else [scan(level, action_lower, resource, ctx, missing) for level in layers.scp_levels],
+        rcps=None if layers.rcp_levels is None or caller is None else [scan(level, action_lower, resource, ctx, missing, caller) for level in layers.rcp_levels],
+    )
+
+
+def _organizations_step(scans: _Scans, results: dict[Layer, Scan | None]) -> tuple[bool, bool]:
+    """(every SCP level allows, the organization lets the request through). RCPFullAWSAccess is
+    implied at every level: RCPs can only deny."""
+    scp_ok = scans.scps is None or all(level.allows for level in scans.scps)
+    orgs_ok = scp_ok and not any(r.denies for r in (results[Layer.SCP], results[Layer.RCP]) if r is not None)
+    return scp_ok, orgs_ok
+
+
+def _explicit_deny_step(results: dict[Layer, Scan | None]) -> tuple[Layer, tuple[MatchedStatement, ...]] | None:
+    """The first layer (in AWS's order) holding a matching Deny, with every denying statement:
+    on a deny only those count as matched, as in AWS's simulator, listed identity first."""
+    deny_layer = next((layer for layer in _DENY_ORDER if (r := results[layer]) is not None and r.denies), None)
+    if deny_layer is None:
+        return None
+    return deny_layer, tuple(e.matched for layer in _MATCH_ORDER if (r := results[layer]) is not None for e in r.denies)
+
+
+@dataclass(slots=True)
+class _Grant:
+    allowed: bool
+    identity_side: bool  # identity policies (or the root user) allow, within boundary and session policy
+    capped: bool  # a resource grant to a role ARN, within boundary and session policy
+    blocked_by: Layer
+
+
+def _grant_step(layers: Layers, scans: _Scans, root: bool, cross_account: bool) -> _Grant:
+    """Resource-based and identity-based policies: in one account either may allow, across
+    accounts both must; trust and key policies must name the caller; boundary and session
+    policy cap identity grants and grants to a role ARN."""
+    boundary, session, res = scans.boundary, scans.session, scans.resource
+    boundary_ok = boundary is None or bool(boundary.allows)
+    session_ok = (session is None and not layers.session_required) or (session is not None and bool(session.allows))
+    identity_allows = bool(scans.identity.allows) or root
+    identity_side = identity_allows and boundary_ok and session_ok
+    kinds = res.allow_kinds if res is not None else set()
+    uncapped = bool(kinds & _UNCAPPED)
+    role_grant = MatchKind.ROLE in kinds
+    if layers.resource_must_allow and MatchKind.USER in kinds and not boundary_ok:
+        # "If a user is listed as the principal in a role's trust policy but cannot assume the
+        # role, check the user's permissions boundary ... it must allow the sts:AssumeRole action."
+        # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html
+        uncapped = bool(kinds & (_UNCAPPED - {MatchKind.USER}))
+        role_grant = True
+    capped = role_grant and boundary_ok and session_ok
+    if cross_account:
+        # Two evaluations, both must allow: the caller's account and the resource's.
+        allowed = identity_side and bool(kinds)
+    elif layers.resource_must_allow:
+        allowed = uncapped or capped or (MatchKind.ACCOUNT in kinds and identity_side)
+    else:
+        allowed = identity_side or uncapped or capped
+    blocker = _blocker(identity_allows or role_grant, boundary_ok, session_ok, bool(kinds), cross_account or layers.resource_must_allow)
+    return _Grant(allowed, identity_side, capped, blocker)
+
+
+def _allowing_statements(scans: _Scans, grant: _Grant) -> tuple[MatchedStatement, ...]:
+    """The Allow statements that made an allowed decision. SCP and RCP allows only permit
+    (FullAWSAccess at every level); as in AWS's simulator they are not listed, and
+    allowedByOrganizations says they let it through."""
+    parts: list[MatchedStatement] = []
+    if grant.identity_side:
+        parts += [e.matched for e in scans.identity.allows]
+    if scans.resource is not None:
+        parts += [e.matched for e in scans.resource.allows]
+    if grant.identity_side or grant.capped:
+        parts += [e.matched for r in (scans.boundary, scans.session) if r is not None for e in r.allows]
+    return tuple(parts)
 
 
 def _identity_decision(

@@ -16,6 +16,7 @@ from ..errors import InvalidRequestError
 from ..policy import Principals
 
 DEFAULT_SESSION = "graphsim"
+_IAM_KINDS = frozenset({"User", "AssumedRole", "FederatedUser", "Account"})
 
 
 class MatchKind(StrEnum):
@@ -54,7 +55,13 @@ class CallerIdentity:
         return self.kind == "Account"
 
     def derived_context(self) -> dict[str, tuple[str, ...]]:
-        """Keys AWS fills in from the caller. D: .../reference_policies_condition-keys.html"""
+        """Keys AWS fills in from an IAM caller (user, role session, federated user, root user);
+        none for callers outside IAM (anonymous, services, federated identity providers).
+        The one place these keys are derived: the engine adds the organization keys of the
+        caller's account (``Engine.derived_context``).
+        D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"""
+        if self.kind not in _IAM_KINDS:
+            return {}
         ctx: dict[str, tuple[str, ...]] = {
             "aws:principalaccount": (self.account,),
             "aws:principaltype": (self.kind,),

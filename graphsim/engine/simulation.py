@@ -20,16 +20,18 @@ from functools import lru_cache
 from typing import Any
 
 from .. import catalog
-from ..arn import Arn, is_account_id
+from ..arn import Arn, account_of, is_account_id
 from ..errors import InvalidRequestError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind
 from ..world import NodeKind, PathStep, PolicyAttachment, PolicyType
 from .context import ContextEntry, build_context, merge_derived
 from .decision import Decision, Layer
-from .evaluate import Engine, _arn_account, _session_set, input_policy_set, parse_document, validate_resource_arn
+from .documents import input_policy_set, parse_document, session_policy_set
 from .layers import Layers, decide, requires_resource_grant
 from .policyset import PolicySet
 from .principals import CallerIdentity, parse_caller_arn
+from .questions import Engine
+from .resolve import validate_resource_arn
 
 MAX_SIMULATIONS = 10_000  # action x resource pairs in one request
 
@@ -227,7 +229,7 @@ def _compile(request: CustomSimulation) -> _Compiled:
         assert caller is not None  # checked on construction
         if not caller.is_session:
             raise InvalidRequestError("a session policy applies to a role session or federated user; give such a callerArn", field="sessionPolicy")
-        session = _session_set(request.session_policy, caller.arn)
+        session = session_policy_set(request.session_policy, caller.arn)
     scp_levels = None
     exempt = caller is not None and (caller.account == request.management_account or caller.service_linked)
     if request.scps is not None and not exempt:
@@ -295,7 +297,7 @@ def _owner(resource_owner: str | None, arn: str, caller: CallerIdentity | None) 
         if not is_account_id(owner):
             raise InvalidRequestError(f"resourceOwner must be an account id or arn:aws:iam::ID:root, got {resource_owner!r}", field="resourceOwner")
         return owner
-    return _arn_account(arn) or (caller.account if caller is not None else None)
+    return account_of(arn) or (caller.account if caller is not None else None)
 
 
 def _org_input(levels: Levels, policy_type: str, field: str) -> tuple[PolicySet, ...]:
