@@ -76,6 +76,11 @@ def requires_resource_grant(action_lower: str, resource: str) -> bool:
     return arn.service == "kms" and arn.resource.startswith("key/")
 
 
+def _is_role(resource: str) -> bool:
+    arn = Arn.maybe(resource)
+    return arn is not None and arn.service == "iam" and arn.resource.startswith("role/")
+
+
 def decide(
     *,
     caller: CallerIdentity | None,
@@ -110,7 +115,7 @@ def decide(
         blocked_by, matched = denied
         fix = FixHint(denied_by=tuple(m.path_text for m in matched))
     else:
-        grant = _grant_step(layers, scans, root, cross_account)
+        grant = _grant_step(layers, scans, root, cross_account, resource)
         blocked_by = Layer.SCP if not scp_ok else None if grant.allowed else grant.blocked_by
         if grant.allowed and scp_ok:
             kind = DecisionKind.ALLOWED
@@ -202,7 +207,7 @@ class _Grant:
     blocked_by: Layer
 
 
-def _grant_step(layers: Layers, scans: _Scans, root: bool, cross_account: bool) -> _Grant:
+def _grant_step(layers: Layers, scans: _Scans, root: bool, cross_account: bool, resource: str) -> _Grant:
     """Resource-based and identity-based policies: in one account either may allow, across
     accounts both must; trust and key policies must name the caller; boundary and session
     policy cap identity grants and grants to a role ARN."""
@@ -214,10 +219,13 @@ def _grant_step(layers: Layers, scans: _Scans, root: bool, cross_account: bool) 
     kinds = res.allow_kinds if res is not None else set()
     uncapped = bool(kinds & _UNCAPPED)
     role_grant = MatchKind.ROLE in kinds
-    if layers.resource_must_allow and MatchKind.USER in kinds and not boundary_ok:
+    if layers.resource_must_allow and MatchKind.USER in kinds and not boundary_ok and _is_role(resource):
         # "If a user is listed as the principal in a role's trust policy but cannot assume the
         # role, check the user's permissions boundary ... it must allow the sts:AssumeRole action."
         # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html
+        # A KMS key policy naming the user is not capped: "Within an account, permissions
+        # boundaries do not reduce the permissions granted by resource-based policies."
+        # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
         uncapped = bool(kinds & (_UNCAPPED - {MatchKind.USER}))
         role_grant = True
     capped = role_grant and boundary_ok and session_ok

@@ -112,10 +112,12 @@ def scan(policies: PolicySet, action_lower: str, resource: str, ctx: Context, mi
             kind = match_principal(st.principals, caller)
             if st.not_principal:
                 # Only a principal named in NotPrincipal is exempt: listing its account's root
-                # exempts the root user, not the account's other users. Deny + NotPrincipal
-                # always denies a principal that has a permissions boundary.
+                # exempts the root user, not the account's other users; listing a role exempts
+                # none of its sessions unless the session ARN is listed too ("The assumed-role
+                # user is identified by the role session name"). Deny + NotPrincipal always
+                # denies a principal that has a permissions boundary.
                 # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-                exempt = kind is not None and kind is not MatchKind.ACCOUNT
+                exempt = kind is not None and kind is not MatchKind.ACCOUNT and kind is not MatchKind.ROLE
                 if exempt and not (st.effect is Effect.DENY and caller.has_boundary):
                     continue
                 kind = MatchKind.WILDCARD

@@ -119,11 +119,11 @@ def match_principal(principals: Principals, caller: CallerIdentity) -> MatchKind
         for value in values:
             if ptype == "AWS":
                 if value == "*":
-                    best = MatchKind.WILDCARD
+                    best = MatchKind.ROLE if best is MatchKind.ROLE else MatchKind.WILDCARD
                 elif value == caller.arn and caller.kind != "Service":
                     return _DIRECT[caller.kind]
                 elif caller.role_arn is not None and value == caller.role_arn:
-                    return MatchKind.ROLE
+                    best = MatchKind.ROLE  # a later value may still name the session itself
                 elif account_of_principal(value) == caller.account and caller.kind != "Service":
                     best = best or MatchKind.ACCOUNT
             elif ptype == "Service" and caller.kind == "Service" and value == caller.arn:

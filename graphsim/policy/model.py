@@ -63,6 +63,13 @@ class Statement:
     def matches_resource(self, arn: str, ctx: Context) -> bool:
         if self.resources is None:
             return True
+        if self.not_resource and self.resources.has_variables and self.resources.missing_keys(ctx):
+            # A variable in NotResource that cannot be resolved makes the statement not apply
+            # (Allow or Deny): "If AWS cannot resolve a variable this might cause the entire
+            # statement to be invalid." Reading the entry as matching nothing, as in Resource,
+            # would turn NotResource into "every resource".
+            # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+            return False
         return self.resources.matches(arn, ctx) is not self.not_resource
 
     def missing_resource_keys(self, ctx: Context) -> list[str]:
