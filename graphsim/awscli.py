@@ -1,6 +1,8 @@
 """AWS CLI compatibility: ``simulate-custom-policy`` and ``simulate-principal-policy`` requests
 with the JSON keys of ``aws iam ... --cli-input-json``, answered in AWS's response shape, so a
-script can switch to graphsim by changing one command.
+script can switch to graphsim by changing one command. The requests are
+``engine.CustomSimulation`` / ``PrincipalSimulation``; each result is shaped by
+``presentation.aws_evaluation_result``; here they are paginated as AWS paginates them.
 
 D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulateCustomPolicy.html
 D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
@@ -12,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .engine import CustomSimulation, Decision, Engine, Layer, MatchedStatement, PrincipalSimulation, simulate
+from .engine import CustomSimulation, Decision, Engine, PrincipalSimulation, simulate
 from .errors import InvalidRequestError
 from .policy.positions import statement_positions
-
-_AWS_DECISION = {"ALLOWED": "allowed", "EXPLICIT_DENY": "explicitDeny", "IMPLICIT_DENY": "implicitDeny"}
+from .presentation import Positions, aws_evaluation_result
 
 
 def simulate_custom_policy(request: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,66 +33,11 @@ def simulate_principal_policy(engine: Engine, request: Mapping[str, Any]) -> dic
     return response(simulate(PrincipalSimulation.from_aws(request), engine), request)
 
 
-def _statement(m: MatchedStatement, positions: Mapping[str, list[tuple[tuple[int, int], tuple[int, int]]]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"SourcePolicyId": m.policy}
-    if m.policy in positions and m.index < len(positions[m.policy]):
-        # As AWS's simulate-custom-policy: positions in the given text, no SourcePolicyType.
-        (l1, c1), (l2, c2) = positions[m.policy][m.index]
-        out["StartPosition"] = {"Line": l1, "Column": c1}
-        out["EndPosition"] = {"Line": l2, "Column": c2}
-    else:
-        out["SourcePolicyType"] = m.policy_type.value
-    # Our additions, so a script can tell which statement and why.
-    out["GraphsimStatement"] = {"Sid": m.sid, "Index": m.index, "Layer": m.layer.value, "Path": m.path_text}
-    return out
-
-
-def evaluation_result(d: Decision, positions: Mapping[str, list[tuple[tuple[int, int], tuple[int, int]]]] | None = None) -> dict[str, Any]:
-    decision = _AWS_DECISION[d.decision.value]
-    statements = [_statement(m, positions or {}) for m in d.matched_statements]
-    # Where AWS lists missing keys: in the EvaluationResult when the resource is "*", in the
-    # ResourceSpecificResults entry when a resource ARN was given ("This list is used when a list
-    # of ARNs is included in the ResourceArns parameter instead of "*"").
-    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html
-    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ResourceSpecificResult.html
-    specific_resource = d.resource != "*"
-    result: dict[str, Any] = {
-        "EvalActionName": d.action,
-        "EvalResourceName": d.resource,
-        "EvalDecision": decision,
-        "MatchedStatements": statements,
-        "MissingContextValues": [] if specific_resource else list(d.missing_context_values),
-    }
-    if d.allowed_by_organizations is not None:
-        result["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": d.allowed_by_organizations}
-    if d.allowed_by_boundary is not None:
-        result["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": d.allowed_by_boundary}
-    if any(v.layer is Layer.RESOURCE for v in d.layer_verdicts):
-        names = {Layer.IDENTITY: "IAM Policy", Layer.RESOURCE: "Resource Policy"}
-        result["EvalDecisionDetails"] = {names[v.layer]: _AWS_DECISION[v.decision.value] for v in d.layer_verdicts if v.layer in names}
-    if specific_resource:
-        specific: dict[str, Any] = {
-            "EvalResourceName": d.resource,
-            "EvalResourceDecision": decision,
-            "MatchedStatements": statements,
-            "MissingContextValues": list(d.missing_context_values),
-        }
-        if "EvalDecisionDetails" in result:
-            specific["EvalDecisionDetails"] = result["EvalDecisionDetails"]
-        if "PermissionsBoundaryDecisionDetail" in result:
-            specific["PermissionsBoundaryDecisionDetail"] = result["PermissionsBoundaryDecisionDetail"]
-        result["ResourceSpecificResults"] = [specific]
-    result["GraphsimBlockedBy"] = d.blocked_by.value if d.blocked_by else None
-    if d.warnings:
-        result["GraphsimWarnings"] = list(d.warnings)
-    return result
-
-
 def response(
-    decisions: Sequence[Decision], request: Mapping[str, Any], positions: Mapping[str, list[tuple[tuple[int, int], tuple[int, int]]]] | None = None
+    decisions: Sequence[Decision], request: Mapping[str, Any], positions: Positions | None = None
 ) -> dict[str, Any]:
     """AWS's response, paginated by MaxItems/Marker as AWS paginates EvaluationResults."""
-    results = [evaluation_result(d, positions) for d in decisions]
+    results = [aws_evaluation_result(d, positions) for d in decisions]
     start = 0
     if request.get("Marker") is not None:
         try:

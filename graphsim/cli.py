@@ -17,6 +17,7 @@ from typing import Any
 
 from .engine import ContextEntry, DecisionKind, explain, parse_cli_context
 from .errors import GraphsimError, InvalidRequestError
+from .presentation import to_json
 from .store.sqlite import default_db_path
 from .workspace import Workspace
 from .world import NodeKind
@@ -51,12 +52,10 @@ def _workspace(args: argparse.Namespace, *, store: bool = False) -> Workspace:
 
 
 def _decision_name(text: str) -> DecisionKind:
-    aliases = {"allowed": "ALLOWED", "explicitdeny": "EXPLICIT_DENY", "implicitdeny": "IMPLICIT_DENY"}
-    value = aliases.get(text.replace("_", "").replace("-", "").lower(), text.upper())
     try:
-        return DecisionKind(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be ALLOWED, EXPLICIT_DENY or IMPLICIT_DENY, got {text!r}") from None
+        return DecisionKind.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_can(args: argparse.Namespace) -> int:
@@ -68,7 +67,7 @@ def cmd_can(args: argparse.Namespace) -> int:
         args.principal, args.action, args.resource, parse_cli_context(args.context or [], args.context_type or []), session_policy=session_policy, via_roles=args.via_roles
     )
     if args.json:
-        print(json.dumps({**decision.to_dict(), "explanation": explain(decision)}, indent=2))
+        print(json.dumps({**to_json(decision), "explanation": explain(decision)}, indent=2))
     else:
         print(explain(decision))
     if args.expect is not None and decision.decision is not args.expect:
@@ -230,7 +229,7 @@ def cmd_who_can(args: argparse.Namespace) -> int:
 
     entries = who_can(_workspace(args).engine(), args.actions, args.resource, _context_arg(args))
     if args.json:
-        _emit([e.to_dict() for e in entries])
+        _emit([to_json(e) for e in entries])
         return EXIT_OK
     for e in entries:
         how = e.access + (f" through {' -> '.join(r.rsplit('/', 1)[1] for r in e.via_roles)}" if e.via_roles else "")
@@ -247,7 +246,7 @@ def cmd_what_can(args: argparse.Namespace) -> int:
 
     perms = what_can(_workspace(args).engine(), args.principal, args.service, args.resource_prefix)
     if args.json:
-        _emit({**perms.to_dict(), "policy": perms.as_policy()})
+        _emit(to_json(perms))
         return EXIT_OK
     for grant in perms.grants:
         print(grant.resource)
@@ -279,7 +278,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         if args.format == "csv":
             matrix.to_csv(out)
         else:
-            out.write(json.dumps({**matrix.to_dict(), "cells": [{"principal": p, "action": a, "resource": r, "decision": d} for p, a, r, d in matrix.rows()]}) + "\n")
+            out.write(json.dumps({**to_json(matrix), "cells": [{"principal": p, "action": a, "resource": r, "decision": d} for p, a, r, d in matrix.rows()]}) + "\n")
     print(f"{len(principals) * len(matrix.actions) * len(matrix.resources):,} cells; {matrix.counts()}", file=sys.stderr)
     return EXIT_OK
 
@@ -289,7 +288,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
 
     fix = denial_fix(_workspace(args).engine().can(args.principal, args.action, args.resource, _context_arg(args)))
     if args.json:
-        _emit(fix.to_dict())
+        _emit(to_json(fix))
     else:
         print(fix.summary)
         if fix.statement is not None:
@@ -302,7 +301,7 @@ def cmd_escalation(args: argparse.Namespace) -> int:
 
     paths = escalation_paths(_workspace(args).engine(), args.principal)
     if args.json:
-        _emit([p.to_dict() for p in paths])
+        _emit([to_json(p) for p in paths])
         return EXIT_OK
     for i, path in enumerate(paths, start=1):
         if path.already_admin:
@@ -322,7 +321,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     found = findings(ws.world(), ws.engine(), args.rule or None)
     if args.json:
-        _emit([f.to_dict() for f in found])
+        _emit([to_json(f) for f in found])
         return EXIT_OK
     for f in found:
         print(f"{f.severity.upper():<7} {f.rule_id:<24} {f.path}\n        {f.why}")
@@ -341,7 +340,7 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     questions = [Question(e.principal, e.action, e.resource, e.context) for e in load_expectations(args.questions, require_expect=False)] if args.questions else []
     results = what_if(_workspace(args).engine(), changes, questions)
     if args.json:
-        _emit([r.to_dict() for r in results])
+        _emit([to_json(r) for r in results])
         return EXIT_OK
     for r in results:
         q = r.question
@@ -363,7 +362,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.db or default_db_path())
     changes = access_diff(ws.engine(args.world_a), ws.engine(args.world_b), args.principals or None, actions=args.actions, resources=args.resources)
     if args.json:
-        _emit([c.to_dict() for c in changes])
+        _emit([to_json(c) for c in changes])
         return EXIT_OK
     for c in changes:
         print(f"{c.change.upper():<7} {c.principal} {c.action} {c.resource}: {c.before} -> {c.after}")

@@ -15,7 +15,7 @@ from typing import Any
 from .engine import ContextEntry, Decision, DecisionKind, Engine
 from .errors import GraphsimError, InvalidRequestError
 
-_ALIASES = {"allowed": "ALLOWED", "explicitdeny": "EXPLICIT_DENY", "implicitdeny": "IMPLICIT_DENY", "deny": "DENIED", "denied": "DENIED"}
+DENIED = "DENIED"  # an expectation met by either deny
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +60,8 @@ def load_expectations(path: str | Path, *, require_expect: bool = True) -> list[
         missing = [k for k in required if not entry.get(k)]
         if missing:
             raise InvalidRequestError(f"{where}: missing {', '.join(missing)}", field=f"[{i}].{missing[0]}")
-        expect = str(entry.get("expect") or "DENIED")
-        expect = _ALIASES.get(expect.replace("_", "").lower(), expect.upper())
-        if expect not in ("ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY", "DENIED"):
+        expect = _expected(str(entry.get("expect") or DENIED))
+        if expect is None:
             raise InvalidRequestError(f"{where}.expect: must be ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or DENIED, got {entry['expect']!r}", field=f"[{i}].expect")
         raw_context = entry.get("context") or {}
         if not isinstance(raw_context, dict):
@@ -76,6 +75,16 @@ def load_expectations(path: str | Path, *, require_expect: bool = True) -> list[
     return out
 
 
+def _expected(text: str) -> str | None:
+    """A decision in any of its spellings, or DENIED (also ``deny``) for either deny."""
+    if text.lower() in ("deny", "denied"):
+        return DENIED
+    try:
+        return DecisionKind.parse(text).value
+    except ValueError:
+        return None
+
+
 def check(engine: Engine, expectations: Sequence[Expectation]) -> list[Outcome]:
     outcomes = []
     for e in expectations:
@@ -85,7 +94,7 @@ def check(engine: Engine, expectations: Sequence[Expectation]) -> list[Outcome]:
             outcomes.append(Outcome(e, False, "ERROR", None, exc.message))
             continue
         got = decision.decision.value
-        passed = got == e.expect or (e.expect == "DENIED" and decision.decision is not DecisionKind.ALLOWED)
+        passed = got == e.expect or (e.expect == DENIED and decision.decision is not DecisionKind.ALLOWED)
         outcomes.append(Outcome(e, passed, got, decision))
     return outcomes
 

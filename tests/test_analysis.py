@@ -36,6 +36,7 @@ from graphsim.analysis import (
 from graphsim.analysis.fastpath import FastDecider
 from graphsim.engine import ContextEntry, Engine
 from graphsim.errors import InvalidRequestError, UnknownActionError
+from graphsim.presentation import to_json
 from graphsim.world import NodeKind, World
 from graphsim.world.io import load_demo_world, world_from_dict, world_to_dict
 
@@ -131,7 +132,7 @@ def principals_of(engine: Engine) -> list[str]:
 
 
 def camel_keys(value: Any) -> None:
-    """Every dict key of a to_dict() result is camelCase (no underscores)."""
+    """Every dict key of a to_json() result is camelCase (no underscores)."""
     if isinstance(value, dict):
         for key, item in value.items():
             assert "_" not in key, key
@@ -169,7 +170,7 @@ def test_who_can_read_classified_on_the_demo_world(demo: Engine) -> None:
         "role/ClassifiedReader -> trust-policy/ClassifiedReader -> Statement[0] (Sid TrustTheAccount)",
         "role/ClassifiedReader -> inline-policy/ClassifiedReader/ReadClassified -> Statement[1] (Sid ReadClassified)",
     )
-    camel_keys([e.to_dict() for e in entries])
+    camel_keys([to_json(e) for e in entries])
 
 
 def _brute_force(engine: Engine, action: str, resource: str) -> tuple[set[str], set[str]]:
@@ -271,14 +272,14 @@ def test_fast_decider_gives_the_engines_decisions() -> None:
         for p in principals_of(engine):
             for action in ("s3:GetObject", "s3:ListBucket", "s3:PutObject", "sts:AssumeRole", "iam:CreateUser", "iam:PassRole"):
                 for resource in resources:
-                    assert fast.evaluate(p, action, resource).to_dict() == reference.evaluate(p, action, resource).to_dict()
+                    assert to_json(fast.evaluate(p, action, resource)) == to_json(reference.evaluate(p, action, resource))
     world = world_from_dict(synthetic_world(users=40, groups=10, policies=60, seed=3))
     engine, reference = Engine(world), Engine(world)
     fast = FastDecider(engine)
     ctx = (ContextEntry("aws:SourceIp", ("10.1.2.3",), "ip"),)
     for p in principals_of(engine):
         for action, resource in (("s3:GetObject", "arn:aws:s3:::alpha-data-1/x"), ("ec2:StopInstances", f"arn:aws:ec2:eu-west-1:{SYN_ACCOUNT}:instance/i-1")):
-            assert fast.evaluate(p, action, resource, ctx).to_dict() == reference.evaluate(p, action, resource, ctx).to_dict()
+            assert to_json(fast.evaluate(p, action, resource, ctx)) == to_json(reference.evaluate(p, action, resource, ctx))
 
 
 def test_who_can_sees_changes_to_the_world() -> None:
@@ -308,7 +309,7 @@ def test_what_can_newbie_is_exactly_the_reports_policy(demo: Engine) -> None:
         ],
     }
     assert not any(g.conditional for g in perms.grants)
-    camel_keys(perms.to_dict())
+    camel_keys(to_json(perms))
 
 
 def test_what_can_marks_conditional_grants_and_partial_denies(demo: Engine) -> None:
@@ -422,7 +423,7 @@ def test_matrix_groups_identical_principals_and_writes_csv(demo: Engine) -> None
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == ["principal", "action", "resource", "decision"]
     assert rows[1:] == [list(r) for r in matrix.rows()]
-    data = matrix.to_dict()
+    data = to_json(matrix)
     camel_keys(data)
     assert data["decisions"][0][0] == ["ALLOWED", "ALLOWED"]  # dana: GetObject on the object and (ReadReports lists it) the bucket
     assert json.loads(json.dumps(data)) == data
@@ -451,7 +452,7 @@ def test_denial_fix_for_the_walkthrough() -> None:
     assert fix.statement == {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}
     fix = denial_fix(engine.can("newbie", "s3:GetObject", CLASSIFIED))
     assert fix.statement == {"Effect": "Allow", "Action": "s3:GetObject", "Resource": CLASSIFIED}
-    camel_keys(fix.to_dict())
+    camel_keys(to_json(fix))
     # After the fix (v2, the demo world's default) nothing is needed.
     assert not denial_fix(Engine(load_demo_world()).can("newbie", "s3:ListAllMyBuckets", "*")).needed
 
@@ -508,7 +509,7 @@ def test_escalation_moves(review: Engine) -> None:
     assert step.actions == ("iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction")
     assert all(d.allowed for d in step.decisions)
     assert "user/lou may pass role/LambdaAdmin" in path.explain()
-    camel_keys(path.to_dict())
+    camel_keys(to_json(path))
 
 
 def test_self_grant_capped_by_a_boundary_is_no_escalation() -> None:
@@ -536,7 +537,7 @@ def test_findings_on_the_demo_world(demo: Engine) -> None:
         # s3:GetBucketLocation acts on a bucket, yet HR is granted it on "*".
         ("low", "wildcard-resource", "policy/HRReports -> Statement[2] (Sid SeeAllBuckets)"),
     ]
-    camel_keys([f.to_dict() for f in findings(demo.world, demo)])
+    camel_keys([to_json(f) for f in findings(demo.world, demo)])
 
 
 def test_findings_rules_for_statements_that_never_match(review: Engine) -> None:
@@ -587,7 +588,7 @@ def test_access_diff_after_dana_leaves_hr() -> None:
     office = [ContextEntry("aws:SourceIp", ("10.1.2.3",), "ip")]
     with_office = access_diff(Engine(before), Engine(after), actions=actions, resources=resources, context=office)
     assert {(c.action, c.resource) for c in with_office} == expected | {("s3:PutObject", f"{REPORTS}/hr/headcount.csv")}
-    camel_keys([c.to_dict() for c in changes])
+    camel_keys([to_json(c) for c in changes])
     # The other way round the same accesses are gained; a principal missing from one side is ABSENT.
     gained = access_diff(Engine(after), Engine(before), actions=actions, resources=resources)
     assert {(c.action, c.resource, c.change) for c in gained} == {(a, r, "gained") for a, r in expected}

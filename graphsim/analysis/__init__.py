@@ -1,7 +1,7 @@
 """Access reviews, as pure analysis over the engine: who can do what, what a principal can do,
 the access matrix, how to fix a denial, privilege-escalation paths, findings, and the access
-difference between two worlds. No HTTP, SQL or GraphQL: every result is a frozen dataclass
-with ``to_dict()`` (camelCase keys) for JSON.
+difference between two worlds. No HTTP, SQL or GraphQL: every result is a frozen dataclass;
+``graphsim.presentation.to_json`` shapes it for JSON (camelCase keys).
 """
 
 from .diff import ABSENT, AccessChange, access_diff

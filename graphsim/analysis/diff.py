@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ..engine import ContextEntry, DecisionKind, Engine
 from ..errors import GraphsimError
@@ -23,16 +22,6 @@ class AccessChange:
     before: str  # the decision in world A (or ABSENT)
     after: str  # the decision in world B (or ABSENT)
     change: str  # gained | lost
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "principal": self.principal,
-            "action": self.action,
-            "resource": self.resource,
-            "before": self.before,
-            "after": self.after,
-            "change": self.change,
-        }
 
 
 def _principals(engine: Engine) -> list[str]:

@@ -45,7 +45,6 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from ..engine import CallerIdentity, Decision, Engine, PolicySet, parse_document, scan
 from ..policy import Effect, PolicyKind
@@ -92,18 +91,6 @@ class EscalationStep:
     decisions: tuple[Decision, ...]
     explanation: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "technique": self.technique,
-            "source": self.source,
-            "target": self.target,
-            "actions": list(self.actions),
-            "resources": list(self.resources),
-            "explanation": self.explanation,
-            "paths": [m.path_text for d in self.decisions for m in d.matched_statements],
-            "decisions": [d.to_dict() for d in self.decisions],
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class EscalationPath:
@@ -118,15 +105,6 @@ class EscalationPath:
         lines = [f"{self.principal} becomes admin-equivalent in {len(self.steps)} step{'s' if len(self.steps) != 1 else ''}:"]
         lines += [f"  {i}. [{s.technique}] {s.explanation}" for i, s in enumerate(self.steps, start=1)]
         return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "principal": self.principal,
-            "target": self.target,
-            "alreadyAdmin": self.already_admin,
-            "steps": [s.to_dict() for s in self.steps],
-            "explanation": self.explain(),
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from .. import catalog
 from ..engine import Engine
@@ -46,18 +45,6 @@ class Finding:
     statement: str = ""  # Statement[i] (Sid ...)
     path: str = ""  # policy -> statement, or the principal
     principal: str = ""  # for principal findings: its ARN
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ruleId": self.rule_id,
-            "severity": self.severity,
-            "why": self.why,
-            "policy": self.policy,
-            "policyKey": self.policy_key,
-            "statement": self.statement,
-            "path": self.path,
-            "principal": self.principal,
-        }
 
 
 FindingRule = Callable[[World, Engine], Iterable[Finding]]

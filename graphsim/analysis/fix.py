@@ -37,9 +37,6 @@ class DenyingStatement:
     layer: str
     path: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "sid": self.sid, "statementIndex": self.index, "layer": self.layer, "path": self.path}
-
 
 @dataclass(frozen=True, slots=True)
 class Fix:
@@ -61,21 +58,6 @@ class Fix:
     @property
     def needed(self) -> bool:
         return self.decision != DecisionKind.ALLOWED.value
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "decision": self.decision,
-            "principal": self.principal,
-            "action": self.action,
-            "resource": self.resource,
-            "needed": self.needed,
-            "blockedBy": self.blocked_by,
-            "statement": self.statement,
-            "where": self.where,
-            "deniedBy": [d.to_dict() for d in self.denied_by],
-            "missingContext": list(self.missing_context),
-            "summary": self.summary,
-        }
 
 
 def smallest_statement(action: str, resource: str, *, principal: str | None = None, trust: bool = False) -> dict[str, Any]:

@@ -86,21 +86,6 @@ class Matrix:
         writer.writerow(("principal", "action", "resource", "decision"))
         writer.writerows(self.rows())
 
-    def to_dict(self) -> dict[str, Any]:
-        """Axes and ``decisions[p][a][r]``; for big matrices prefer ``rows()`` or ``to_csv``."""
-        A, R = len(self.actions), len(self.resources)
-        return {
-            "principals": list(self.principals),
-            "actions": list(self.actions),
-            "resources": list(self.resources),
-            "decisions": [
-                [[DECISIONS[self.codes[(p * A + a) * R + r]] for r in range(R)] for a in range(A)] for p in range(len(self.principals))
-            ],
-            "counts": {DecisionKind(name).aws: count for name, count in self.counts().items()},  # allowed, explicitDeny, implicitDeny
-            "principalGroups": self.principal_groups,
-            "evaluations": self.evaluations,
-        }
-
 
 def _find(actions: tuple[str, ...], action: str) -> int:
     low = action.lower()

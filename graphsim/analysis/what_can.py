@@ -56,17 +56,6 @@ class ResourceGrant:
     def conditional(self) -> bool:
         return bool(self.conditional_actions)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "resource": self.resource,
-            "notResource": list(self.not_resource),
-            "actions": list(self.actions),
-            "conditionalActions": list(self.conditional_actions),
-            "conditional": self.conditional,
-            "sources": list(self.sources),
-            "partiallyDeniedBy": list(self.partially_denied_by),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class EffectivePermissions:
@@ -98,18 +87,6 @@ class EffectivePermissions:
                 st["Resource"] = g.resource
             statements.append(st)
         return {"Version": _VERSION, "Statement": statements}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "principal": self.principal,
-            "label": self.label,
-            "service": self.service,
-            "resourcePrefix": self.resource_prefix,
-            "grants": [g.to_dict() for g in self.grants],
-            "narrowedOut": self.narrowed_out,
-            "notes": list(self.notes),
-            "policy": self.as_policy(),
-        }
 
 
 @dataclass(slots=True)

@@ -88,14 +88,6 @@ class WhatIfResult:
     def changed(self) -> bool:
         return self.before_kind != self.after_kind
 
-    def to_dict(self) -> dict[str, Any]:
-        q = self.question
-        return {
-            "principal": q.principal, "action": q.action, "resource": q.resource,
-            "before": self.before_kind, "after": self.after_kind, "changed": self.changed,
-            "afterPaths": [] if self.after is None else [m.path_text for m in self.after.matched_statements],
-        }
-
 
 def apply_changes(world: World, changes: Sequence[tuple[str, Mapping[str, Any]]]) -> World:
     """A copy of ``world`` with the changes applied; a bad change names its index and field."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .. import catalog
 from ..arn import account_of_principal, is_account_id, root_arn
@@ -57,22 +56,6 @@ class WhoCanEntry:
     conditional: bool = False  # an outside principal's grant has conditions the request context lacks
     missing_context: tuple[str, ...] = ()
     note: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "principal": self.principal,
-            "label": self.label,
-            "kind": self.kind,
-            "action": self.action,
-            "resource": self.resource,
-            "access": self.access,
-            "viaRoles": list(self.via_roles),
-            "paths": list(self.paths),
-            "conditional": self.conditional,
-            "missingContext": list(self.missing_context),
-            "note": self.note,
-            "decision": None if self.decision is None else self.decision.to_dict(),
-        }
 
 
 def who_can(engine: Engine, actions: Sequence[str], resource: str, context: Iterable[ContextEntry] = ()) -> list[WhoCanEntry]:

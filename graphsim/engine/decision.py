@@ -20,7 +20,25 @@ class DecisionKind(StrEnum):
     @property
     def aws(self) -> str:
         """AWS's spelling in EvalDecision: allowed, explicitDeny, implicitDeny."""
-        return {"ALLOWED": "allowed", "EXPLICIT_DENY": "explicitDeny", "IMPLICIT_DENY": "implicitDeny"}[self.value]
+        return _AWS_SPELLING[self]
+
+    @classmethod
+    def parse(cls, text: str) -> DecisionKind:
+        """Any spelling of a decision: ours (EXPLICIT_DENY), AWS's (explicitDeny), or with
+        dashes (explicit-deny); case does not matter. ValueError for anything else."""
+        kind = _BY_SPELLING.get(_folded(text))
+        if kind is None:
+            raise ValueError(f"must be ALLOWED, EXPLICIT_DENY or IMPLICIT_DENY, got {text!r}")
+        return kind
+
+
+def _folded(text: str) -> str:
+    return text.replace("_", "").replace("-", "").lower()
+
+
+# The one table of decision spellings; every other spelling is folded into these.
+_AWS_SPELLING = {DecisionKind.ALLOWED: "allowed", DecisionKind.EXPLICIT_DENY: "explicitDeny", DecisionKind.IMPLICIT_DENY: "implicitDeny"}
+_BY_SPELLING = {_folded(kind.value): kind for kind in DecisionKind}
 
 
 class Layer(StrEnum):
@@ -130,39 +148,3 @@ class Decision:
     def allowed(self) -> bool:
         return self.decision is DecisionKind.ALLOWED
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape the CLI prints: field names and enum values as in the GraphQL ``Decision``."""
-        return {
-            "principal": self.principal,
-            "action": self.action,
-            "resource": self.resource,
-            "decision": self.decision.value,
-            "allowed": self.allowed,
-            "matchedStatements": [
-                {
-                    "policy": m.policy,
-                    "policyArn": m.policy_arn,
-                    "policyType": m.policy_type.name,
-                    "sid": m.sid,
-                    "statementIndex": m.index,
-                    "effect": m.effect.name,
-                    "layer": m.layer.name,
-                    "path": m.path_text,
-                }
-                for m in self.matched_statements
-            ],
-            "missingContextValues": list(self.missing_context_values),
-            "layerVerdicts": [{"layer": v.layer.name, "decision": v.decision.value} for v in self.layer_verdicts],
-            "blockedBy": self.blocked_by.name if self.blocked_by else None,
-            "warnings": list(self.warnings),
-            "fixHint": None if self.fix is None else {"summary": self.fix.summary, "statement": self.fix.statement},
-            "allowedByOrganizations": self.allowed_by_organizations,
-            "allowedByPermissionsBoundary": self.allowed_by_boundary,
-            "viaRole": None
-            if self.via_role is None
-            else {
-                "roles": [step.role for step in self.via_role.steps],
-                "assumePaths": [m.path_text for step in self.via_role.steps for m in step.decision.matched_statements],
-                "decision": self.via_role.decision.to_dict(),
-            },
-        }
