@@ -1,41 +1,38 @@
 """The named worlds a process serves, each with its engine, optionally kept in a SQLite store.
 
-Every change to a world goes through ``Workspace.apply``: the world method validates and
-applies it in memory, then the store records it in one transaction. If recording fails the
-world is rebuilt from the store, so memory never runs ahead of what was acknowledged.
+Every change to a world is a command (``graphsim.world.commands``) and goes through
+``Workspace.apply``: the command validates and applies itself in memory, then the store records
+it as ``(name, fields)`` in one transaction. If recording fails the world is rebuilt from the
+store, so memory never runs ahead of what was acknowledged. Loading replays the logged commands
+through the same registry.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .bulk import bulk
 from .engine import Engine
 from .errors import ConflictError, GraphsimError, InvalidRequestError, NotFoundError, UnreadableWorldError
 from .store.sqlite import SNAPSHOT_EVERY, Change, Store, WorldRecord, now
-from .world import NodeKind, World
+from .world import World
+from .world.commands import COMMANDS, Command, legacy_command, parse_command
 from .world.io import DEMO_WORLD, load_demo_world, world_from_dict, world_to_dict
 
 DEFAULT = "default"
-
-# World methods a mutation may call; each is recorded with its arguments and replayed on load.
-REPLAYABLE = frozenset({
-    "add_account", "add_user", "add_group", "add_role", "remove_entity", "add_managed_policy", "update_policy",
-    "remove_managed_policy", "put_inline_policy", "delete_inline_policy", "attach_policy", "detach_policy", "add_member",
-    "remove_member", "add_resource", "update_trust_policy", "set_boundary", "delete_boundary", "put_resource_policy",
-    "delete_resource_policy", "create_organization", "add_ou", "place_account", "add_org_policy", "attach_org_policy",
-})
-_KIND_FIRST = frozenset({"remove_entity", "put_inline_policy", "delete_inline_policy", "attach_policy", "detach_policy", "set_boundary", "delete_boundary"})
-_TIMESTAMPED = frozenset({"add_managed_policy", "update_policy"})
+Result = TypeVar("Result")
 
 
-def _summary(via: str, args: tuple[Any, ...]) -> str:
-    names = [str(a) for a in args if isinstance(a, str) and not isinstance(a, NodeKind) and len(a) < 200 and not a.lstrip().startswith("{")]
-    return f"{via} {' '.join(names)}".strip()
+def logged_command(change: Change) -> Command | None:
+    """The command a logged change replays, or None for the store's own records (createWorld,
+    importWorld, forkWorld: snapshots, not changes). Reads both log formats: ``(command name,
+    fields)`` and the first one, ``(world method, {"args", "kwargs"})``."""
+    if change.mutation in COMMANDS:
+        return parse_command(change.mutation, change.args)
+    return legacy_command(change.mutation, change.args)
 
 
 @dataclass
@@ -82,16 +79,10 @@ class Workspace:
         data, _, changes = self.store.load(record.name)
         world = world_from_dict(data, source=f"store {self.store.path}", name=record.name)
         for change in changes:
-            if change.mutation in REPLAYABLE:
-                args = list(change.args.get("args", []))
-                if change.mutation in _KIND_FIRST:
-                    args[0] = NodeKind(args[0])
-                method = getattr(world, change.mutation)
-                kwargs = dict(change.args.get("kwargs", {}))
-                if "provenance" in inspect.signature(method).parameters:
-                    # Edges made by a replayed change say which change made them.
-                    kwargs["provenance"] = f"change {change.version} ({change.summary})"
-                method(*args, **kwargs)
+            command = logged_command(change)
+            if command is not None:
+                # Edges made by a change say which change made them.
+                command.apply(world, provenance=f"change {change.version} ({change.summary})")
         world.version = record.version
         self.add(world)
         self.unreadable.pop(world.name, None)
@@ -119,18 +110,17 @@ class Workspace:
 
     # ---- changes ------------------------------------------------------------------------------
 
-    def apply(self, world: World, op: str, *args: Any, via: str | None = None, **kwargs: Any) -> Any:
-        """Apply one mutation to ``world`` and, with a store, record it durably."""
-        if op not in REPLAYABLE:
-            raise InvalidRequestError(f"{op} is not a world mutation", field="mutation")
-        if op in _TIMESTAMPED and kwargs.get("created") is None:
-            kwargs["created"] = now()[:19] + "Z"
-        result = getattr(world, op)(*args, **kwargs)  # validates first; raises with nothing changed
-        world.version += 1
+    def apply(self, world: World, command: Command[Result]) -> Result:
+        """Apply one command to ``world`` and, with a store, record it durably; returns what
+        the command returns (the keys it made or changed)."""
+        command = command.stamped(now()[:19] + "Z")
+        version = world.version + 1
+        result = command.apply(world, provenance=f"change {version} ({command.summary})")  # validates first; raises with nothing changed
+        world.version = version
         if self.store is not None:
             try:
-                snapshot = world_to_dict(world) if world.version % SNAPSHOT_EVERY == 0 else None
-                self.store.append(world.name, world.version, op, {"args": list(args), "kwargs": kwargs}, _summary(via or op, args), snapshot)
+                snapshot = world_to_dict(world) if version % SNAPSHOT_EVERY == 0 else None
+                self.store.append(world.name, version, command.command_name, command.to_fields(), command.summary, snapshot)
             except BaseException:
                 self._load(self.store.record(world.name))  # memory back to what the store holds
                 raise

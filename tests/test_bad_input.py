@@ -45,11 +45,16 @@ def test_a_bad_line_in_a_batch_gets_an_error_line(tmp_path: Path, capsys: pytest
     assert lines[1]["EvaluationResults"][0]["EvalDecision"] == "allowed"
 
 
-@pytest.mark.parametrize("arguments", ['"x"', '{group: 5, policy: "x"}'])
-def test_what_if_with_bad_arguments_names_the_change(gql: GraphQLClient, arguments: str) -> None:
+@pytest.mark.parametrize(("arguments", "field"), [
+    ('"x"', "changes[0].arguments"),
+    ('{group: 5, policy: "x"}', "changes[0].arguments.group"),
+    ('{group: "HR"}', "changes[0].arguments.policy"),
+    ('{group: "HR", policy: "x", grup: "y"}', "changes[0].arguments.grup"),
+])
+def test_what_if_with_bad_arguments_names_the_change(gql: GraphQLClient, arguments: str, field: str) -> None:
     query = '{ whatIf(changes: [{mutation: "attachGroupPolicy", arguments: ARGS}], questions: []) { changed } }'
     body = gql(query.replace("ARGS", arguments))
-    assert body["errors"][0]["extensions"]["field"] == "changes[0].arguments"
+    assert body["errors"][0]["extensions"]["field"] == field
 
 
 def test_cli_file_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,11 +98,12 @@ def test_cli_reviews(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_cli_diff_between_a_fork_and_its_parent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from graphsim.workspace import Workspace
+    from graphsim.world.commands import RemoveUserFromGroup
 
     db = tmp_path / "g.db"
     ws = Workspace.open(db)
     fork = ws.fork("final-friday", "what-if")
-    ws.apply(fork, "remove_member", "dana", "HR")
+    ws.apply(fork, RemoveUserFromGroup("dana", "HR"))
     assert main(["diff", "final-friday", "what-if", "--actions", "s3:GetObject", "--resources", "arn:aws:s3:::final-friday-reports/q4.pdf", "--db", str(db), "--json"]) == EXIT_OK
     assert [(c["principal"].rsplit("/", 1)[1], c["change"]) for c in json.loads(capsys.readouterr().out)] == [("dana", "lost")]
 

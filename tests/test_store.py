@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from graphsim.api.app import create_app
 from graphsim.errors import PolicyValidationError
 from graphsim.workspace import Workspace
+from graphsim.world import commands as c
 from graphsim.world.io import WorldFileError, load_demo_world, world_to_dict
 from tests.conftest import GraphQLClient
 
@@ -41,9 +42,9 @@ def test_a_restarted_server_holds_every_change_and_its_history(tmp_path: Path) -
         world = again.data('{ world { version history { version mutation summary } user(name: "zoe") { groups { name } tags { value } } } }')["world"]
         assert world["version"] == 3
         assert [(h["version"], h["mutation"], h["summary"]) for h in world["history"]] == [
-            (3, "add_member", "addUserToGroup zoe HR"),
-            (2, "put_inline_policy", "putUserPolicy zoe Get"),
-            (1, "add_user", "createUser zoe"),
+            (3, "addUserToGroup", "addUserToGroup zoe HR"),
+            (2, "putUserPolicy", "putUserPolicy zoe Get"),
+            (1, "createUser", "createUser zoe"),
             (0, "createWorld", "created from the built-in final-friday demo"),
         ]
         assert world["user"] == {"groups": [{"name": "HR"}], "tags": [{"value": "data"}]}
@@ -53,19 +54,17 @@ def test_a_restarted_server_holds_every_change_and_its_history(tmp_path: Path) -
 
 
 def test_every_kind_of_change_replays_after_a_restart(tmp_path: Path) -> None:
-    from graphsim.world import NodeKind
-
     db = tmp_path / "g.db"
     ws = Workspace.open(db)
     w = ws.world()
-    ws.apply(w, "remove_member", "dana", "HR")
-    ws.apply(w, "detach_policy", NodeKind.USER, "newbie", "FinalFridayReportsReadOnly")
-    ws.apply(w, "put_inline_policy", NodeKind.USER, "kai", "Get", ALLOW_GET)
-    ws.apply(w, "delete_inline_policy", NodeKind.USER, "kai", "Get")
-    ws.apply(w, "remove_entity", NodeKind.USER, "harriet")
-    ws.apply(w, "put_resource_policy", "arn:aws:s3:::final-friday-reports", json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*"}]}))
-    ws.apply(w, "delete_resource_policy", "arn:aws:s3:::final-friday-reports")
+    ws.apply(w, c.RemoveUserFromGroup("dana", "HR"))
+    ws.apply(w, c.DetachUserPolicy("newbie", "FinalFridayReportsReadOnly"))
+    ws.apply(w, c.PutUserPolicy("kai", "Get", ALLOW_GET))
+    ws.apply(w, c.DeleteUserPolicy("kai", "Get"))
+    ws.apply(w, c.DeleteUser("harriet"))
+    ws.apply(w, c.PutResourcePolicy("arn:aws:s3:::final-friday-reports", json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*"}]})))
+    ws.apply(w, c.DeleteResourcePolicy("arn:aws:s3:::final-friday-reports"))
     reopened = Workspace.open(db).world()
     assert reopened.version == 7
     assert world_to_dict(reopened) == world_to_dict(w)
@@ -76,7 +75,7 @@ def test_snapshots_keep_replays_short(tmp_path: Path, monkeypatch: pytest.Monkey
     db = tmp_path / "g.db"
     ws = Workspace.open(db)
     for i in range(7):
-        ws.apply(ws.world(), "add_user", f"u{i}")
+        ws.apply(ws.world(), c.CreateUser(f"u{i}"))
     assert [v for (v,) in rows(db, "SELECT version FROM snapshots ORDER BY version")] == [0, 3, 6]
     reopened = Workspace.open(db)
     assert sorted(d["name"] for _, d in reopened.world().nodes_of(__import__("graphsim.world", fromlist=["NodeKind"]).NodeKind.USER) if d["name"].startswith("u")) == [f"u{i}" for i in range(7)]
@@ -110,7 +109,7 @@ def test_failed_changes_write_nothing(tmp_path: Path) -> None:
     ws = Workspace.open(db)
     before = _state(db)
     with pytest.raises(PolicyValidationError):
-        ws.apply(ws.world(), "put_inline_policy", __import__("graphsim.world", fromlist=["NodeKind"]).NodeKind.USER, "newbie", "Bad", '{"Statement": [{"Effect": "Maybe"}]}')
+        ws.apply(ws.world(), c.PutUserPolicy("newbie", "Bad", '{"Statement": [{"Effect": "Maybe"}]}'))
     broken = world_to_dict(load_demo_world())
     broken["users"][0]["attachedPolicies"].append("arn:aws:iam::111122223333:policy/Nope")
     with pytest.raises(WorldFileError):
@@ -128,6 +127,6 @@ def test_a_failed_write_puts_memory_back(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(ws.store, "append", disk_full)
     with pytest.raises(sqlite3.OperationalError):
-        ws.apply(ws.world(), "add_user", "ghost")
+        ws.apply(ws.world(), c.CreateUser("ghost"))
     assert "arn:aws:iam::111122223333:user/ghost" not in ws.world().graph
     assert ws.world().version == 0

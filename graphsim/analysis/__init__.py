@@ -10,15 +10,16 @@ from .findings import RULES, Finding, findings
 from .fix import DenyingStatement, Fix, denial_fix, smallest_statement
 from .matrix import DECISIONS, Matrix, access_matrix, all_principals
 from .what_can import EffectivePermissions, ResourceGrant, what_can
-from .what_if import CHANGES, Question, WhatIfResult, apply_changes, what_if
+from .what_if import ChangeInput, Question, WhatIfResult, apply_changes, parse_changes, what_if
 from .who_can import WhoCanEntry, who_can
 
 __all__ = [
     "ABSENT",
-    "CHANGES",
+    "ChangeInput",
     "Question",
     "WhatIfResult",
     "apply_changes",
+    "parse_changes",
     "what_if",
     "ADMIN_PROBES",
     "DECISIONS",

@@ -250,7 +250,7 @@ class Organization:
 class HistoryEntry:
     version: int
     at: str
-    mutation: str = strawberry.field(description="The world operation (add_user, importWorld, forkWorld, ...).")
+    mutation: str = strawberry.field(description="The change: a mutation's name (createUser, ...), or importWorld, forkWorld, createWorld; stores written before commands name world methods (add_user, ...).")
     summary: str = strawberry.field(description="The API mutation that made it, and what it named.")
     arguments: JSON
 

@@ -194,7 +194,3 @@ class Store:
         with self.transaction() as db:
             if db.execute("DELETE FROM worlds WHERE name = ?", (name,)).rowcount != 1:
                 raise NotFoundError("world", name, field="name")
-
-    def integrity(self) -> str:
-        (result,) = self.db.execute("PRAGMA integrity_check").fetchone()
-        return str(result)
