@@ -36,23 +36,51 @@ class PathStep:
 
 @strawberry.type(description="A statement that decided the request, with the graph path that brought it.")
 class MatchedStatement:
-    policy: str
-    policy_arn: str | None
-    policy_type: PolicyType  # type: ignore[valid-type]
-    sid: str | None
-    statement_index: int
-    effect: Effect  # type: ignore[valid-type]
-    layer: Layer  # type: ignore[valid-type]
-    path: str = strawberry.field(description="e.g. user/newbie -> group/HR -> policy/HRReports -> Statement[0] (Sid ReadReports)")
-    path_steps: list[PathStep]
-    statement: JSON
+    _m: strawberry.Private[DomainMatched]
 
     @classmethod
     def of(cls, m: DomainMatched) -> MatchedStatement:
-        return cls(
-            policy=m.policy, policy_arn=m.policy_arn, policy_type=m.policy_type, sid=m.sid, statement_index=m.index,
-            effect=m.effect, layer=m.layer, path=m.path_text, path_steps=[PathStep.of(s) for s in m.path], statement=JSON(dict(m.raw)),
-        )
+        return cls(_m=m)
+
+    @strawberry.field
+    def policy(self) -> str:
+        return self._m.policy
+
+    @strawberry.field
+    def policy_arn(self) -> str | None:
+        return self._m.policy_arn
+
+    @strawberry.field
+    def policy_type(self) -> PolicyType:  # type: ignore[valid-type]
+        return self._m.policy_type
+
+    @strawberry.field
+    def sid(self) -> str | None:
+        return self._m.sid
+
+    @strawberry.field
+    def statement_index(self) -> int:
+        return self._m.index
+
+    @strawberry.field
+    def effect(self) -> Effect:  # type: ignore[valid-type]
+        return self._m.effect
+
+    @strawberry.field
+    def layer(self) -> Layer:  # type: ignore[valid-type]
+        return self._m.layer
+
+    @strawberry.field(description="e.g. user/newbie -> group/HR -> policy/HRReports -> Statement[0] (Sid ReadReports)")
+    def path(self) -> str:
+        return self._m.path_text
+
+    @strawberry.field
+    def path_steps(self) -> list[PathStep]:
+        return [PathStep.of(s) for s in self._m.path]
+
+    @strawberry.field
+    def statement(self) -> JSON:
+        return JSON(dict(self._m.raw))
 
 
 @strawberry.type
@@ -91,96 +119,169 @@ class RoleRoute:
     decision: Decision = strawberry.field(description="The request asked as a session of the last role.")
 
 
+# Fields shared by Decision and EvaluationResult, each computed only when a query asks for it.
+
+
+def _matched(d: DomainDecision) -> list[MatchedStatement]:
+    return [MatchedStatement.of(m) for m in d.matched_statements]
+
+
+def _verdicts(d: DomainDecision) -> list[LayerVerdict]:
+    return [LayerVerdict(layer=v.layer, decision=v.decision) for v in d.layer_verdicts]
+
+
+def _boundary_detail(d: DomainDecision) -> PermissionsBoundaryDecisionDetail | None:
+    return None if d.allowed_by_boundary is None else PermissionsBoundaryDecisionDetail(allowed_by_permissions_boundary=d.allowed_by_boundary)
+
+
+def _organizations_detail(d: DomainDecision) -> OrganizationsDecisionDetail | None:
+    return None if d.allowed_by_organizations is None else OrganizationsDecisionDetail(allowed_by_organizations=d.allowed_by_organizations)
+
+
 @strawberry.type(description="The answer to one access question, and why.")
 class Decision:
-    decision: DecisionKind  # type: ignore[valid-type]
-    allowed: bool
-    principal: str
-    action: str
-    resource: str
-    explanation: str
-    matched_statements: list[MatchedStatement] = strawberry.field(description="On a deny, only the denying statements, as in AWS's simulator.")
-    missing_context_values: list[str] = strawberry.field(description="Keys a statement that applies reads but the request lacks.")
-    blocked_by: Layer | None  # type: ignore[valid-type]
-    layer_verdicts: list[LayerVerdict]
-    warnings: list[str]
-    fix_hint: FixHint | None
-    allowed_by_organizations: bool | None = strawberry.field(description="False when an SCP or RCP blocks; null when none applies.")
-    allowed_by_permissions_boundary: bool | None = strawberry.field(description="Null when the principal has no boundary.")
-    via_role: RoleRoute | None = strawberry.field(description="Only with viaRoles: true and a request not allowed directly.")
-
-    @strawberry.field(description="The explanation as a list of lines, for reading in GraphiQL and drawing in a page.")
-    def explanation_lines(self) -> list[str]:
-        return self.explanation.splitlines()
-
-    @strawberry.field(description="As in AWS's EvaluationResult; null when the principal has no boundary.")
-    def permissions_boundary_decision_detail(self) -> PermissionsBoundaryDecisionDetail | None:
-        if self.allowed_by_permissions_boundary is None:
-            return None
-        return PermissionsBoundaryDecisionDetail(allowed_by_permissions_boundary=self.allowed_by_permissions_boundary)
-
-    @strawberry.field(description="As in AWS's EvaluationResult; null when no SCP or RCP applies.")
-    def organizations_decision_detail(self) -> OrganizationsDecisionDetail | None:
-        if self.allowed_by_organizations is None:
-            return None
-        return OrganizationsDecisionDetail(allowed_by_organizations=self.allowed_by_organizations)
+    _d: strawberry.Private[DomainDecision]
 
     @classmethod
     def of(cls, d: DomainDecision) -> Decision:
-        route = None
-        if d.via_role is not None:
-            route = RoleRoute(
-                roles=[s.role for s in d.via_role.steps],
-                steps=[AssumeStep(source=s.source, role=s.role, decision=Decision.of(s.decision)) for s in d.via_role.steps],
-                decision=Decision.of(d.via_role.decision),
-            )
-        return cls(
-            decision=d.decision, allowed=d.allowed, principal=d.principal, action=d.action, resource=d.resource,
-            explanation=explain(d), matched_statements=[MatchedStatement.of(m) for m in d.matched_statements],
-            missing_context_values=list(d.missing_context_values), blocked_by=d.blocked_by,
-            layer_verdicts=[LayerVerdict(layer=v.layer, decision=v.decision) for v in d.layer_verdicts],
-            warnings=list(d.warnings),
-            fix_hint=None if d.fix is None else FixHint(summary=d.fix.summary, statement=None if d.fix.statement is None else JSON(d.fix.statement)),
-            allowed_by_organizations=d.allowed_by_organizations,
-            allowed_by_permissions_boundary=d.allowed_by_boundary,
-            via_role=route,
+        return cls(_d=d)
+
+    @strawberry.field
+    def decision(self) -> DecisionKind:  # type: ignore[valid-type]
+        return self._d.decision
+
+    @strawberry.field
+    def allowed(self) -> bool:
+        return self._d.allowed
+
+    @strawberry.field
+    def principal(self) -> str:
+        return self._d.principal
+
+    @strawberry.field
+    def action(self) -> str:
+        return self._d.action
+
+    @strawberry.field
+    def resource(self) -> str:
+        return self._d.resource
+
+    @strawberry.field
+    def explanation(self) -> str:
+        return explain(self._d)
+
+    @strawberry.field(description="On a deny, only the denying statements, as in AWS's simulator.")
+    def matched_statements(self) -> list[MatchedStatement]:
+        return _matched(self._d)
+
+    @strawberry.field(description="Keys a statement that applies reads but the request lacks.")
+    def missing_context_values(self) -> list[str]:
+        return list(self._d.missing_context_values)
+
+    @strawberry.field
+    def blocked_by(self) -> Layer | None:  # type: ignore[valid-type]
+        return self._d.blocked_by
+
+    @strawberry.field
+    def layer_verdicts(self) -> list[LayerVerdict]:
+        return _verdicts(self._d)
+
+    @strawberry.field
+    def warnings(self) -> list[str]:
+        return list(self._d.warnings)
+
+    @strawberry.field
+    def fix_hint(self) -> FixHint | None:
+        fix = self._d.fix
+        return None if fix is None else FixHint(summary=fix.summary, statement=None if fix.statement is None else JSON(fix.statement))
+
+    @strawberry.field(description="False when an SCP or RCP blocks; null when none applies.")
+    def allowed_by_organizations(self) -> bool | None:
+        return self._d.allowed_by_organizations
+
+    @strawberry.field(description="Null when the principal has no boundary.")
+    def allowed_by_permissions_boundary(self) -> bool | None:
+        return self._d.allowed_by_boundary
+
+    @strawberry.field(description="Only with viaRoles: true and a request not allowed directly.")
+    def via_role(self) -> RoleRoute | None:
+        route = self._d.via_role
+        if route is None:
+            return None
+        return RoleRoute(
+            roles=[s.role for s in route.steps],
+            steps=[AssumeStep(source=s.source, role=s.role, decision=Decision.of(s.decision)) for s in route.steps],
+            decision=Decision.of(route.decision),
         )
+
+    @strawberry.field(description="The explanation as a list of lines, for reading in GraphiQL and drawing in a page.")
+    def explanation_lines(self) -> list[str]:
+        return explain(self._d).splitlines()
+
+    @strawberry.field(description="As in AWS's EvaluationResult; null when the principal has no boundary.")
+    def permissions_boundary_decision_detail(self) -> PermissionsBoundaryDecisionDetail | None:
+        return _boundary_detail(self._d)
+
+    @strawberry.field(description="As in AWS's EvaluationResult; null when no SCP or RCP applies.")
+    def organizations_decision_detail(self) -> OrganizationsDecisionDetail | None:
+        return _organizations_detail(self._d)
 
 
 @strawberry.type(description="One (action, resource) result, with AWS's EvaluationResult field names.")
 class EvaluationResult:
-    eval_action_name: str
-    eval_resource_name: str
-    eval_decision: DecisionKind  # type: ignore[valid-type]
-    matched_statements: list[MatchedStatement]
-    missing_context_values: list[str]
-    permissions_boundary_decision_detail: PermissionsBoundaryDecisionDetail | None
-    organizations_decision_detail: OrganizationsDecisionDetail | None
-    blocked_by: Layer | None  # type: ignore[valid-type]
-    layer_verdicts: list[LayerVerdict]
-    explanation: str
-    warnings: list[str]
-
-    @strawberry.field(description="The explanation as a list of lines.")
-    def explanation_lines(self) -> list[str]:
-        return self.explanation.splitlines()
+    _d: strawberry.Private[DomainDecision]
 
     @classmethod
     def of(cls, d: DomainDecision) -> EvaluationResult:
-        return cls(
-            eval_action_name=d.action, eval_resource_name=d.resource, eval_decision=d.decision,
-            matched_statements=[MatchedStatement.of(m) for m in d.matched_statements],
-            missing_context_values=list(d.missing_context_values),
-            permissions_boundary_decision_detail=None
-            if d.allowed_by_boundary is None
-            else PermissionsBoundaryDecisionDetail(allowed_by_permissions_boundary=d.allowed_by_boundary),
-            organizations_decision_detail=None
-            if d.allowed_by_organizations is None
-            else OrganizationsDecisionDetail(allowed_by_organizations=d.allowed_by_organizations),
-            blocked_by=d.blocked_by,
-            layer_verdicts=[LayerVerdict(layer=v.layer, decision=v.decision) for v in d.layer_verdicts],
-            explanation=explain(d), warnings=list(d.warnings),
-        )
+        return cls(_d=d)
+
+    @strawberry.field
+    def eval_action_name(self) -> str:
+        return self._d.action
+
+    @strawberry.field
+    def eval_resource_name(self) -> str:
+        return self._d.resource
+
+    @strawberry.field
+    def eval_decision(self) -> DecisionKind:  # type: ignore[valid-type]
+        return self._d.decision
+
+    @strawberry.field
+    def matched_statements(self) -> list[MatchedStatement]:
+        return _matched(self._d)
+
+    @strawberry.field
+    def missing_context_values(self) -> list[str]:
+        return list(self._d.missing_context_values)
+
+    @strawberry.field
+    def permissions_boundary_decision_detail(self) -> PermissionsBoundaryDecisionDetail | None:
+        return _boundary_detail(self._d)
+
+    @strawberry.field
+    def organizations_decision_detail(self) -> OrganizationsDecisionDetail | None:
+        return _organizations_detail(self._d)
+
+    @strawberry.field
+    def blocked_by(self) -> Layer | None:  # type: ignore[valid-type]
+        return self._d.blocked_by
+
+    @strawberry.field
+    def layer_verdicts(self) -> list[LayerVerdict]:
+        return _verdicts(self._d)
+
+    @strawberry.field
+    def explanation(self) -> str:
+        return explain(self._d)
+
+    @strawberry.field
+    def warnings(self) -> list[str]:
+        return list(self._d.warnings)
+
+    @strawberry.field(description="The explanation as a list of lines.")
+    def explanation_lines(self) -> list[str]:
+        return explain(self._d).splitlines()
 
 
 @strawberry.type(description="A can-assume edge: principal may assume role, as the decision shows.")
