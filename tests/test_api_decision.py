@@ -11,7 +11,7 @@ import graphsim.api.decision as decision_types
 from graphsim.engine import explain
 from tests.conftest import GraphQLClient
 
-CLASSIFIED = "arn:aws:s3:::final-friday-classified/q4.pdf"
+CAN = 'query($fields: Boolean!) { can(principal: "newbie", action: "s3:GetObject", resource: "arn:aws:s3:::final-friday-classified/q4.pdf") { decision blockedBy explanation @include(if: $fields) explanationLines @include(if: $fields) } }'
 
 
 @pytest.fixture
@@ -27,10 +27,10 @@ def explained(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_explanation_is_rendered_only_when_asked(gql: GraphQLClient, explained: list[str]) -> None:
-    data = gql.data('{ can(principal: "newbie", action: "s3:GetObject", resource: "%s") { decision blockedBy } }' % CLASSIFIED)
+    data = gql.data(CAN, fields=False)
     assert data["can"] == {"decision": "IMPLICIT_DENY", "blockedBy": "IDENTITY"}
     assert explained == []
-    data = gql.data('{ can(principal: "newbie", action: "s3:GetObject", resource: "%s") { explanation explanationLines } }' % CLASSIFIED)
+    data = gql.data(CAN, fields=True)
     assert data["can"]["explanation"].splitlines() == data["can"]["explanationLines"]
     assert "newbie" in data["can"]["explanation"]
     assert explained == ["explain", "explain"]
