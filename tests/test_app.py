@@ -40,3 +40,14 @@ def test_cors_is_off_by_default_and_on_for_named_origins() -> None:
         assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
         other = http.options("/graphql", headers={**preflight, "Origin": "http://evil.example"})
         assert other.headers.get("access-control-allow-origin") != "http://evil.example"
+
+
+def test_download_routes_answer_expected_failures_in_one_shape() -> None:
+    with TestClient(create_app()) as http:
+        missing = http.get("/export/matrix.csv", params={"actions": "s3:GetObject"})
+        assert missing.status_code == 400
+        assert missing.json() == {"error": "give actions=... and resources=... (comma-separated or repeated)", "code": "INVALID_INPUT", "field": "resources"}
+        unknown = http.get("/export/matrix.csv", params={"actions": "s3:GetObject", "resources": "*", "world": "nowhere"})
+        assert unknown.status_code == 404 and unknown.json()["code"] == "NOT_FOUND" and unknown.json()["field"] == "world"
+        fmt = http.get("/export/graph/decision.svg")
+        assert fmt.status_code == 400 and fmt.json()["field"] == "format" and fmt.json()["code"] == "INVALID_INPUT"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +20,12 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
 from .. import __version__
-from ..errors import GraphsimError
+from ..analysis import access_matrix, all_principals
+from ..awscli import simulate_custom_policy, simulate_principal_policy
+from ..errors import GraphsimError, InvalidRequestError
 from ..workspace import Workspace
-from .errors import http_status
+from .errors import aws_error, http_error
+from .graph import graph_from_params
 from .schema import schema
 from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation
 
@@ -109,21 +113,17 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
     async def matrix_csv(request: Request) -> Response:
         """GET /export/matrix.csv?actions=a,b&resources=r1,r2[&principals=p1,p2][&world=NAME]:
         the access matrix as CSV (principal, action, resource, decision), for spreadsheets."""
-        import io
-
-        from ..analysis import access_matrix, all_principals
-
         def listed(name: str) -> list[str]:
             return [v for part in request.query_params.getlist(name) for v in part.split(",") if v]
 
         actions, resources = listed("actions"), listed("resources")
         if not actions or not resources:
-            return JSONResponse({"error": "give actions=... and resources=... (comma-separated or repeated)"}, status_code=400)
+            return http_error(InvalidRequestError("give actions=... and resources=... (comma-separated or repeated)", field="resources" if actions else "actions"))
         try:
             engine = ws.engine(request.query_params.get("world"))
             matrix = access_matrix(engine, listed("principals") or all_principals(engine), actions, resources)
         except GraphsimError as exc:
-            return JSONResponse({"error": exc.message, "code": exc.code, "field": exc.field}, status_code=http_status(exc))
+            return http_error(exc)
         out = io.StringIO()
         matrix.to_csv(out)
         return Response(out.getvalue(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="matrix.csv"'})
@@ -132,15 +132,13 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         """GET /export/graph/KIND.graphml or .json (KIND: decision, who-can, neighbourhood,
         escalation; parameters as the GraphQL fields take them): the subgraph as GraphML or as
         networkx's JSON node-link, for Gephi, yEd, Cytoscape or a script."""
-        from .graph import graph_from_params
-
         kind, fmt = request.path_params["kind"], request.path_params["format"]
         if fmt not in ("graphml", "json"):
-            return JSONResponse({"error": f"format must be graphml or json, got {fmt!r}", "field": "format"}, status_code=400)
+            return http_error(InvalidRequestError(f"format must be graphml or json, got {fmt!r}", field="format"))
         try:
             sg = graph_from_params(ws.engine(request.query_params.get("world")), kind, request.query_params)
         except GraphsimError as exc:
-            return JSONResponse({"error": exc.message, "code": exc.code, "field": exc.field}, status_code=http_status(exc))
+            return http_error(exc)
         headers = {"Content-Disposition": f'attachment; filename="{kind}.{fmt}"'}
         if fmt == "graphml":
             return Response(sg.to_graphml(), media_type="application/graphml+xml", headers=headers)
@@ -149,8 +147,6 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
     async def aws_simulate(request: Request) -> Response:
         """AWS's SimulateCustomPolicy / SimulatePrincipalPolicy request and response shapes, for
         scripts written against boto3 (see client/)."""
-        from ..awscli import simulate_custom_policy, simulate_principal_policy
-
         try:
             body = await request.json()
         except ValueError:
@@ -164,8 +160,7 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
             else:
                 result = simulate_principal_policy(ws.engine(world), body)
         except GraphsimError as exc:
-            # AWS's error shape, as boto3 reads it.
-            return JSONResponse({"Error": {"Code": exc.code, "Message": exc.message, "Field": exc.field}}, status_code=http_status(exc))
+            return aws_error(exc)
         return JSONResponse(result)
 
     middleware = []

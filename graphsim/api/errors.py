@@ -3,7 +3,8 @@
 The GraphQL contract has two shapes, one per operation kind, each applied by one decorator:
 queries raise a typed GraphQL error (``@typed_errors``: ``extensions.code`` and
 ``extensions.field``), mutations return a ``UserError`` union member and change nothing
-(``@mutation_result``). The HTTP routes answer with ``http_status``.
+(``@mutation_result``). The plain HTTP routes answer with ``http_error`` (downloads) or
+``aws_error`` (``POST /aws/...``, AWS's shape).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from starlette.responses import JSONResponse
 
 from ..errors import ConflictError, GraphsimError, NotFoundError, PolicyValidationError
 from ..errors import Problem as DomainProblem
@@ -54,6 +56,16 @@ def mutation_result(fn: F) -> F:
 def http_status(exc: GraphsimError) -> int:
     """The HTTP status of an expected failure on the plain HTTP routes."""
     return 404 if exc.code == "NOT_FOUND" else 400
+
+
+def http_error(exc: GraphsimError) -> JSONResponse:
+    """An expected failure on a download route: ``{"error", "code", "field"}``."""
+    return JSONResponse({"error": exc.message, "code": exc.code, "field": exc.field}, status_code=http_status(exc))
+
+
+def aws_error(exc: GraphsimError) -> JSONResponse:
+    """An expected failure on ``POST /aws/...``, in AWS's error shape as boto3 reads it."""
+    return JSONResponse({"Error": {"Code": exc.code, "Message": exc.message, "Field": exc.field}}, status_code=http_status(exc))
 
 
 @strawberry.type
