@@ -331,12 +331,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
 def cmd_what_if(args: argparse.Namespace) -> int:
     from .analysis import Question, what_if
     from .expectations import load_expectations
-    from .imports import load_source_file
 
-    _, plan = load_source_file(args.changes.removeprefix("file://"))
-    if not isinstance(plan, list) or not all(isinstance(c, dict) and isinstance(c.get("mutation"), str) for c in plan):
-        raise InvalidRequestError('changes must be a JSON list of {"mutation": NAME, "arguments": {...}}', field="changes")
-    changes = [(c["mutation"], c.get("arguments", {})) for c in plan]
+    changes = _read_changes(args.changes)
     questions = [Question(e.principal, e.action, e.resource, e.context) for e in load_expectations(args.questions, require_expect=False)] if args.questions else []
     results = what_if(_workspace(args).engine(), changes, questions)
     if args.json:
@@ -346,6 +342,33 @@ def cmd_what_if(args: argparse.Namespace) -> int:
         q = r.question
         mark = "CHANGED" if r.changed else "same"
         print(f"{mark:<8} {q.principal} {q.action} {q.resource}: {r.before_kind} -> {r.after_kind}")
+    return EXIT_OK
+
+
+def _read_changes(path: str) -> list[Any]:
+    """A change list file (JSON or YAML), as what-if and the API take it, as world commands."""
+    from .analysis import parse_changes
+    from .imports import load_source_file
+
+    _, plan = load_source_file(path.removeprefix("file://"))
+    if not isinstance(plan, list) or not all(isinstance(c, dict) and isinstance(c.get("mutation"), str) for c in plan):
+        raise InvalidRequestError('changes must be a JSON list of {"mutation": NAME, "arguments": {...}}', field="changes")
+    return parse_changes([(c["mutation"], c.get("arguments", {})) for c in plan])
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    """Commit a change list (the one what-if tried) to a world of the store, one recorded change
+    each; tried on a copy first, so a change the world refuses commits nothing."""
+    from .analysis import apply_changes
+
+    commands = _read_changes(args.changes)
+    ws = Workspace.open(args.db or default_db_path(), default=args.world)
+    world = ws.world()
+    apply_changes(world, commands)  # raises naming the refused change; the store is untouched
+    for command in commands:
+        ws.apply(world, command)
+        print(f"version {world.version}: {command.summary}")
+    print(f"applied {len(commands)} changes to world {world.name!r} (version {world.version})")
     return EXIT_OK
 
 
@@ -535,6 +558,12 @@ def build_parser() -> argparse.ArgumentParser:
     wif.add_argument("--questions", metavar="FILE", help="questions in the expectations format (expect may be omitted)")
     world_args(wif)
     wif.set_defaults(func=cmd_what_if)
+
+    app = sub.add_parser("apply", help="commit a change list (as what-if takes it) to a world of the store")
+    app.add_argument("changes", help='a JSON or YAML file: [{"mutation": "attachGroupPolicy", "arguments": {"group": "HR", "policy": "..."}}, ...]')
+    app.add_argument("--world", metavar="NAME", help="the world of the store to change (default: the default world)")
+    app.add_argument("--db", metavar="PATH")
+    app.set_defaults(func=cmd_apply)
 
     frk = sub.add_parser("fork", help="copy a world of the store under a new name, for what-if work")
     frk.add_argument("source")

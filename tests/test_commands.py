@@ -22,6 +22,7 @@ from tests.conftest import GraphQLClient
 
 DATA = Path(__file__).parent / "data" / "store-v1"
 REPORT = "arn:aws:s3:::final-friday-reports/q4.pdf"
+NOTES = "arn:aws:s3:::team-notes/plan.txt"  # no grant in the demo world but the ones a test makes
 
 # aws:PrincipalTag: "Use this key to compare the tag attached to the principal making the request
 # with the tag that you specify in the policy."
@@ -41,7 +42,7 @@ def example_commands() -> list[c.Command[Any]]:
     doc = RED_TEAM_READS
     return [
         c.CreateAccount("444455556666", alias="member"), c.CreateUser("zed", path="/eng/", tags=(("team", "red"),), account="111122223333"),
-        c.DeleteUser("zed"), c.CreateGroup("Eng"), c.DeleteGroup("Eng"), c.AddUserToGroup("zed", "Eng"), c.RemoveUserFromGroup("zed", "Eng"),
+        c.DeleteUser("zed"), c.TagUser("zed", (("team", "blue"),)), c.UntagUser("zed", ("team",)), c.CreateGroup("Eng"), c.DeleteGroup("Eng"), c.AddUserToGroup("zed", "Eng"), c.RemoveUserFromGroup("zed", "Eng"),
         c.CreateRole("Deployer", doc, description="deploys", tags=(("env", "prod"),)), c.DeleteRole("Deployer"),
         c.UpdateAssumeRolePolicy("Deployer", {"Version": "2012-10-17", "Statement": []}),
         c.CreatePolicy("P", doc, created="2024-01-02T03:04:05Z"), c.UpdatePolicy("P", doc), c.DeletePolicy("P"),
@@ -168,3 +169,94 @@ def test_a_store_written_in_the_first_log_format_still_replays(tmp_path: Path) -
     assert [h.mutation for h in reopened.history(limit=2)] == ["addUserToGroup", "attach_org_policy"]
     assert world_to_dict(reopened.world()) == world_to_dict(ws.world())
     assert reopened.engine().can("kai", "s3:GetObject", REPORT).decision.value == ws.engine().can("kai", "s3:GetObject", REPORT).decision.value
+
+
+# ---- the exercise: tagUser / untagUser, one command class and one GraphQL field each -----------
+
+
+def test_tag_user_and_untag_user_through_graphql_and_after_a_restart(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from graphsim.api.app import create_app
+
+    db = tmp_path / "g.db"
+    ws = Workspace.open(db)
+    ask = '{ can(principal: "dana", action: "s3:GetObject", resource: "arn:aws:s3:::team-notes/plan.txt") { decision } }'
+    with TestClient(create_app(ws)) as http:
+        gql = GraphQLClient(http, ws)
+        gql.data('mutation($d: String!) { putUserPolicy(user: "dana", policyName: "RedReads", document: $d) { __typename } }', d=RED_TEAM_READS)
+        assert gql.data(ask)["can"]["decision"] == "IMPLICIT_DENY"
+        tagged = gql.data('mutation { tagUser(user: "dana", tags: [{key: "team", value: "red"}, {key: "floor", value: "3"}]) { ... on UserPayload { user { tags { key value } } } } }')
+        assert tagged["tagUser"]["user"]["tags"] == [{"key": "floor", "value": "3"}, {"key": "team", "value": "red"}]
+        # "If a tag with the same key name already exists, then that tag is overwritten with the new value."
+        # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagUser.html
+        gql.data('mutation { tagUser(user: "dana", tags: [{key: "floor", value: "4"}]) { __typename } }')
+        assert gql.data(ask)["can"]["decision"] == "ALLOWED"  # aws:PrincipalTag/team is red now
+        untagged = gql.data('mutation { untagUser(user: "dana", tagKeys: ["team", "nosuch"]) { ... on UserPayload { user { tags { key value } } worldVersion } } }')
+        assert untagged["untagUser"] == {"user": {"tags": [{"key": "floor", "value": "4"}]}, "worldVersion": 4}
+        assert gql.data(ask)["can"]["decision"] == "IMPLICIT_DENY"
+        gql.data('mutation { tagUser(user: "dana", tags: [{key: "team", value: "red"}]) { __typename } }')
+        refused = gql.data('mutation { tagUser(user: "nobody", tags: [{key: "a", value: "b"}]) { __typename ... on UserError { field } } }')["tagUser"]
+        assert refused == {"__typename": "NotFound", "field": "user"}
+        too_long = gql.data('mutation($k: String!) { tagUser(user: "dana", tags: [{key: $k, value: "x"}]) { __typename ... on UserError { field } } }', k="k" * 129)
+        assert too_long["tagUser"] == {"__typename": "InvalidInput", "field": "tags"}
+    reopened = Workspace.open(db)  # replayed from the log
+    assert reopened.world().node(reopened.world().find(NodeKind.USER, "dana"))["tags"] == {"floor": "4", "team": "red"}
+    assert [h.summary for h in reopened.history(limit=3)] == ["tagUser dana", "untagUser dana", "tagUser dana"]
+    assert reopened.engine().can("dana", "s3:GetObject", NOTES).allowed
+
+
+def test_at_most_fifty_tags() -> None:
+    world = load_demo_world()
+    c.CreateUser("tess").apply(world)
+    c.TagUser("tess", tuple((f"k{i}", "v") for i in range(50))).apply(world)
+    with pytest.raises(InvalidRequestError) as caught:
+        c.TagUser("tess", (("one-more", "v"),)).apply(world)
+    assert caught.value.field == "tags" and len(world.node(world.find(NodeKind.USER, "tess"))["tags"]) == 50
+    # Overwriting a key does not add a tag.
+    c.TagUser("tess", (("k0", "new"),)).apply(world)
+    assert world.node(world.find(NodeKind.USER, "tess"))["tags"]["k0"] == "new"
+
+
+def test_what_if_tags_a_user_as_the_mutation_does() -> None:
+    engine = Engine(load_demo_world())
+    changes: list[tuple[str, object]] = [
+        ("putUserPolicy", {"user": "dana", "policyName": "RedReads", "document": RED_TEAM_READS}),
+        ("tagUser", {"user": "dana", "tags": [{"key": "team", "value": "red"}]}),
+    ]
+    (result,) = what_if(engine, changes, [Question("dana", "s3:GetObject", NOTES)])
+    assert (result.before_kind, result.after_kind) == ("IMPLICIT_DENY", "ALLOWED")
+
+
+# ---- the CLI commits the change list what-if tried ------------------------------------------------
+
+
+def test_cli_apply_commits_what_what_if_tried(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from graphsim.cli import EXIT_INPUT, EXIT_OK, main
+
+    db = tmp_path / "g.db"
+    plan = tmp_path / "changes.yaml"
+    plan.write_text(
+        "- mutation: putUserPolicy\n  arguments: {user: dana, policyName: RedReads, document: " + json.dumps(RED_TEAM_READS) + "}\n"
+        "- mutation: tagUser\n  arguments: {user: dana, tags: [{key: team, value: red}]}\n"
+    )
+    questions = tmp_path / "q.yaml"
+    questions.write_text(f"- principal: dana\n  action: s3:GetObject\n  resource: {NOTES}\n")
+    assert main(["what-if", str(plan), "--questions", str(questions), "--db", str(db), "--world", "final-friday"]) == EXIT_OK
+    assert f"CHANGED  dana s3:GetObject {NOTES}: IMPLICIT_DENY -> ALLOWED" in capsys.readouterr().out
+    assert main(["apply", str(plan), "--db", str(db)]) == EXIT_OK
+    assert capsys.readouterr().out.splitlines() == [
+        "version 1: putUserPolicy dana RedReads", "version 2: tagUser dana", "applied 2 changes to world 'final-friday' (version 2)",
+    ]
+    assert main(["can", "dana", "s3:GetObject", NOTES, "--db", str(db), "--world", "final-friday", "--expect", "ALLOWED"]) == EXIT_OK
+    # A change the world refuses commits nothing, not even the changes before it.
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"mutation": "createUser", "arguments": {"name": "zed"}}, {"mutation": "addUserToGroup", "arguments": {"user": "zed", "group": "Nope"}}]))
+    capsys.readouterr()
+    assert main(["apply", str(bad), "--db", str(db)]) == EXIT_INPUT
+    assert capsys.readouterr().err == "error (changes[1].arguments): changes[1] (addUserToGroup): no group named 'Nope'\n"
+    assert Workspace.open(db).world().version == 2
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps([{"mutation": "createUser", "arguments": {"nam": "zed"}}]))
+    assert main(["apply", str(typo), "--db", str(db)]) == EXIT_INPUT
+    assert "error (changes[0].arguments.nam): createUser takes no argument 'nam'" in capsys.readouterr().err

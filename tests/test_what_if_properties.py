@@ -48,6 +48,8 @@ user, group, role, policy, document = (st.sampled_from(x) for x in (USERS, GROUP
 CHANGES = st.one_of(
     st.builds(lambda n, t: ("createUser", {"name": n, "tags": t}), user, TAGS),
     st.builds(lambda n: ("deleteUser", {"name": n}), user),
+    st.builds(lambda n, t: ("tagUser", {"user": n, "tags": t}), user, TAGS),
+    st.builds(lambda n: ("untagUser", {"user": n, "tagKeys": ["team"]}), user),
     st.just(("createGroup", {"name": "Eng"})),
     st.builds(lambda u, g: ("addUserToGroup", {"user": u, "group": g}), user, group),
     st.builds(lambda u, g: ("removeUserFromGroup", {"user": u, "group": g}), user, group),
@@ -78,7 +80,12 @@ WHAT_IF = """query($c: [ChangeInput!]!, $q: [QuestionInput!]!) { whatIf(changes:
 
 def mutate(gql: GraphQLClient, name: str, arguments: dict[str, Any]) -> str | None:
     """Apply one change through its GraphQL mutation; the error code when it is refused."""
-    types = {k: "[TagInput!]" if isinstance(v, list) else "String!" for k, v in arguments.items()}
+    def graphql_type(value: Any) -> str:
+        if isinstance(value, list):
+            return "[String!]!" if all(isinstance(v, str) for v in value) and value else "[TagInput!]!"
+        return "String!"
+
+    types = {k: graphql_type(v) for k, v in arguments.items()}
     declared = ", ".join(f"${k}: {t}" for k, t in types.items())
     passed = ", ".join(f"{k}: ${k}" for k in types)
     result = gql.data(f"mutation({declared}) {{ {name}({passed}) {{ __typename ... on UserError {{ code }} }} }}", **arguments)[name]

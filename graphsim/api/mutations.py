@@ -59,6 +59,18 @@ class Mutation:
         w, key = _apply(info, world, c.CreateUser(name, path=path, tags=_tags(tags), account=account))
         return UserPayload(user=User.of(w, key), world_version=w.version)
 
+    @strawberry.mutation(description="AWS's TagUser: add tags to a user; a tag whose key the user already has takes the new value.")
+    @mutation_result
+    def tag_user(self, info: Info, user: str, tags: list[TagInput], world: str | None = None) -> UserResult:
+        w, key = _apply(info, world, c.TagUser(user, _tags(tags)))
+        return UserPayload(user=User.of(w, key), world_version=w.version)
+
+    @strawberry.mutation(description="AWS's UntagUser: remove the user's tags with these keys.")
+    @mutation_result
+    def untag_user(self, info: Info, user: str, tag_keys: list[str], world: str | None = None) -> UserResult:
+        w, key = _apply(info, world, c.UntagUser(user, tuple(tag_keys)))
+        return UserPayload(user=User.of(w, key), world_version=w.version)
+
     @strawberry.mutation(description="Delete a user with its memberships, attachments and inline policies, as the console does.")
     @mutation_result
     def delete_user(self, info: Info, name: str, world: str | None = None) -> DeleteResult:
@@ -213,6 +225,12 @@ class Mutation:
     @mutation_result
     def delete_role_permissions_boundary(self, info: Info, role: str, world: str | None = None) -> ChangeResult:
         w, key = _apply(info, world, c.DeleteRolePermissionsBoundary(role))
+        return ChangePayload(changed=key, world_version=w.version)
+
+    @strawberry.mutation(description="Add a resource (an ARN with its type: s3:bucket, s3:object, sqs:queue, ...) to an account of the world.")
+    @mutation_result
+    def create_resource(self, info: Info, arn: str, type: str, account: str | None = None, tags: list[TagInput] | None = None, world: str | None = None) -> ChangeResult:
+        w, key = _apply(info, world, c.CreateResource(arn, type, account=account, tags=_tags(tags)))
         return ChangePayload(changed=key, world_version=w.version)
 
     @strawberry.mutation(description="Set the resource-based policy of an ARN (bucket policy, key policy, queue policy, ...).")

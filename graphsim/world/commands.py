@@ -209,6 +209,26 @@ class DeleteUser(Command[str]):
         return world.remove_entity(NodeKind.USER, self.name)
 
 
+@command("tagUser")
+@dataclass(frozen=True, slots=True)
+class TagUser(Command[str]):
+    user: str
+    tags: Tags
+
+    def apply(self, world: World, *, provenance: str = "mutation") -> str:
+        return world.tag_principal(NodeKind.USER, self.user, dict(self.tags))
+
+
+@command("untagUser")
+@dataclass(frozen=True, slots=True)
+class UntagUser(Command[str]):
+    user: str
+    tag_keys: Keys
+
+    def apply(self, world: World, *, provenance: str = "mutation") -> str:
+        return world.untag_principal(NodeKind.USER, self.user, self.tag_keys)
+
+
 @command("createGroup")
 @dataclass(frozen=True, slots=True)
 class CreateGroup(Command[str]):

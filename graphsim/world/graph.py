@@ -8,7 +8,7 @@ the graph, so a failed mutation leaves the world exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,9 @@ from ..policy import PolicyDocument, PolicyKind, parse_policy
 from .model import EdgeKind, NodeKind, PathStep, PolicyType
 
 AWS_MANAGED_ACCOUNT = "aws"
+# D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagUser.html (Tags: at most 50 items),
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html (Key 1-128, Value 0-256 characters)
+MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE = 50, 128, 256
 MAX_POLICY_VERSIONS = 5  # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-versioning.html
 
 PolicyParser = Callable[..., PolicyDocument]
@@ -289,6 +292,33 @@ class World:
         if old is None:
             raise NotFoundError("permissions boundary", self.graph.nodes[key]["label"], field=kind.value)
         self.graph.remove_edge(key, old, key=EdgeKind.BOUNDED_BY.value)
+        self._changed()
+        return key
+
+    def tag_principal(self, kind: NodeKind, name_or_arn: str, tags: Mapping[str, str]) -> str:
+        """AWS's TagUser / TagRole: "If a tag with the same key name already exists, then that tag
+        is overwritten with the new value"; an invalid tag, or more than 50, fails the whole request
+        (D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagUser.html)."""
+        key = self.find(kind, name_or_arn, field=kind.value)
+        merged = {**self.graph.nodes[key]["tags"], **tags}
+        for tag_key, value in tags.items():
+            # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html (Key 1-128, Value 0-256 characters)
+            if not 1 <= len(tag_key) <= MAX_TAG_KEY:
+                raise InvalidRequestError(f"a tag key must be 1-{MAX_TAG_KEY} characters, got {tag_key!r}", field="tags")
+            if len(value) > MAX_TAG_VALUE:
+                raise InvalidRequestError(f"the value of tag {tag_key!r} is longer than {MAX_TAG_VALUE} characters", field="tags")
+        if len(merged) > MAX_TAGS:
+            raise InvalidRequestError(f"{self.graph.nodes[key]['label']} would have {len(merged)} tags; at most {MAX_TAGS}", field="tags")
+        self.graph.nodes[key]["tags"] = merged
+        self._changed()
+        return key
+
+    def untag_principal(self, kind: NodeKind, name_or_arn: str, keys: Iterable[str]) -> str:
+        """AWS's UntagUser / UntagRole: "The tags with matching keys are removed"; a key the
+        principal does not carry removes nothing (D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_UntagUser.html)."""
+        key = self.find(kind, name_or_arn, field=kind.value)
+        gone = set(keys)
+        self.graph.nodes[key]["tags"] = {k: v for k, v in self.graph.nodes[key]["tags"].items() if k not in gone}
         self._changed()
         return key
 
