@@ -66,13 +66,37 @@ class MatrixCell:
 
 @strawberry.type
 class AccessMatrix:
-    principals: list[str]
-    actions: list[str]
-    resources: list[str]
-    counts: JSON
-    principal_groups: int = strawberry.field(description="Principals with identical policy sets, evaluated once.")
-    evaluations: int
-    cells: list[MatrixCell]
+    """The matrix stays the analysis' compact value; counts and cells are built when asked."""
+
+    _m: strawberry.Private[analysis.Matrix]
+
+    @strawberry.field
+    def principals(self) -> list[str]:
+        return list(self._m.principals)
+
+    @strawberry.field
+    def actions(self) -> list[str]:
+        return list(self._m.actions)
+
+    @strawberry.field
+    def resources(self) -> list[str]:
+        return list(self._m.resources)
+
+    @strawberry.field
+    def counts(self) -> JSON:
+        return JSON(self._m.counts())
+
+    @strawberry.field(description="Principals with identical policy sets, evaluated once.")
+    def principal_groups(self) -> int:
+        return self._m.principal_groups
+
+    @strawberry.field
+    def evaluations(self) -> int:
+        return self._m.evaluations
+
+    @strawberry.field
+    def cells(self) -> list[MatrixCell]:
+        return [MatrixCell(principal=p, action=a, resource=r, decision=DecisionKind(d)) for p, a, r, d in self._m.rows()]  # type: ignore[misc]
 
 
 @strawberry.type
@@ -164,10 +188,7 @@ class ReviewQuery:
         chosen = principals or analysis.all_principals(engine)
         if len(chosen) * len(actions) * len(resources) > MAX_MATRIX_CELLS:
             raise InvalidRequestError(f"at most {MAX_MATRIX_CELLS:,} cells through GraphQL; use GET /export/matrix.csv or graphsim matrix", field="principals")
-        m = analysis.access_matrix(engine, chosen, actions, resources, to_context(context))
-        cells = [MatrixCell(principal=p, action=a, resource=r, decision=DecisionKind(d)) for p, a, r, d in m.rows()]  # type: ignore[misc]
-        return AccessMatrix(principals=list(m.principals), actions=list(m.actions), resources=list(m.resources), counts=JSON(m.counts()),
-                            principal_groups=m.principal_groups, evaluations=m.evaluations, cells=cells)
+        return AccessMatrix(_m=analysis.access_matrix(engine, chosen, actions, resources, to_context(context)))
 
     @strawberry.field(description="Why a request is denied, and the smallest change that would allow it.")
     @typed_errors

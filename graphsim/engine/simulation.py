@@ -24,7 +24,7 @@ from ..arn import Arn, account_of, is_account_id
 from ..errors import InvalidRequestError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind
 from ..world import NodeKind, PathStep, PolicyAttachment, PolicyType
-from .context import ContextEntry, build_context, merge_derived
+from .context import Context, ContextEntry, build_context, merge_derived
 from .decision import Decision, Layer
 from .documents import input_policy_set, parse_document, session_policy_set
 from .layers import Layers, decide, requires_resource_grant
@@ -247,7 +247,7 @@ def _simulate_custom(request: CustomSimulation) -> list[Decision]:
     return [_decide(request, compiled, context, action, arn, owners[arn]) for action in actions for arn in resources]
 
 
-def _decide(request: CustomSimulation, compiled: _Compiled, context: Any, action: str, arn: str, owner: str | None) -> Decision:
+def _decide(request: CustomSimulation, compiled: _Compiled, context: Context, action: str, arn: str, owner: str | None) -> Decision:
     caller = compiled.caller
     must_allow = requires_resource_grant(action.lower(), arn)
     resource_set = None
