@@ -260,3 +260,14 @@ def test_cli_apply_commits_what_what_if_tried(tmp_path: Path, capsys: pytest.Cap
     typo.write_text(json.dumps([{"mutation": "createUser", "arguments": {"nam": "zed"}}]))
     assert main(["apply", str(typo), "--db", str(db)]) == EXIT_INPUT
     assert "error (changes[0].arguments.nam): createUser takes no argument 'nam'" in capsys.readouterr().err
+
+
+def test_every_world_mutation_is_a_command_and_every_command_a_mutation(gql: GraphQLClient) -> None:
+    """One table of changes: the GraphQL mutations that change a world are the registry's
+    commands, with the same argument names (plus ``world``)."""
+    body = gql.data("{ __schema { mutationType { fields { name args { name } } } } }")
+    fields = {f["name"]: {a["name"] for a in f["args"]} - {"world"} for f in body["__schema"]["mutationType"]["fields"]}
+    whole_worlds = {"importWorld", "forkWorld", "deleteWorld"}  # the store's own records, not changes
+    assert set(fields) - whole_worlds == set(c.COMMANDS)
+    for name, cls in c.COMMANDS.items():
+        assert fields[name] == set(cls.argument_names()) - {"created"}, name  # a policy version's time is set by the workspace

@@ -221,7 +221,7 @@ class ReviewQuery:
     @typed_errors
     def what_if(self, info: Info, changes: list[ChangeInput], questions: list[QuestionInput], world: str | None = None) -> list[WhatIfResult]:
         qs = [analysis.Question(q.principal, q.action, q.resource, to_context(q.context)) for q in questions]
-        results = analysis.what_if(workspace(info).engine(world), [(c.mutation, c.arguments if c.arguments is not None else {}) for c in changes], qs)  # type: ignore[misc]
+        results = analysis.what_if(workspace(info).engine(world), [(c.mutation, c.arguments if c.arguments is not None else {}) for c in changes], qs)
         return [
             WhatIfResult(principal=r.question.principal, action=r.question.action, resource=r.question.resource,
                          before=None if r.before is None else Decision.of(r.before), after=None if r.after is None else Decision.of(r.after),

@@ -110,6 +110,11 @@ class Command(Generic[R]):
         versions' createDate), so that replaying it gives the same world."""
         return self
 
+    @classmethod
+    def argument_names(cls) -> tuple[str, ...]:
+        """The command's fields by their GraphQL argument names (``policyName``)."""
+        return tuple(_field_name(f) for f in _fields(cls))
+
     def to_fields(self) -> dict[str, Any]:
         """The command's fields as JSON values, by their GraphQL argument names."""
         return {_field_name(f): _FIELD_TYPES[str(f.type)][1](getattr(self, f.name)) for f in _fields(self)}
@@ -162,7 +167,7 @@ def parse_command(name: object, fields: object, *, path: str = "") -> Command[An
     args_field = f"{where}arguments" if path else "arguments"
     if not isinstance(fields, Mapping):
         raise InvalidRequestError(f"{name}: arguments must be an object", field=args_field)
-    by_name = {_field_name(f): f for f in _fields(cls)}
+    by_name = dict(zip(cls.argument_names(), _fields(cls), strict=True))
     unknown = sorted(set(fields) - set(by_name))
     if unknown:
         raise InvalidRequestError(f"{name} takes no argument {unknown[0]!r}; it takes {', '.join(by_name)}", field=f"{args_field}.{unknown[0]}")
