@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml client/pyproject.toml | c
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint bench schema
+.PHONY: serve test lint bench schema browser screenshots
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,17 @@ lint: $(STAMP)
 	$(BIN)/mypy graphsim
 	$(BIN)/lint-imports --no-cache
 
-test: lint
+test: lint browser
 	$(BIN)/pytest
+
+# The browser tests drive Debian's chromium through Playwright (no browser download); a fresh
+# machine gets it from apt (CI runs as root).
+browser:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+# Regenerate the README's screenshots (docs/*.png) from a real server and browser.
+screenshots: $(STAMP) browser
+	$(BIN)/python client/web/screenshots.py
 
 schema: $(STAMP)
 	$(BIN)/graphsim export-schema

@@ -16,7 +16,7 @@ def test_graphiql_loads_for_a_browser() -> None:
         assert page.status_code == 200
         assert "graphiql" in page.text.lower()
         home = http.get("/")
-        assert home.status_code == 200 and '<form id="ask">' in home.text  # client/web/index.html
+        assert home.status_code == 200 and '<form id="ask-form"' in home.text  # client/web/index.html
         # Offline: every script and stylesheet of the page is served by graphsim itself.
         assert "unpkg.com" not in page.text
         for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
@@ -30,7 +30,9 @@ from .schema import schema
 from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation
 
 STATIC = Path(__file__).parent / "static"
-WEB_PAGE = Path(__file__).resolve().parents[2] / "client" / "web" / "index.html"
+WEB_DIR = Path(__file__).resolve().parents[2] / "client" / "web"
+WEB_PAGE = WEB_DIR / "index.html"
+OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"
 # GraphiQL's page loads its scripts from unpkg; graphsim is an offline tool, so we serve the
 # same files (same versions, same integrity hashes) from the package.
 _IDE_ASSETS = {
@@ -47,6 +49,7 @@ _IDE_ASSETS = {
 # What a person sees first in GraphiQL: the demo world's question, ready to run.
 DEFAULT_QUERY = """# graphsim: who may do what, and why.
 # Demo world: final-friday. Press the run button.
+# Example operations, one click each: /operations
 
 {
   can(principal: "newbie", action: "s3:GetObject",
@@ -71,6 +74,7 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
         for remote, local in _IDE_ASSETS.items():
             html = html.replace(remote, f"/static/graphiql/{local}")
         html = html.replace("parameters.q || EXAMPLE_QUERY", f"parameters.q || {json.dumps(DEFAULT_QUERY)}", 1)
+        html = html.replace("<title>Strawberry GraphiQL</title>", "<title>graphsim · GraphiQL</title>", 1)
         self._ide_html = html
 
     @property
@@ -92,6 +96,25 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
                 return ExecutionResult(data=None, errors=[GraphQLError(refusal.message, extensions={"code": refusal.code})])
         return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
+def operations_page() -> str:
+    """An index of schema/operations (a source checkout): each operation's comment, and a link
+    that opens it in GraphiQL (``/graphql?q=...``)."""
+    import html
+    from urllib.parse import quote
+
+    items = []
+    for path in sorted(OPERATIONS.glob("*.graphql")) if OPERATIONS.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        about = " ".join(line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#"))
+        items.append(f'<li><a href="/graphql?q={quote(text)}">{html.escape(path.stem)}</a><br><span>{html.escape(about)}</span></li>')
+    body = "\n".join(items) or "<li>No example operations here (they ship in a source checkout, under schema/operations).</li>"
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>graphsim · example operations</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
+        "<style>body{font:15px/1.45 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}li{margin:.7rem 0}span{color:#556;font-size:.9rem}</style>"
+        f"</head><body><h1>graphsim: example operations</h1><p>Each opens in <a href=\"/graphql\">GraphiQL</a>, ready to run.</p><ul>{body}</ul></body></html>"
+    )
+
 
 def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str] = (), security: ServerSecurity | None = None) -> Starlette:
     """The app over ``workspace``; ``security`` (what ``graphsim serve`` builds) adds the Host
@@ -109,6 +132,10 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         if WEB_PAGE.is_file():
             return FileResponse(WEB_PAGE, media_type="text/html")
         return RedirectResponse("/graphql")
+
+    async def operations(request: Request) -> Response:
+        """The example operations of schema/operations, each one click from GraphiQL."""
+        return HTMLResponse(operations_page())
 
     async def matrix_csv(request: Request) -> Response:
         """GET /export/matrix.csv?actions=a,b&resources=r1,r2[&principals=p1,p2][&world=NAME]:
@@ -177,7 +204,9 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
             Route("/export/matrix.csv", matrix_csv, methods=["GET"]),
             Route("/export/graph/{kind}.{format}", graph_download, methods=["GET"]),
             Route("/", home, methods=["GET"]),
+            Route("/operations", operations, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *([Mount("/web", StaticFiles(directory=WEB_DIR), name="web")] if WEB_DIR.is_dir() else []),
         ],
         middleware=middleware,
     )

@@ -39,8 +39,8 @@ ACCESS_KEY = "graphsim.access"
 MIN_TOKEN_LENGTH = 16
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 # Paths anyone who passes the Host check may fetch: the pages themselves hold no world data.
-_OPEN_PATHS = ("/", "/healthz")
-_OPEN_PREFIXES = ("/static/",)
+_OPEN_PATHS = ("/", "/healthz", "/operations")  # /operations lists the example operations' text only
+_OPEN_PREFIXES = ("/static/", "/web/")  # /web/: the page's own script and stylesheet
 
 
 class Access(enum.IntEnum):
