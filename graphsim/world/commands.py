@@ -135,7 +135,7 @@ def _fields(command: object) -> tuple[dataclasses.Field[Any], ...]:
 
 
 def _field_name(f: dataclasses.Field[Any]) -> str:
-    return str(f.metadata.get("name", _camel(f.name)))
+    return _camel(f.name)
 
 
 COMMANDS: dict[str, type[Command[Any]]] = {}
