@@ -254,6 +254,12 @@ def test_readable_on_a_phone(browser: Browser, server: str, tmp_path: Path) -> N
 
 
 def test_graphiql_says_graphsim_and_the_examples_are_one_click_away(page: Page) -> None:
+    page.goto("/graphql")
+    expect(page).to_have_title("graphsim · GraphiQL")
+    tab = page.locator(".graphiql-tab").filter(has_text="ClassifiedDecisionGraph")
+    expect(tab).to_have_count(1, timeout=20_000)  # every example operation is a tab
+    tab.click()
+    expect(page.locator(".graphiql-query-editor")).to_contain_text("decisionGraph(")
     page.goto("/operations")
     link = page.get_by_role("link", name="classified-via-roles")
     expect(link).to_be_visible()

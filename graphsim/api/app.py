@@ -49,13 +49,13 @@ _IDE_ASSETS = {
 # What a person sees first in GraphiQL: the demo world's question, ready to run.
 DEFAULT_QUERY = """# graphsim: who may do what, and why.
 # Demo world: final-friday. Press the run button.
-# Example operations, one click each: /operations
+# The example operations are the other tabs (also listed at /operations).
 
-{
+query NewbieAndTheClassifiedBucket {
   can(principal: "newbie", action: "s3:GetObject",
       resource: "arn:aws:s3:::final-friday-classified/q4.pdf") {
     decision
-    explanation
+    explanationLines
     matchedStatements { policy path }
     fixHint { statement }
   }
@@ -75,6 +75,9 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
             html = html.replace(remote, f"/static/graphiql/{local}")
         html = html.replace("parameters.q || EXAMPLE_QUERY", f"parameters.q || {json.dumps(DEFAULT_QUERY)}", 1)
         html = html.replace("<title>Strawberry GraphiQL</title>", "<title>graphsim · GraphiQL</title>", 1)
+        # The example operations open as tabs beside the first question: one click each.
+        tabs = [{"query": DEFAULT_QUERY}] + [{"query": text} for _, text in example_operations()]
+        html = html.replace("defaultEditorToolsVisibility: true,", f"defaultEditorToolsVisibility: true,\n          defaultTabs: {json.dumps(tabs)},", 1)
         self._ide_html = html
 
     @property
@@ -96,6 +99,12 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
                 return ExecutionResult(data=None, errors=[GraphQLError(refusal.message, extensions={"code": refusal.code})])
         return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
+def example_operations() -> list[tuple[str, str]]:
+    """(name, text) of each operation of schema/operations, in a source checkout."""
+    paths = sorted(OPERATIONS.glob("*.graphql")) if OPERATIONS.is_dir() else []
+    return [(path.stem, path.read_text(encoding="utf-8")) for path in paths]
+
+
 def operations_page() -> str:
     """An index of schema/operations (a source checkout): each operation's comment, and a link
     that opens it in GraphiQL (``/graphql?q=...``)."""
@@ -103,10 +112,9 @@ def operations_page() -> str:
     from urllib.parse import quote
 
     items = []
-    for path in sorted(OPERATIONS.glob("*.graphql")) if OPERATIONS.is_dir() else []:
-        text = path.read_text(encoding="utf-8")
+    for name, text in example_operations():
         about = " ".join(line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#"))
-        items.append(f'<li><a href="/graphql?q={quote(text)}">{html.escape(path.stem)}</a><br><span>{html.escape(about)}</span></li>')
+        items.append(f'<li><a href="/graphql?q={quote(text)}">{html.escape(name)}</a><br><span>{html.escape(about)}</span></li>')
     body = "\n".join(items) or "<li>No example operations here (they ship in a source checkout, under schema/operations).</li>"
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>graphsim · example operations</title>'
