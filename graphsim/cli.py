@@ -36,14 +36,13 @@ def _workspace(args: argparse.Namespace, *, store: bool = False) -> Workspace:
     world = getattr(args, "world", None)
     db = getattr(args, "db", None)
     if world is not None and _is_world_file(world):
-        from .store.importers import import_sources, load_source_file
-        from .world.io import world_from_dict, world_to_dict
+        from .imports import import_files
 
-        loaded = world_from_dict(import_sources([load_source_file(world)]).world, source=world)
+        loaded = import_files([world]).to_world()
         if not store:
             return Workspace.with_world(loaded)
         ws = Workspace.open(db or ":memory:")
-        ws.import_world(loaded.name, world_to_dict(loaded), replace=True, sources=[world])
+        ws.import_world(loaded.name, loaded, replace=True, sources=[world])
         ws.default = loaded.name
         return ws
     if db is None and world is None and not store:
@@ -189,12 +188,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .store.importers import import_sources, load_source_file
+    from .imports import import_files
 
-    sources = [load_source_file(path) for path in args.files]
-    result = import_sources(sources)
-    ws = Workspace.open(args.db or default_db_path())
-    world = ws.import_world(args.world, result.world, replace=args.replace, sources=[str(p) for p in args.files])
+    result = import_files(args.files, name=args.world)
+    built = result.to_world()  # before the store is opened: bad input leaves no file behind
+    ws = Workspace.open(args.db or default_db_path(), load=False)  # adding one world rebuilds none
+    world = ws.import_world(args.world, built, replace=args.replace, sources=[str(p) for p in args.files])
     for finding in result.findings:
         print(f"finding: {finding.source}: {finding.path}: {finding.message}", file=sys.stderr)
     counts = {kind: sum(1 for _ in world.nodes_of(kind)) for kind in (NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE, NodeKind.POLICY)}

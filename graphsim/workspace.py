@@ -52,14 +52,17 @@ class Workspace:
         return ws
 
     @classmethod
-    def open(cls, db: str | Path, *, default: str | None = None) -> Workspace:
+    def open(cls, db: str | Path, *, default: str | None = None, load: bool = True) -> Workspace:
         """Every world of the store at ``db`` (``:memory:`` for a throw-away one), rebuilt in
-        memory; a new store starts with the demo world."""
+        memory; a new store starts with the demo world. With ``load=False`` no world is rebuilt
+        (``graphsim import`` only adds one)."""
         store = Store(db)
         ws = cls(store=store)
         if not store.worlds():
             demo = load_demo_world()
             store.create(demo.name, world_to_dict(demo), mutation="createWorld", args={"from": "built-in demo"}, summary="created from the built-in final-friday demo")
+        if not load:
+            return ws
         with bulk():
             for record in store.worlds():
                 try:
@@ -126,13 +129,18 @@ class Workspace:
                 raise
         return result
 
-    def import_world(self, name: str, data: Mapping[str, Any], *, replace: bool = False, sources: list[str] | None = None) -> World:
-        """A whole world from a native world dict, as one change (a snapshot in the store)."""
+    def import_world(self, name: str, data: World | Mapping[str, Any], *, replace: bool = False, sources: list[str] | None = None) -> World:
+        """A whole world (built, or a native world dict), as one change (a snapshot in the store)."""
         if not name or not name.strip():
             raise InvalidRequestError("a world needs a name", field="name")
-        if (name in self.worlds or name in self.unreadable) and not replace:
+        stored = self.store is not None and any(r.name == name for r in self.store.worlds())  # loaded or not
+        if (name in self.worlds or name in self.unreadable or stored) and not replace:
             raise ConflictError(f"world {name!r} already exists; pass replace to overwrite it", field="name")
-        world = world_from_dict(data, source=", ".join(sources or []) or "import", name=name)
+        if isinstance(data, World):
+            world = data
+            world.name = name
+        else:
+            world = world_from_dict(data, source=", ".join(sources or []) or "import", name=name)
         if self.store is not None:
             world.version = self.store.create(
                 name, world_to_dict(world), mutation="importWorld", args={"sources": sources or []},

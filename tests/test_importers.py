@@ -16,7 +16,7 @@ import pytest
 
 from graphsim.engine import ContextEntry, Engine
 from graphsim.errors import GraphsimError
-from graphsim.store.importers import (
+from graphsim.imports import (
     BUILTIN_AWS_MANAGED,
     ImportFileError,
     detect_format,
@@ -532,3 +532,41 @@ def test_an_aws_managed_policy_in_two_exports_is_checked_once() -> None:
     result = import_sources([("prod.json", prod), ("analytics.json", analytics)])
     assert [(f.source, f.severity) for f in result.findings] == [("prod.json", "warning")]
     assert "unknown service prefix 'newservice'" in result.findings[0].message
+
+
+# ---- one build per import ---------------------------------------------------------------------------------
+
+
+def test_an_import_parses_each_document_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphsim.imports import import_files
+    from graphsim.world import graph
+
+    parsed: list[object] = []  # the documents themselves, so that their ids stay unique
+    real = graph.parse_policy
+
+    def counting(document: Any, **kwargs: Any) -> Any:
+        parsed.append(document)
+        return real(document, **kwargs)
+
+    monkeypatch.setattr(graph, "parse_policy", counting)
+    world = import_files(SAMPLE).to_world()
+    data = world_to_dict(world)
+    documents = sum(len(p["versions"]) for p in data["policies"]) + len(data["roles"])
+    documents += sum(len(e["inlinePolicies"]) for s in ("users", "groups", "roles") for e in data[s])
+    documents += sum(1 for r in data["resources"] if "policy" in r) + len(data["organization"]["policies"])
+    assert len(parsed) == documents and len({id(d) for d in parsed}) == documents
+
+
+def test_graphsim_import_rebuilds_no_other_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphsim.cli import EXIT_OK, main
+    from graphsim.workspace import Workspace
+
+    db = tmp_path / "g.db"
+    assert main(["import", str(PROD_AUTH), "--world", "prod", "--db", str(db)]) == EXIT_OK
+    loads: list[str] = []
+    real = Workspace._load
+    monkeypatch.setattr(Workspace, "_load", lambda self, record: loads.append(record.name) or real(self, record))
+    assert main(["import", str(ANALYTICS_AUTH), "--world", "analytics", "--db", str(db)]) == EXIT_OK
+    assert loads == []
+    assert sorted(Workspace.open(db).worlds) == ["analytics", "final-friday", "prod"]
+    assert loads == ["analytics", "final-friday", "prod"]

@@ -129,7 +129,7 @@ def test_client_reviews_and_csv_download(live_server: str) -> None:
 def test_reviews_on_the_northwind_sample(tmp_path: Path) -> None:
     from graphsim.analysis import who_can
     from graphsim.engine import ContextEntry
-    from graphsim.store.importers import import_sources, load_source_file
+    from graphsim.imports import import_sources, load_source_file
     from graphsim.workspace import Workspace
 
     data = Path(__file__).parent / "data"

@@ -284,11 +284,11 @@ class Mutation:
     @strawberry.mutation(description="Import AWS exports (authorization details, bucket policies, an organizations folder) or native world files as one world, in one change.")
     @mutation_result
     def import_world(self, info: Info, name: str, files: list[ImportFileInput], replace: bool = False) -> WorldResult:
-        from ..store.importers import import_sources, parse_text
+        from ..imports import import_sources, parse_text
 
         ws = workspace(info)
         result = import_sources([(f.name, parse_text(f.name, f.content)) for f in files], name=name)
-        world = ws.import_world(name, result.world, replace=replace, sources=[f.name for f in files])
+        world = ws.import_world(name, result.to_world(), replace=replace, sources=[f.name for f in files])
         findings = [Finding(source=f.source, path=f.path, message=f.message, severity=f.severity) for f in result.findings]
         return WorldPayload(world=WorldView.of(world, ws.history if ws.store else None), findings=findings)
 

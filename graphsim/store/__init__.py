@@ -1,1 +1,1 @@
-"""Persistence and data in: the SQLite store of worlds, and importers of AWS exports."""
+"""Persistence: the SQLite store of worlds. (Reading and converting AWS exports is ``graphsim.imports``.)"""

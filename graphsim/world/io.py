@@ -14,7 +14,7 @@ from typing import Any
 
 from ..bulk import bulk
 from ..errors import GraphsimError, PolicyValidationError, Problem
-from .graph import AWS_MANAGED_ACCOUNT, World
+from .graph import AWS_MANAGED_ACCOUNT, PolicyParser, World, parse_with_catalog
 from .model import EdgeKind, NodeKind
 
 FORMAT = "graphsim-world"
@@ -38,13 +38,14 @@ class WorldFileError(GraphsimError):
         return ext
 
 
-def world_from_dict(data: Any, *, source: str = "world file", name: str | None = None) -> World:
-    """Build a world from the native format; raises ``WorldFileError`` listing every problem."""
+def world_from_dict(data: Any, *, source: str = "world file", name: str | None = None, parse: PolicyParser = parse_with_catalog) -> World:
+    """Build a world from the native format; raises ``WorldFileError`` listing every problem.
+    ``parse`` is the world's policy parser (an import passes one that knows what it parsed)."""
     with bulk():
-        return _world_from_dict(data, source=source, name=name)
+        return _world_from_dict(data, source=source, name=name, parse=parse)
 
 
-def _world_from_dict(data: Any, *, source: str, name: str | None) -> World:
+def _world_from_dict(data: Any, *, source: str, name: str | None, parse: PolicyParser) -> World:
     problems: list[Problem] = []
     if not isinstance(data, Mapping):
         raise WorldFileError(source, [Problem("", "a world file must be a JSON object")])
@@ -55,7 +56,7 @@ def _world_from_dict(data: Any, *, source: str, name: str | None) -> World:
     if problems:
         raise WorldFileError(source, problems)
 
-    world = World(name or str(data.get("name") or "world"))
+    world = World(name or str(data.get("name") or "world"), parse=parse)
     world.description = str(data.get("description", ""))
     provenance = f"world file {source}"
 
