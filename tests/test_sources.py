@@ -138,6 +138,9 @@ def test_huge_integers_are_refused(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
         err = _limit(tmp_path / name)
         assert err.limit == "integer digits" and f"an integer of {MAX_INT_DIGITS + 1} digits" in err.message
+    for name, text in (("huge.json", f'[{"9" * 5000}]'), ("top.json", big)):  # past Python's own limit; a bare number
+        (tmp_path / name).write_text(text)
+        assert _limit(tmp_path / name).limit == "integer digits"
     (tmp_path / "fine.yaml").write_text("n: 123456789012\n")
     assert load_source_file(tmp_path / "fine.yaml")[1] == {"n": 123456789012}
 

@@ -14,9 +14,10 @@ import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..arn import Arn, iam_arn, is_account_id
+from ..arn import fields as arn_fields
+from ..arn import iam_arn, is_account_id
 from ..errors import PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind
 from ..world.graph import AWS_MANAGED_ACCOUNT, parse_with_catalog
@@ -99,8 +100,7 @@ def join_path(base: str, sub: str) -> str:
 _IAM_KINDS = ("user", "group", "role", "policy")
 
 
-@dataclass(frozen=True, slots=True)
-class IamEntity:
+class IamEntity(NamedTuple):
     """An IAM user, group, role or managed policy named by its ARN."""
 
     partition: str
@@ -113,17 +113,17 @@ class IamEntity:
 def iam_entity(text: str) -> IamEntity | None:
     """The parts of ``arn:PARTITION:iam::ACCOUNT:KIND/PATH/NAME``, or None when ``text`` is not
     such an ARN. D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns"""
-    arn = Arn.maybe(text)
-    if arn is None or arn.service != "iam" or arn.region or not arn.partition.startswith("aws"):
+    parts = arn_fields(text)  # read for every entity of an export: no Arn object needed
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or parts[2] != "iam" or parts[3]:
         return None
-    if not (is_account_id(arn.account) or arn.account == AWS_MANAGED_ACCOUNT):
+    account, resource = parts[4], parts[5]
+    if not (is_account_id(account) or account == AWS_MANAGED_ACCOUNT):
         return None
-    kind = arn.resource_type
-    rest = arn.resource[len(kind):]  # "/PATH/NAME"
-    if kind not in _IAM_KINDS or not rest.startswith("/") or rest.endswith("/") or "//" in rest:
+    kind, slash, rest = resource.partition("/")
+    if kind not in _IAM_KINDS or not slash or not rest or rest.endswith("/") or "//" in rest:
         return None
-    name = rest.rsplit("/", 1)[1]
-    return IamEntity(arn.partition, arn.account, kind, rest[: len(rest) - len(name)], name)
+    path, _, name = ("/" + rest).rpartition("/")
+    return IamEntity(parts[1], account, kind, path + "/", name)
 
 
 # ---- the merge -----------------------------------------------------------------------------------

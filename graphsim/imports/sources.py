@@ -18,6 +18,7 @@ API returns it (URL-encoded JSON text).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -138,42 +139,43 @@ def _read(p: Path, source: str) -> object:
 # ---- JSON ------------------------------------------------------------------------------------
 
 
-def _bounded_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise _Limit("integer digits", MAX_INT_DIGITS, f"an integer of {len(digits.lstrip('-')):,} digits")
-    return int(digits)
+_HUGE = 10**MAX_INT_DIGITS
 
 
 def _parse_json(text: str, source: str) -> object:
     if not text.strip():
         raise ImportFileError(source, [Problem("", "the file is empty: expected a JSON document")])
     try:
-        data = json.loads(text, parse_int=_bounded_int)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         hint = " (the file ends early: is it truncated?)" if exc.pos >= len(text.rstrip()) else ""
         raise ImportFileError(source, [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}")]) from None
-    except _Limit as exc:
-        raise SourceLimitError(source, exc.limit, exc.maximum, exc.detail) from None
     except RecursionError:
         raise SourceLimitError(source, "levels of nesting", MAX_DEPTH, "lists and objects nested too deeply") from None
-    depth = _depth(data)
-    if depth > MAX_DEPTH:
-        raise SourceLimitError(source, "levels of nesting", MAX_DEPTH, f"lists and objects nested {depth:,} levels deep")
+    except ValueError:  # Python refuses integers of more than sys.get_int_max_str_digits() digits
+        raise SourceLimitError(source, "integer digits", MAX_INT_DIGITS, f"an integer of more than {sys.get_int_max_str_digits():,} digits") from None
+    try:
+        if type(data) is dict or type(data) is list:
+            _check(data, 1)
+        elif type(data) is int:
+            _check([data], 0)
+    except _Limit as exc:
+        raise SourceLimitError(source, exc.limit, exc.maximum, exc.detail) from None
     return data
 
 
-def _depth(value: object) -> int:
-    """How many lists/objects deep ``value`` goes (without recursion: it may be very deep)."""
-    deepest = 0
-    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)] if isinstance(value, dict | list) else []
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            return deepest
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return deepest
+def _check(value: dict[str, Any] | list[Any], level: int) -> None:
+    """Refuse nesting beyond ``MAX_DEPTH`` and integers of more than ``MAX_INT_DIGITS`` digits.
+    One pass, in C-speed type checks per value; the recursion stops at ``MAX_DEPTH``."""
+    children: Iterable[Any] = value.values() if type(value) is dict else value
+    for child in children:
+        kind = type(child)
+        if kind is dict or kind is list:
+            if level == MAX_DEPTH:
+                raise _Limit("levels of nesting", MAX_DEPTH, f"lists and objects nested more than {MAX_DEPTH:,} levels deep")
+            _check(child, level + 1)
+        elif kind is int and not -_HUGE < child < _HUGE:
+            raise _Limit("integer digits", MAX_INT_DIGITS, f"an integer of {len(str(abs(child))):,} digits")
 
 
 # ---- YAML ------------------------------------------------------------------------------------
