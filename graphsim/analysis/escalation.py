@@ -146,7 +146,7 @@ class _Explorer:
     def is_admin(self, state: _State) -> bool:
         found = self._admin.get(state)
         if found is None:
-            account = self.world.node(state.key)["account"]
+            account = self.world.account_of(state.key)
             found = all(self.decide(state, a, r.format(account=account)).allowed for a, r in ADMIN_PROBES)
             self._admin[state] = found
         return found
@@ -158,15 +158,15 @@ class _Explorer:
         if found is None:
             base = self._override(state) if state.groups else self.engine.caller(state.key).policies
             policies = PolicySet([*base.attachments, _granted_admin()])
-            account = self.world.node(state.key)["account"]
+            account = self.world.account_of(state.key)
             found = all(self.engine.evaluate(state.key, a, r.format(account=account), policies=policies).allowed for a, r in ADMIN_PROBES)
             self._granted[state] = found
         return found
 
     def label(self, state: _State) -> str:
-        text: str = self.world.node(state.key)["label"]
+        text: str = self.world.label_of(state.key)
         if state.groups:
-            text += " (+" + ", ".join(self.world.node(g)["label"] for g in state.groups) + ")"
+            text += " (+" + ", ".join(self.world.label_of(g) for g in state.groups) + ")"
         return text
 
     # ---- moves ----------------------------------------------------------------------------------
@@ -177,8 +177,8 @@ class _Explorer:
         a role it then assumes)."""
         world = self.world
         key = state.key
-        kind = world.node(key)["kind"]
-        account = world.node(key)["account"]
+        kind = world.kind_of(key)
+        account = world.account_of(key)
         me = self.label(state)
         out: list[tuple[_State | None, EscalationStep]] = []
 
@@ -202,10 +202,10 @@ class _Explorer:
                 for act, technique in (("iam:AttachGroupPolicy", "attach-group-policy"), ("iam:PutGroupPolicy", "put-group-policy")):
                     d = first_allowed([act], group)
                     if d is not None:
-                        glabel = world.node(group)["label"]
+                        glabel = world.label_of(group)
                         out.append((None, EscalationStep(technique, me, key, (act,), (group,), (d,), f"{me} may {act} on {glabel}, a group it is in: it grants the group AdministratorAccess")))
             if self.may(state, "iam:AddUserToGroup"):
-                for group, gdata in sorted(world.nodes_of(NodeKind.GROUP)):
+                for group, gdata in sorted(world.principals_of(NodeKind.GROUP)):
                     if group in groups or gdata["account"] != account:
                         continue
                     d = self.decide(state, "iam:AddUserToGroup", group)
@@ -220,7 +220,7 @@ class _Explorer:
 
         # Another user's credentials.
         if any(self.may(state, a) for a in ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")):
-            for user, udata in sorted(world.nodes_of(NodeKind.USER)):
+            for user, udata in sorted(world.principals_of(NodeKind.USER)):
                 if user == key:
                     continue
                 for act, technique in (("iam:CreateAccessKey", "create-access-key"), ("iam:CreateLoginProfile", "create-login-profile"), ("iam:UpdateLoginProfile", "update-login-profile")):
@@ -235,8 +235,10 @@ class _Explorer:
             for group in state.groups:
                 attached.update({a.policy: a for a in world.identity_policies(group)})
             for policy in sorted(attached):
-                pdata = world.node(policy)
-                if pdata["kind"] is not NodeKind.POLICY or pdata["account"] == AWS_MANAGED_ACCOUNT:
+                if world.kind_of(policy) is not NodeKind.POLICY:
+                    continue
+                pdata = world.managed_policy(policy)
+                if pdata["account"] == AWS_MANAGED_ACCOUNT:
                     continue
                 d = self.decide(state, "iam:CreatePolicyVersion", policy)
                 if d.allowed:
@@ -245,7 +247,7 @@ class _Explorer:
         # Roles: assume, modify then assume, rewrite the trust policy, pass to a service.
         assumable = self._assumable(state)
         for role, d in assumable:
-            rlabel = world.node(role)["label"]
+            rlabel = world.label_of(role)
             out.append((_State(role), EscalationStep("assume-role", me, role, ("sts:AssumeRole",), (role,), (d,), f"{me} may assume {rlabel} (its trust policy and {me}'s policies allow sts:AssumeRole)")))
             for act, technique in (("iam:AttachRolePolicy", "attach-role-policy"), ("iam:PutRolePolicy", "put-role-policy")):
                 if not self.admin_if_granted(_State(role)):
@@ -257,7 +259,7 @@ class _Explorer:
         may_trust = self.may(state, "iam:UpdateAssumeRolePolicy")
         may_pass = self.may(state, "iam:PassRole")
         if may_trust or may_pass:
-            for role, rdata in sorted(world.nodes_of(NodeKind.ROLE)):
+            for role, rdata in sorted(world.principals_of(NodeKind.ROLE)):
                 if role == key:
                     continue
                 if may_trust and role not in assumable_keys:
@@ -341,7 +343,7 @@ def is_admin_equivalent(engine: Engine, principal: str) -> bool:
 def admin_probes(engine: Engine, principal: str) -> list[Decision]:
     """The decisions behind ``is_admin_equivalent``, one per probe."""
     key, _ = engine.resolve_principal(principal)
-    account = engine.world.node(key)["account"]
+    account = engine.world.account_of(key)
     return [engine.evaluate(key, a, r.format(account=account)) for a, r in ADMIN_PROBES]
 
 

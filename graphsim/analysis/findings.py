@@ -77,7 +77,7 @@ def findings(world: World, engine: Engine, rules: Iterable[str] | None = None) -
 def _identity_statements(world: World) -> Iterator[tuple[str, str, Statement]]:
     """(policy key, policy label, statement) for every identity-based policy of the world."""
     for kind in (NodeKind.POLICY, NodeKind.INLINE_POLICY):
-        for key, data in sorted(world.nodes_of(kind)):
+        for key, data in sorted(world.documents_of(kind)):
             for st in data["document"].statements:
                 yield key, data["label"], st
 
@@ -135,7 +135,7 @@ def admin_equivalent(world: World, engine: Engine) -> Iterator[Finding]:
     for action, _ in ADMIN_PROBES:
         candidates &= index.possible_holders(action.lower())
     for kind in (NodeKind.USER, NodeKind.ROLE):
-        for key, data in sorted(world.nodes_of(kind)):
+        for key, data in sorted(world.principals_of(kind)):
             if key in candidates and is_admin_equivalent(engine, key):
                 yield Finding("admin-equivalent", "high", f"{data['label']} is allowed \"*\" on \"*\" (every admin probe)", path=data["label"], principal=key)
 
@@ -210,7 +210,8 @@ def resource_type_mismatch(world: World, engine: Engine) -> Iterator[Finding]:
 
 @rule("unattached-policy")
 def unattached_policy(world: World, engine: Engine) -> Iterator[Finding]:
-    for key, data in sorted(world.nodes_of(NodeKind.POLICY)):
+    for key, _ in sorted(world.nodes_of(NodeKind.POLICY)):
+        data = world.managed_policy(key)
         if data["account"] == AWS_MANAGED_ACCOUNT:
             continue
         if any(True for _ in world.in_edges(key, EdgeKind.ATTACHED)) or any(True for _ in world.in_edges(key, EdgeKind.BOUNDED_BY)):
@@ -220,8 +221,8 @@ def unattached_policy(world: World, engine: Engine) -> Iterator[Finding]:
 
 @rule("user-direct-policy")
 def user_direct_policy(world: World, engine: Engine) -> Iterator[Finding]:
-    for key, data in sorted(world.nodes_of(NodeKind.USER)):
-        direct = sorted(world.node(p)["label"] for kind in (EdgeKind.ATTACHED, EdgeKind.INLINE) for p, _ in world.out_edges(key, kind))
+    for key, data in sorted(world.principals_of(NodeKind.USER)):
+        direct = sorted(world.label_of(p) for kind in (EdgeKind.ATTACHED, EdgeKind.INLINE) for p, _ in world.out_edges(key, kind))
         if direct:
             yield Finding(
                 "user-direct-policy", "low",

@@ -45,7 +45,7 @@ class WorldIndex:
         self.roles = sorted(k for k, _ in world.nodes_of(NodeKind.ROLE))
         self.documents: dict[str, PolicyDocument] = {}
         for kind in (NodeKind.POLICY, NodeKind.INLINE_POLICY):
-            for key, data in world.nodes_of(kind):
+            for key, data in world.documents_of(kind):
                 self.documents[key] = data["document"]
         # principal -> the identity policy node keys it holds (its own and its groups').
         self.policies_of: dict[str, frozenset[str]] = {}
@@ -178,13 +178,13 @@ def world_principal_for(world: World, value: str) -> str | None:
     """The user or role of the world an AWS principal value names directly (its ARN, or for
     an assumed-role session ARN, the role), else None."""
     graph = world.graph
-    if value in graph and graph.nodes[value]["kind"] in (NodeKind.USER, NodeKind.ROLE):
+    if value in graph and world.kind_of(value) in (NodeKind.USER, NodeKind.ROLE):
         return value
     arn = Arn.maybe(value)
     session = None if arn is None else arn.session_parts
     if arn is not None and session is not None:
         for key in world.named(NodeKind.ROLE, session[0]):
-            if graph.nodes[key]["account"] == arn.account:
+            if world.account_of(key) == arn.account:
                 return key
     return None
 

@@ -169,7 +169,7 @@ def access_matrix(
     index = world_index(world)
     coarse: dict[tuple[Any, ...], list[int]] = {}
     for i, (key, session) in enumerate(resolved):
-        data = world.node(key)
+        data = world.principal(key)
         coarse_key = (
             data["kind"], index.policies_of.get(key, frozenset()), world.boundary_of(key), data["account"], session,
             data["kind"] is NodeKind.ROLE and data["path"].startswith("/aws-service-role/"), key if key in named else None,

@@ -212,18 +212,29 @@ def _json_default(value: Any) -> Any:
 # ---- shared pieces ------------------------------------------------------------------------------
 
 
+_DOCUMENT_KINDS = frozenset({NodeKind.POLICY, NodeKind.INLINE_POLICY, NodeKind.TRUST_POLICY, NodeKind.RESOURCE_POLICY, NodeKind.ORG_POLICY})
+
+
 def _node_attrs(world: World, key: str) -> dict[str, Any]:
     """ARN and document of a world node, where it has them."""
     if key not in world.graph:
         return {}
-    data = world.node(key)
+    kind = world.kind_of(key)
     attrs: dict[str, Any] = {}
-    arn = data.get("arn") or (key if key.startswith("arn:") and "#" not in key else None)
+    arn: str | None = None
+    if kind in (NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE):
+        arn = world.principal(key)["arn"]
+    elif kind is NodeKind.POLICY:
+        arn = world.managed_policy(key)["arn"]
+    elif kind is NodeKind.RESOURCE:
+        arn = world.resource_node(key)["arn"]
+    elif kind is NodeKind.ACCOUNT:
+        arn = world.account_node(key)["arn"]
+    arn = arn or (key if key.startswith("arn:") and "#" not in key else None)
     if arn:
         attrs["arn"] = arn
-    document = data.get("document")
-    if document is not None:
-        attrs["document"] = dict(document.raw)
+    if kind in _DOCUMENT_KINDS:
+        attrs["document"] = dict(world.document_node(key)["document"].raw)
     return attrs
 
 
@@ -261,7 +272,7 @@ def _add_statement(
 
 def _add_target(sg: Subgraph, world: World, arn: str) -> None:
     if arn in world.graph:
-        sg.add_node(arn, world.node(arn)["kind"].value, world.node(arn)["label"], focus=True, **_node_attrs(world, arn))
+        sg.add_node(arn, world.kind_of(arn).value, world.label_of(arn), focus=True, **_node_attrs(world, arn))
     else:
         sg.add_node(arn, NodeKind.RESOURCE.value, "resource/" + (arn.split(":", 5)[5] if arn.count(":") >= 5 else arn), arn=arn if arn != "*" else None, focus=True)
 
@@ -285,7 +296,7 @@ def _principal_key(world: World, decision: Decision) -> str | None:
     if arn.startswith("arn:aws:sts::") and ":assumed-role/" in arn:
         account = arn.split(":")[4]
         role = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
-        keys = [k for k in world.named(NodeKind.ROLE, role) if world.node(k)["account"] == account]
+        keys = [k for k in world.named(NodeKind.ROLE, role) if world.account_of(k) == account]
         return keys[0] if keys else None
     return None
 
@@ -293,7 +304,7 @@ def _principal_key(world: World, decision: Decision) -> str | None:
 def _add_route(sg: Subgraph, world: World, route: RoleRoute) -> None:
     """The role hops: ``can-assume`` edges with the trust and identity statements that allow each."""
     for step in route.steps:
-        role = world.node(step.role)
+        role = world.info(step.role)
         sg.add_node(step.role, NodeKind.ROLE.value, role["label"], **_node_attrs(world, step.role))
         paths = [("trust: " if m.layer is Layer.RESOURCE else "identity: ") + m.path_text for m in step.decision.matched_statements]
         sg.add_edge(step.source, step.role, EdgeKind.CAN_ASSUME.value, provenance="; ".join(paths), effect=PathEffect.ALLOW)
@@ -348,7 +359,7 @@ def _add_considered(
         sets.append((target.resource_policy, True))
     sets += [(level, False) for level in caller.scp_levels or ()]
     sets += [(level, True) for level in target.rcp_levels or ()]
-    start = world.node(key)
+    start = world.info(key)
     sg.add_node(key, start["kind"].value, caller.label, focus=focus or None, **_node_attrs(world, key))
     for policies, needs_caller in sets:
         if needs_caller and caller.identity is None:
@@ -398,7 +409,7 @@ def who_can_graph(engine: Engine, actions: Sequence[str], resource: str, context
             route = e.decision.via_role
             _add_route(sg, world, route)
             _add_matched(sg, world, route.decision, arn)
-            roles = " -> ".join(world.node(r)["label"] for r in e.via_roles)
+            roles = " -> ".join(world.label_of(r) for r in e.via_roles)
             sg.summary.append(f"{e.label} may {e.action} by assuming {roles}")
         else:
             _add_matched(sg, world, e.decision, arn)
@@ -438,7 +449,7 @@ def neighbourhood(engine: Engine, node: str, hops: int = 1, *, max_nodes: int = 
         raise InvalidRequestError(f"hops must be between 1 and {MAX_HOPS}, got {hops}", field="hops")
     world = engine.world
     centre = resolve_node(engine, node)
-    data = world.node(centre)
+    data = world.info(centre)
     sg = Subgraph("neighbourhood", f"{data['label']} within {hops} hop{'s' if hops != 1 else ''}")
     sg.graph.graph.update(centre=centre, hops=hops)
     sg.add_node(centre, data["kind"].value, data["label"], focus=True, **_node_attrs(world, centre))
@@ -452,7 +463,7 @@ def neighbourhood(engine: Engine, node: str, hops: int = 1, *, max_nodes: int = 
                     if sg.graph.number_of_nodes() >= max_nodes:
                         sg.truncated = True
                         continue
-                    tdata = world.node(target)
+                    tdata = world.info(target)
                     sg.add_node(target, tdata["kind"].value, tdata["label"], **_node_attrs(world, target))
                     following.append(target)
                 sg.add_edge(source, other, edge_kind[0], provenance=provenance)
@@ -472,7 +483,7 @@ def _neighbours(engine: Engine, key: str) -> Iterator[tuple[str, tuple[str, str]
     for kind in _IN:
         for source, data in sorted(world.in_edges(key, kind), key=lambda item: item[0]):
             yield source, (kind.value, "in"), data.get("provenance")
-    if world.node(key)["kind"] in (NodeKind.USER, NodeKind.ROLE):
+    if world.kind_of(key) in (NodeKind.USER, NodeKind.ROLE):
         for role, decision in engine.assumable_roles(key):
             paths = [("trust: " if m.layer is Layer.RESOURCE else "identity: ") + m.path_text for m in decision.matched_statements]
             yield role, (EdgeKind.CAN_ASSUME.value, "out"), "; ".join(paths)
@@ -491,7 +502,7 @@ def escalation_graph(engine: Engine, principal: str, *, path: int | None = None)
         if not 0 <= path < len(paths):
             raise InvalidRequestError(f"path must be between 0 and {len(paths) - 1} (the principal has {len(paths)} escalation paths)", field="path")
         paths = [paths[path]]
-    data = world.node(key)
+    data = world.info(key)
     sg = Subgraph("escalation", f"how {data['label']} can become admin-equivalent")
     sg.graph.graph.update(principal=key, paths=len(paths))
     sg.add_node(key, data["kind"].value, data["label"], focus=True, **_node_attrs(world, key))
@@ -500,7 +511,7 @@ def escalation_graph(engine: Engine, principal: str, *, path: int | None = None)
         previous = p.principal
         for step in p.steps:
             if step.target in world.graph:
-                tdata = world.node(step.target)
+                tdata = world.info(step.target)
                 sg.add_node(step.target, tdata["kind"].value, tdata["label"], **_node_attrs(world, step.target))
             else:
                 sg.add_node(step.target, "principal", step.target)

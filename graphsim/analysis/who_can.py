@@ -83,24 +83,24 @@ def _who_can_one(engine: Engine, decider: FastDecider, action: str, arn: str, co
     if requires_resource_grant(action_lower, arn):
         # A trust or key policy must allow the caller itself: a principal it names, or, when it
         # names an account, a principal of that account whose own policies allow it.
-        candidates = {k for k in candidates if world.node(k)["account"] in accounts}
+        candidates = {k for k in candidates if world.account_of(k) in accounts}
     candidates |= set(index.principals) if everyone else named
 
     direct: list[WhoCanEntry] = []
     allowed: set[str] = set()
-    for key in sorted(candidates, key=lambda k: (world.node(k)["kind"] is NodeKind.ROLE, world.node(k)["label"])):
+    for key in sorted(candidates, key=lambda k: (world.kind_of(k) is NodeKind.ROLE, world.label_of(k))):
         decision = decider.evaluate(key, action, arn, context)
         if decision.allowed:
             allowed.add(key)
             direct.append(_entry(world, key, action, arn, "direct", decision))
 
     via: list[WhoCanEntry] = []
-    allowed_roles = {k for k in allowed if world.node(k)["kind"] is NodeKind.ROLE}
+    allowed_roles = {k for k in allowed if world.kind_of(k) is NodeKind.ROLE}
     if allowed_roles:
         starters = index.possible_holders("sts:assumerole")
         trust_everyone, trusted = _trust_names(engine)
         starters |= set(index.principals) if trust_everyone else trusted
-        for key in sorted(starters - allowed, key=lambda k: (world.node(k)["kind"] is NodeKind.ROLE, world.node(k)["label"])):
+        for key in sorted(starters - allowed, key=lambda k: (world.kind_of(k) is NodeKind.ROLE, world.label_of(k))):
             decision = engine.can(key, action, arn, context, via_roles=True)
             if decision.via_role is not None:
                 route = decision.via_role
@@ -116,7 +116,7 @@ def _who_can_one(engine: Engine, decider: FastDecider, action: str, arn: str, co
 def _entry(
     world: World, key: str, action: str, arn: str, access: str, decision: Decision, roles: tuple[str, ...] = (), paths: tuple[str, ...] | None = None
 ) -> WhoCanEntry:
-    data = world.node(key)
+    data = world.info(key)
     return WhoCanEntry(
         principal=key,
         label=data["label"],

@@ -76,36 +76,36 @@ class Gatherer:
 
     def _build_base(self, key: str, session: str | None) -> Caller:
         world = self.world
-        data = world.node(key)
-        kind = data["kind"]
+        kind = world.kind_of(key)
         empty = PolicySet(())
-        if kind is NodeKind.GROUP:
-            # A group is never a principal; simulating its policies derives only the account.
-            return Caller(key, data["label"], None, {"aws:principalaccount": (data["account"],)}, empty, None, None)
         if kind is NodeKind.ACCOUNT:
             # The account's root user: no policies, boundary or session of its own; the SCPs of
             # a member account govern it. D: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
-            account = data["account"]
+            account = world.account_node(key)["account"]
             identity = CallerIdentity("Account", key, account, key, user_id=account)
             scps = None if account == world.management_account else self._org_levels_for(account, "scp")
             return Caller(key, f"root user of {account}", identity, {**identity.derived_context(), **self._org_keys(account)}, empty, None, scps)
+        data = world.principal(key)
+        if kind is NodeKind.GROUP:
+            # A group is never a principal; simulating its policies derives only the account.
+            return Caller(key, data["label"], None, {"aws:principalaccount": (data["account"],)}, empty, None, None)
         boundary_key = world.boundary_of(key)
         boundary = None
         if boundary_key is not None:
-            bdata = world.node(boundary_key)
+            bdata = world.managed_policy(boundary_key)
             ptype = PolicyType.AWS_MANAGED if bdata["account"] == AWS_MANAGED_ACCOUNT else PolicyType.USER_MANAGED
             step0 = PathStep(key, kind, data["label"])
             step1 = PathStep(boundary_key, NodeKind.POLICY, bdata["label"], EdgeKind.BOUNDED_BY, world.graph.edges[key, boundary_key, EdgeKind.BOUNDED_BY.value]["provenance"])
             boundary = PolicySet([PolicyAttachment(boundary_key, bdata["name"], bdata["arn"], ptype, bdata["document"], (step0, step1))], Layer.BOUNDARY)
         account = data["account"]
         if kind is NodeKind.USER:
-            identity = CallerIdentity("User", key, account, key, user_id=data["unique_id"], username=data["name"], tags=data.get("tags", {}), has_boundary=boundary is not None)
+            identity = CallerIdentity("User", key, account, key, user_id=data["unique_id"], username=data["name"], tags=data["tags"], has_boundary=boundary is not None)
             label = data["label"]
         else:
             name = session or DEFAULT_SESSION
             identity = CallerIdentity(
                 "AssumedRole", session_arn(account, data["name"], name), account, key, role_arn=key,
-                user_id=f"{data['unique_id']}:{name}", tags=data.get("tags", {}), has_boundary=boundary is not None,
+                user_id=f"{data['unique_id']}:{name}", tags=data["tags"], has_boundary=boundary is not None,
                 service_linked=data["path"].startswith("/aws-service-role/"),
             )
             label = data["label"] if session is None else f"session/{data['name']}/{session}"
@@ -121,8 +121,8 @@ class Gatherer:
         chain = self.world.org_chain(account)
         if not chain:
             return {}
-        root = self.world.node(chain[0])
-        ous = [self.world.node(level)["ou_id"] for level in chain[1:-1]]
+        root = self.world.org_root_node(chain[0])
+        ous = [self.world.ou_node(level)["ou_id"] for level in chain[1:-1]]
         path = "/".join([root["org_id"], root["name"], *ous]) + "/"
         return {
             "aws:principalorgid": (root["org_id"],),
@@ -144,11 +144,12 @@ class Gatherer:
             built = []
             for depth, level in enumerate(chain):
                 # The path climbs from the account to the level holding the policy.
-                steps = tuple(PathStep(node, world.node(node)["kind"], world.node(node)["label"]) for node in reversed(chain[depth:]))
-                attachments = [
-                    PolicyAttachment(p, world.node(p)["name"], None, ptype, world.node(p)["document"], (*steps, PathStep(p, NodeKind.ORG_POLICY, world.node(p)["label"], EdgeKind.GOVERNED_BY_ORG)))
-                    for p in world.org_policies(level, policy_type)
-                ]
+                steps = tuple(PathStep(node, world.kind_of(node), world.label_of(node)) for node in reversed(chain[depth:]))
+                attachments = []
+                for p in world.org_policies(level, policy_type):
+                    pdata = world.org_policy(p)
+                    step = PathStep(p, NodeKind.ORG_POLICY, pdata["label"], EdgeKind.GOVERNED_BY_ORG)
+                    attachments.append(PolicyAttachment(p, pdata["name"], None, ptype, pdata["document"], (*steps, step)))
                 built.append(PolicySet(attachments, layer))
             levels = tuple(built)
         self._org_levels[cache_key] = levels
@@ -164,12 +165,12 @@ class Gatherer:
         owner: str | None = None
         policy = None
         if governing is not None:
-            gdata = world.node(governing)
-            owner = gdata.get("account")
+            gdata = world.info(governing)  # a resource or a role: both belong to an account
+            owner = world.account_of(governing)
             is_role = gdata["kind"] is NodeKind.ROLE
             policy_key = world.resource_policy(governing)
             if policy_key is not None:
-                pdata = world.node(policy_key)
+                pdata = world.owned_policy(policy_key)
                 edge = EdgeKind.TRUSTS if is_role else EdgeKind.GOVERNED_BY
                 steps = [PathStep(governing, gdata["kind"], gdata["label"])]
                 if governing != arn:  # an object governed by its bucket's policy

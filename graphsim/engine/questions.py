@@ -111,7 +111,7 @@ class Engine:
         key, session = self.resolve_principal(principal, allow_root=True)
         context = tuple(context)
         decision = self.evaluate(key, action, resource, context, session=session, session_policy=session_policy)
-        if via_roles and not decision.allowed and self.world.node(key)["kind"] is not NodeKind.ACCOUNT:
+        if via_roles and not decision.allowed and self.world.kind_of(key) is not NodeKind.ACCOUNT:
             route = self._roles.route(key, decision.action, decision.resource, context)
             if route is not None:
                 decision = replace(decision, via_role=route)

@@ -42,7 +42,7 @@ class Resolver:
         """(node key, session name) of a user or role given by name, ARN, or assumed-role
         session ARN (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``); with ``allow_root``,
         also the root user of an account of the world (``arn:aws:iam::ACCOUNT:root``)."""
-        if allow_root and text in self.world.graph and self.world.graph.nodes[text]["kind"] is NodeKind.ACCOUNT:
+        if allow_root and text in self.world.graph and self.world.kind_of(text) is NodeKind.ACCOUNT:
             return text, None
         cached = self._names.get(text)
         if cached is not None:
@@ -56,12 +56,12 @@ class Resolver:
             pieces = None if parsed is None else parsed.session_parts
             if parsed is None or pieces is None:
                 raise InvalidRequestError(f"{text!r} is not an assumed-role session ARN (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)", field=field)
-            roles = [k for k in world.named(NodeKind.ROLE, pieces[0]) if world.node(k)["account"] == parsed.account]
+            roles = [k for k in world.named(NodeKind.ROLE, pieces[0]) if world.account_of(k) == parsed.account]
             if not roles:
                 raise NotFoundError("role", f"{pieces[0]} in account {parsed.account}", field=field)
             key, session = roles[0], pieces[1]
         elif text in world.graph:
-            kind = world.graph.nodes[text]["kind"]
+            kind = world.kind_of(text)
             if kind is NodeKind.GROUP:
                 raise InvalidRequestError("a group is never a principal; ask about one of its members", field=field)
             if kind not in (NodeKind.USER, NodeKind.ROLE):
@@ -73,7 +73,7 @@ class Resolver:
             if not found:
                 if world.named(NodeKind.GROUP, text):
                     raise InvalidRequestError(f"{text!r} is a group, and a group is never a principal; ask about one of its members", field=field)
-                users = sorted(d["name"] for _, d in world.nodes_of(NodeKind.USER))
+                users = sorted(d["name"] for _, d in world.principals_of(NodeKind.USER))
                 raise NotFoundError("user or role", text, field=field, hint=f"this world has users {', '.join(users[:10])}" if users else "")
             if len(found) > 1:
                 raise InvalidRequestError(f"{text!r} names several principals ({', '.join(sorted(found))}); give the ARN", field=field)
@@ -96,7 +96,7 @@ class Resolver:
     def policy_source(self, text: str, *, field: str = "policySourceArn") -> str:
         """A user, group or role (ARN or name), as AWS's SimulatePrincipalPolicy accepts."""
         world = self.world
-        if text in world.graph and world.graph.nodes[text]["kind"] in (NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE):
+        if text in world.graph and world.kind_of(text) in (NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE):
             return text
         for kind in (NodeKind.USER, NodeKind.ROLE, NodeKind.GROUP):
             try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -21,6 +21,20 @@ from ..catalog import policy_action_warning
 from ..errors import ConflictError, InvalidRequestError, NotFoundError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind, parse_policy
 from .model import EdgeKind, NodeKind, PathStep, PolicyType
+from .nodes import (
+    AccountNode,
+    DocumentNode,
+    ManagedPolicyNode,
+    Node,
+    OrgPolicyNode,
+    OrgRootNode,
+    OUNode,
+    OwnedPolicyNode,
+    PolicyVersion,
+    PrincipalNode,
+    ResourceNode,
+    StatementNode,
+)
 
 AWS_MANAGED_ACCOUNT = "aws"
 # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagUser.html (Tags: at most 50 items),
@@ -93,7 +107,75 @@ class World:
     # ---- reading -------------------------------------------------------------------------
 
     def node(self, key: str) -> Mapping[str, Any]:
+        """A node's attributes, untyped; prefer the typed accessors below, which mypy checks."""
         return self.graph.nodes[key]
+
+    # Typed views of a node's attributes (see nodes.py): the graph's own dicts, read through
+    # records that name each kind's attributes, so a misspelt one is a type error.
+
+    def kind_of(self, key: str) -> NodeKind:
+        kind: NodeKind = self.graph.nodes[key]["kind"]
+        return kind
+
+    def label_of(self, key: str) -> str:
+        label: str = self.graph.nodes[key]["label"]
+        return label
+
+    def name_of(self, key: str) -> str:
+        name: str = self.graph.nodes[key]["name"]
+        return name
+
+    def account_of(self, key: str) -> str:
+        """The account of an account, user, group, role, policy (``aws`` for AWS managed
+        ones), resource, or of the owner of an inline, trust or resource policy."""
+        account: str = self.graph.nodes[key]["account"]
+        return account
+
+    def info(self, key: str) -> Node:
+        return cast(Node, self.graph.nodes[key])
+
+    def account_node(self, key: str) -> AccountNode:
+        return cast(AccountNode, self.graph.nodes[key])
+
+    def principal(self, key: str) -> PrincipalNode:
+        """A user, group or role."""
+        return cast(PrincipalNode, self.graph.nodes[key])
+
+    def managed_policy(self, key: str) -> ManagedPolicyNode:
+        return cast(ManagedPolicyNode, self.graph.nodes[key])
+
+    def document_node(self, key: str) -> DocumentNode:
+        """Any node holding a policy document."""
+        return cast(DocumentNode, self.graph.nodes[key])
+
+    def owned_policy(self, key: str) -> OwnedPolicyNode:
+        """An inline policy, a trust policy or a resource policy."""
+        return cast(OwnedPolicyNode, self.graph.nodes[key])
+
+    def org_policy(self, key: str) -> OrgPolicyNode:
+        return cast(OrgPolicyNode, self.graph.nodes[key])
+
+    def resource_node(self, key: str) -> ResourceNode:
+        return cast(ResourceNode, self.graph.nodes[key])
+
+    def org_root_node(self, key: str) -> OrgRootNode:
+        return cast(OrgRootNode, self.graph.nodes[key])
+
+    def ou_node(self, key: str) -> OUNode:
+        return cast(OUNode, self.graph.nodes[key])
+
+    def statement_node(self, key: str) -> StatementNode:
+        return cast(StatementNode, self.graph.nodes[key])
+
+    def principals_of(self, kind: NodeKind) -> Iterator[tuple[str, PrincipalNode]]:
+        """The users, groups or roles of the world."""
+        for key, data in self.nodes_of(kind):
+            yield key, cast(PrincipalNode, data)
+
+    def documents_of(self, kind: NodeKind) -> Iterator[tuple[str, DocumentNode]]:
+        """The nodes of a policy kind (managed, inline, trust, resource, organization policies)."""
+        for key, data in self.nodes_of(kind):
+            yield key, cast(DocumentNode, data)
 
     def nodes_of(self, kind: NodeKind) -> Iterator[tuple[str, Mapping[str, Any]]]:
         for key, data in self.graph.nodes(data=True):
@@ -113,29 +195,29 @@ class World:
     def named(self, kind: NodeKind, name: str) -> list[str]:
         """Keys of the nodes of ``kind`` called exactly ``name``."""
         keys = self._by_name.get((kind, name.lower()), ())
-        return sorted(k for k in keys if self.graph.nodes[k]["name"] == name)
+        return sorted(k for k in keys if self.name_of(k) == name)
 
     def _index(self, key: str) -> None:
-        data = self.graph.nodes[key]
+        data = self.info(key)
         self._by_name.setdefault((data["kind"], data["name"].lower()), set()).add(key)
 
     def _unindex(self, key: str) -> None:
-        data = self.graph.nodes[key]
+        data = self.info(key)
         self._by_name.get((data["kind"], data["name"].lower()), set()).discard(key)
 
     def accounts(self) -> list[str]:
-        return sorted(d["account"] for _, d in self.nodes_of(NodeKind.ACCOUNT))
+        return sorted(self.account_of(key) for key, _ in self.nodes_of(NodeKind.ACCOUNT))
 
     def find(self, kind: NodeKind, name_or_arn: str, *, account: str | None = None, field: str | None = None) -> str:
         """The node key of a user/group/role/managed policy given its name or ARN."""
-        if name_or_arn in self.graph and self.graph.nodes[name_or_arn]["kind"] is kind:
+        if name_or_arn in self.graph and self.kind_of(name_or_arn) is kind:
             return name_or_arn
         if name_or_arn.startswith("arn:"):
             raise NotFoundError(kind.value, name_or_arn, field=field)
         matches = [
             key
             for key in self.named(kind, name_or_arn)
-            if account is None or self.graph.nodes[key]["account"] in (account, AWS_MANAGED_ACCOUNT)
+            if account is None or self.account_of(key) in (account, AWS_MANAGED_ACCOUNT)
         ]
         if not matches:
             raise NotFoundError(kind.value, name_or_arn, field=field)
@@ -151,7 +233,7 @@ class World:
         ``only`` restricts them to those policy nodes (a question about one action needs only
         the policies that name it)."""
         graph = self.graph
-        data = graph.nodes[principal]
+        data = self.info(principal)
         start = PathStep(principal, data["kind"], data["label"])
         out: list[PolicyAttachment] = []
         self._collect_policies(principal, (start,), out, only)
@@ -160,26 +242,26 @@ class World:
             for group, edge in sorted(self.out_edges(principal, EdgeKind.MEMBER_OF)):
                 if only is not None and not any(t in only for t in adjacency[group]):
                     continue
-                gdata = graph.nodes[group]
-                step = PathStep(group, NodeKind.GROUP, gdata["label"], EdgeKind.MEMBER_OF, edge["provenance"])
+                step = PathStep(group, NodeKind.GROUP, self.label_of(group), EdgeKind.MEMBER_OF, edge["provenance"])
                 self._collect_policies(group, (start, step), out, only)
         return out
 
     def _collect_policies(self, owner: str, prefix: tuple[PathStep, ...], out: list[PolicyAttachment], only: frozenset[str] | None) -> None:
-        owner_kind = self.graph.nodes[owner]["kind"]
+        owner_kind = self.kind_of(owner)
         for edge_kind in (EdgeKind.INLINE, EdgeKind.ATTACHED):
             for policy, edge in sorted(self.out_edges(owner, edge_kind)):
                 if only is not None and policy not in only:
                     continue
-                pdata = self.graph.nodes[policy]
+                pdata = self.document_node(policy)
                 step = PathStep(policy, pdata["kind"], pdata["label"], edge_kind, edge["provenance"])
+                arn: str | None = None
                 if edge_kind is EdgeKind.INLINE:
                     ptype = {NodeKind.USER: PolicyType.USER, NodeKind.GROUP: PolicyType.GROUP}.get(owner_kind, PolicyType.ROLE)
                 else:
-                    ptype = PolicyType.AWS_MANAGED if pdata["account"] == AWS_MANAGED_ACCOUNT else PolicyType.USER_MANAGED
-                out.append(
-                    PolicyAttachment(policy, pdata["name"], pdata.get("arn"), ptype, pdata["document"], (*prefix, step))
-                )
+                    managed = self.managed_policy(policy)
+                    arn = managed["arn"]
+                    ptype = PolicyType.AWS_MANAGED if managed["account"] == AWS_MANAGED_ACCOUNT else PolicyType.USER_MANAGED
+                out.append(PolicyAttachment(policy, pdata["name"], arn, ptype, pdata["document"], (*prefix, step)))
 
     # ---- building ------------------------------------------------------------------------
 
@@ -220,7 +302,7 @@ class World:
         account = self._require_account(account)
         self._check_name(kind, name, path)
         for other in self._by_name.get((kind, name.lower()), ()):
-            if self.graph.nodes[other]["account"] == account:
+            if self.account_of(other) == account:
                 # IAM names are unique per account regardless of case.
                 raise ConflictError(f"{kind.value} {name!r} already exists in account {account}", field="name")
         arn = self.entity_arn(account, kind.value, name, path)
@@ -250,20 +332,20 @@ class World:
     def add_role(self, name: str, trust_policy: str | Mapping[str, Any], *, account: str | None = None, path: str = "/", tags: Mapping[str, str] | None = None, unique_id: str | None = None, description: str = "", provenance: str = "mutation") -> str:
         trust = self._parse(trust_policy, kind=PolicyKind.TRUST, source="trust policy")
         key = self._add_principal(NodeKind.ROLE, "AROA", name, account, path, tags, unique_id, provenance, description=description)
-        self._policy_node(f"{key}#trust-policy", NodeKind.TRUST_POLICY, f"{name} trust policy", f"trust-policy/{name}", trust, provenance, owner=key, account=self.graph.nodes[key]["account"])
+        self._policy_node(f"{key}#trust-policy", NodeKind.TRUST_POLICY, f"{name} trust policy", f"trust-policy/{name}", trust, provenance, owner=key, account=self.account_of(key))
         self._edge(key, f"{key}#trust-policy", EdgeKind.TRUSTS, provenance)
         return key
 
     def trust_policy(self, role: str) -> tuple[str, PolicyDocument]:
         key = f"{role}#trust-policy"
-        return key, self.graph.nodes[key]["document"]
+        return key, self.owned_policy(key)["document"]
 
     def update_trust_policy(self, role: str, document: str | Mapping[str, Any], *, provenance: str = "mutation") -> str:
         """AWS's UpdateAssumeRolePolicy."""
         key = self.find(NodeKind.ROLE, role, field="role")
         parsed = self._parse(document, kind=PolicyKind.TRUST, source="trust policy")
         node = f"{key}#trust-policy"
-        self.graph.nodes[node]["document"] = parsed
+        self.owned_policy(node)["document"] = parsed
         self._set_statements(node, parsed, provenance)
         self._changed()
         return key
@@ -278,7 +360,7 @@ class World:
         if kind not in (NodeKind.USER, NodeKind.ROLE):
             raise InvalidRequestError("only users and roles have permissions boundaries", field="kind")
         key = self.find(kind, owner, field=kind.value)
-        policy_key = self.find(NodeKind.POLICY, policy, account=self.graph.nodes[key]["account"], field="policy")
+        policy_key = self.find(NodeKind.POLICY, policy, account=self.account_of(key), field="policy")
         old = self.boundary_of(key)
         if old is not None:
             self.graph.remove_edge(key, old, key=EdgeKind.BOUNDED_BY.value)
@@ -290,7 +372,7 @@ class World:
         key = self.find(kind, owner, field=kind.value)
         old = self.boundary_of(key)
         if old is None:
-            raise NotFoundError("permissions boundary", self.graph.nodes[key]["label"], field=kind.value)
+            raise NotFoundError("permissions boundary", self.label_of(key), field=kind.value)
         self.graph.remove_edge(key, old, key=EdgeKind.BOUNDED_BY.value)
         self._changed()
         return key
@@ -394,7 +476,7 @@ class World:
         if default not in parsed:
             raise InvalidRequestError(f"default version {default!r} is not among the versions of {name}", field="defaultVersionId")
         version_list = [
-            {"versionId": vid, "document": parsed[vid], "createDate": created or _now(), "isDefault": vid == default}
+            PolicyVersion(versionId=vid, document=parsed[vid], createDate=created or _now(), isDefault=vid == default)
             for vid, _, created in history
         ]
         self._policy_node(
@@ -413,11 +495,11 @@ class World:
         the console offers to, and say which.
         """
         key = self.find(NodeKind.POLICY, name_or_arn, field="policy")
-        data = self.graph.nodes[key]
+        data = self.managed_policy(key)
         if data["account"] == AWS_MANAGED_ACCOUNT:
             raise ConflictError(f"{key} is AWS managed and cannot be changed", field="policy")
         parsed = self._parse(document, kind=PolicyKind.IDENTITY, source=f"policy {data['name']}")
-        versions = [dict(v) for v in data["versions"]]
+        versions = [PolicyVersion(**v) for v in data["versions"]]
         pruned = None
         if len(versions) >= MAX_POLICY_VERSIONS:
             oldest = next(v for v in versions if not v["isDefault"])
@@ -427,7 +509,7 @@ class World:
         for v in versions:
             v["isDefault"] = False
         new_id = f"v{next_id}"
-        versions.append({"versionId": new_id, "document": parsed, "createDate": created or _now(), "isDefault": True})
+        versions.append(PolicyVersion(versionId=new_id, document=parsed, createDate=created or _now(), isDefault=True))
         data["versions"] = versions
         data["document"] = parsed
         self._set_statements(key, parsed, provenance)
@@ -437,7 +519,7 @@ class World:
     def remove_managed_policy(self, name_or_arn: str) -> str:
         key = self.find(NodeKind.POLICY, name_or_arn, field="policy")
         holders = sorted(
-            self.graph.nodes[s]["label"] for kind in (EdgeKind.ATTACHED, EdgeKind.BOUNDED_BY) for s, _ in self.in_edges(key, kind)
+            self.label_of(s) for kind in (EdgeKind.ATTACHED, EdgeKind.BOUNDED_BY) for s, _ in self.in_edges(key, kind)
         )
         if holders:
             # As AWS's DeleteConflict: detach first, so a deletion never silently removes access.
@@ -451,12 +533,12 @@ class World:
         self._check_name(NodeKind.INLINE_POLICY, name, "/", field="policyName")
         parsed = self._parse(document, kind=PolicyKind.IDENTITY, source=f"inline policy {name}")
         key = f"{owner_key}#inline/{name}"
-        owner_name = self.graph.nodes[owner_key]["name"]
+        owner_name = self.name_of(owner_key)
         if key in self.graph:
-            self.graph.nodes[key]["document"] = parsed
+            self.owned_policy(key)["document"] = parsed
             self._set_statements(key, parsed, provenance)
         else:
-            self._policy_node(key, NodeKind.INLINE_POLICY, name, f"inline-policy/{owner_name}/{name}", parsed, provenance, owner=owner_key, account=self.graph.nodes[owner_key]["account"])
+            self._policy_node(key, NodeKind.INLINE_POLICY, name, f"inline-policy/{owner_name}/{name}", parsed, provenance, owner=owner_key, account=self.account_of(owner_key))
             self._edge(owner_key, key, EdgeKind.INLINE, provenance)
         self._changed()
         return key
@@ -465,14 +547,14 @@ class World:
         owner_key = self.find(owner_kind, owner, field=owner_kind.value)
         key = f"{owner_key}#inline/{name}"
         if key not in self.graph:
-            raise NotFoundError("inline policy", f"{self.graph.nodes[owner_key]['name']}/{name}", field="policyName")
+            raise NotFoundError("inline policy", f"{self.name_of(owner_key)}/{name}", field="policyName")
         self._remove_policy_node(key)
         self._changed()
         return key
 
     def attach_policy(self, owner_kind: NodeKind, owner: str, policy: str, *, provenance: str = "mutation") -> tuple[str, str]:
         owner_key = self.find(owner_kind, owner, field=owner_kind.value)
-        policy_key = self.find(NodeKind.POLICY, policy, account=self.graph.nodes[owner_key]["account"], field="policy")
+        policy_key = self.find(NodeKind.POLICY, policy, account=self.account_of(owner_key), field="policy")
         if self.graph.has_edge(owner_key, policy_key, key=EdgeKind.ATTACHED.value):
             return owner_key, policy_key  # AWS treats a repeated attach as success
         self._edge(owner_key, policy_key, EdgeKind.ATTACHED, provenance)
@@ -481,17 +563,17 @@ class World:
 
     def detach_policy(self, owner_kind: NodeKind, owner: str, policy: str) -> tuple[str, str]:
         owner_key = self.find(owner_kind, owner, field=owner_kind.value)
-        policy_key = self.find(NodeKind.POLICY, policy, account=self.graph.nodes[owner_key]["account"], field="policy")
+        policy_key = self.find(NodeKind.POLICY, policy, account=self.account_of(owner_key), field="policy")
         if not self.graph.has_edge(owner_key, policy_key, key=EdgeKind.ATTACHED.value):
-            raise NotFoundError("attachment", f"{policy_key} on {self.graph.nodes[owner_key]['label']}", field="policy")
+            raise NotFoundError("attachment", f"{policy_key} on {self.label_of(owner_key)}", field="policy")
         self.graph.remove_edge(owner_key, policy_key, key=EdgeKind.ATTACHED.value)
         self._changed()
         return owner_key, policy_key
 
     def add_member(self, user: str, group: str, *, provenance: str = "mutation") -> tuple[str, str]:
         user_key = self.find(NodeKind.USER, user, field="user")
-        group_key = self.find(NodeKind.GROUP, group, account=self.graph.nodes[user_key]["account"], field="group")
-        if self.graph.nodes[user_key]["account"] != self.graph.nodes[group_key]["account"]:
+        group_key = self.find(NodeKind.GROUP, group, account=self.account_of(user_key), field="group")
+        if self.account_of(user_key) != self.account_of(group_key):
             raise InvalidRequestError("a user can only join a group of its own account", field="group")
         if not self.graph.has_edge(user_key, group_key, key=EdgeKind.MEMBER_OF.value):
             self._edge(user_key, group_key, EdgeKind.MEMBER_OF, provenance)
@@ -500,9 +582,9 @@ class World:
 
     def remove_member(self, user: str, group: str) -> tuple[str, str]:
         user_key = self.find(NodeKind.USER, user, field="user")
-        group_key = self.find(NodeKind.GROUP, group, account=self.graph.nodes[user_key]["account"], field="group")
+        group_key = self.find(NodeKind.GROUP, group, account=self.account_of(user_key), field="group")
         if not self.graph.has_edge(user_key, group_key, key=EdgeKind.MEMBER_OF.value):
-            raise NotFoundError("membership", f"{self.graph.nodes[user_key]['name']} in {self.graph.nodes[group_key]['name']}", field="group")
+            raise NotFoundError("membership", f"{self.name_of(user_key)} in {self.name_of(group_key)}", field="group")
         self.graph.remove_edge(user_key, group_key, key=EdgeKind.MEMBER_OF.value)
         self._changed()
         return user_key, group_key
@@ -531,15 +613,15 @@ class World:
             target = Arn.parse(arn, field="arn")
             kind = "s3:bucket" if target.service == "s3" and "/" not in target.resource else f"{target.service}:resource"
             self.add_resource(arn, resource_type=kind, account=account, provenance=provenance)
-        elif self.graph.nodes[arn]["kind"] is not NodeKind.RESOURCE:
-            raise InvalidRequestError(f"{arn} is a {self.graph.nodes[arn]['kind'].value}; roles take trust policies", field="arn")
+        elif self.kind_of(arn) is not NodeKind.RESOURCE:
+            raise InvalidRequestError(f"{arn} is a {self.kind_of(arn).value}; roles take trust policies", field="arn")
         key = f"{arn}#resource-policy"
         if key in self.graph:
-            self.graph.nodes[key]["document"] = parsed
+            self.owned_policy(key)["document"] = parsed
             self._set_statements(key, parsed, provenance)
         else:
-            name = self.graph.nodes[arn]["name"]
-            self._policy_node(key, NodeKind.RESOURCE_POLICY, f"{name} resource policy", f"resource-policy/{name}", parsed, provenance, owner=arn, account=self.graph.nodes[arn]["account"])
+            name = self.name_of(arn)
+            self._policy_node(key, NodeKind.RESOURCE_POLICY, f"{name} resource policy", f"resource-policy/{name}", parsed, provenance, owner=arn, account=self.account_of(arn))
             self._edge(arn, key, EdgeKind.GOVERNED_BY, provenance)
         self._changed()
         return key
@@ -559,13 +641,13 @@ class World:
         bucket = s3_bucket_arn(arn)
         if bucket is not None and bucket in graph:
             return bucket
-        if arn in graph and graph.nodes[arn]["kind"] in (NodeKind.RESOURCE, NodeKind.ROLE):
+        if arn in graph and self.kind_of(arn) in (NodeKind.RESOURCE, NodeKind.ROLE):
             return arn
         return None
 
     def resource_policy(self, resource: str) -> str | None:
         """The key of the resource-based policy node governing ``resource`` (a resource or role key)."""
-        kind = self.graph.nodes[resource]["kind"]
+        kind = self.kind_of(resource)
         edge = EdgeKind.TRUSTS if kind is NodeKind.ROLE else EdgeKind.GOVERNED_BY
         return next((p for p, _ in self.out_edges(resource, edge)), None)
 
@@ -578,7 +660,7 @@ class World:
     @property
     def management_account(self) -> str | None:
         root = self.org_root
-        return None if root is None else self.graph.nodes[root]["management_account"]
+        return None if root is None else self.org_root_node(root)["management_account"]
 
     def create_organization(self, management_account: str, *, root_id: str = "r-root", org_id: str = "o-graphsim", provenance: str = "mutation") -> str:
         if self.org_root is not None:
@@ -598,16 +680,16 @@ class World:
             raise InvalidRequestError("the world has no organization", field=field)
         graph = self.graph
         for candidate in (target, f"org-root/{target}", f"ou/{target}", self.account_key(target)):
-            if candidate in graph and graph.nodes[candidate]["kind"] in (NodeKind.ORG_ROOT, NodeKind.OU, NodeKind.ACCOUNT):
+            if candidate in graph and self.kind_of(candidate) in (NodeKind.ORG_ROOT, NodeKind.OU, NodeKind.ACCOUNT):
                 return candidate
-        ous = [k for k, d in self.nodes_of(NodeKind.OU) if d["name"] == target]
+        ous = [k for k, _ in self.nodes_of(NodeKind.OU) if self.name_of(k) == target]
         if len(ous) == 1:
             return ous[0]
         raise NotFoundError("organization root, OU or account", target, field=field)
 
     def add_ou(self, name: str, parent: str, *, ou_id: str | None = None, provenance: str = "mutation") -> str:
         parent_key = self._org_target(parent, "parent")
-        if self.graph.nodes[parent_key]["kind"] is NodeKind.ACCOUNT:
+        if self.kind_of(parent_key) is NodeKind.ACCOUNT:
             raise InvalidRequestError("an OU's parent is the root or another OU", field="parent")
         key = f"ou/{ou_id or name}"
         if key in self.graph:
@@ -620,7 +702,7 @@ class World:
     def place_account(self, account: str, parent: str, *, provenance: str = "mutation") -> str:
         account_key = self.account_key(self._require_account(account))
         parent_key = self._org_target(parent, "parent")
-        if self.graph.nodes[parent_key]["kind"] is NodeKind.ACCOUNT:
+        if self.kind_of(parent_key) is NodeKind.ACCOUNT:
             raise InvalidRequestError("an account's parent is the root or an OU", field="parent")
         for old, _ in list(self.out_edges(account_key, EdgeKind.CHILD_OF)):
             self.graph.remove_edge(account_key, old, key=EdgeKind.CHILD_OF.value)
@@ -644,7 +726,7 @@ class World:
         policy_key = policy if policy in self.graph else next(
             (k for t in ("scp", "rcp") for k in [f"org-policy/{t}/{policy}"] if k in self.graph), None
         )
-        if policy_key is None or self.graph.nodes[policy_key]["kind"] is not NodeKind.ORG_POLICY:
+        if policy_key is None or self.kind_of(policy_key) is not NodeKind.ORG_POLICY:
             raise NotFoundError("SCP or RCP", policy, field="policy")
         target_key = self._org_target(target, "target")
         if not self.graph.has_edge(target_key, policy_key, key=EdgeKind.GOVERNED_BY_ORG.value):
@@ -665,13 +747,13 @@ class World:
                 break
             chain.append(parent)
             seen.add(parent)
-        if self.graph.nodes[chain[-1]]["kind"] is not NodeKind.ORG_ROOT:
+        if self.kind_of(chain[-1]) is not NodeKind.ORG_ROOT:
             return []
         return list(reversed(chain))
 
     def org_policies(self, level: str, policy_type: str) -> list[str]:
         return sorted(
-            p for p, _ in self.out_edges(level, EdgeKind.GOVERNED_BY_ORG) if self.graph.nodes[p]["policy_type"] == policy_type
+            p for p, _ in self.out_edges(level, EdgeKind.GOVERNED_BY_ORG) if self.org_policy(p)["policy_type"] == policy_type
         )
 
 

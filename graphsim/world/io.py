@@ -16,6 +16,7 @@ from ..bulk import bulk
 from ..errors import GraphsimError, PolicyValidationError, Problem
 from .graph import AWS_MANAGED_ACCOUNT, PolicyParser, World, parse_with_catalog
 from .model import EdgeKind, NodeKind
+from .nodes import PrincipalNode
 
 FORMAT = "graphsim-world"
 FORMAT_VERSION = 1
@@ -181,7 +182,6 @@ def _dump_organization(world: World) -> dict[str, Any] | None:
     root = world.org_root
     if root is None:
         return None
-    g = world.graph
     ous = []
     # Parents before children (breadth first from the root), so the file loads in one pass.
     below: dict[str, list[str]] = {}
@@ -192,22 +192,23 @@ def _dump_organization(world: World) -> dict[str, Any] | None:
     while level:
         level = sorted(child for parent in level for child in below.get(parent, []))
         for key in level:
-            data = g.nodes[key]
+            data = world.ou_node(key)
             parent = next(p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF))
-            ous.append({"id": data["ou_id"], "name": data["name"], "parent": g.nodes[parent]["name"] if parent == root else parent.split("/", 1)[1]})
+            ous.append({"id": data["ou_id"], "name": data["name"], "parent": world.name_of(parent) if parent == root else parent.split("/", 1)[1]})
     accounts = []
-    for key, data in sorted(world.nodes_of(NodeKind.ACCOUNT)):
+    for key, _ in sorted(world.nodes_of(NodeKind.ACCOUNT)):
         placed = next((p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF)), None)
         if placed is not None:
-            accounts.append({"id": data["account"], "parent": g.nodes[placed]["name"] if placed == root else placed.split("/", 1)[1]})
+            accounts.append({"id": world.account_of(key), "parent": world.name_of(placed) if placed == root else placed.split("/", 1)[1]})
     policies = []
-    for key, data in sorted(world.nodes_of(NodeKind.ORG_POLICY)):
+    for key, _ in sorted(world.nodes_of(NodeKind.ORG_POLICY)):
+        org_policy = world.org_policy(key)
         targets = []
         for target, _ in sorted(world.in_edges(key, EdgeKind.GOVERNED_BY_ORG)):
-            tdata = g.nodes[target]
-            targets.append(tdata["account"] if tdata["kind"] is NodeKind.ACCOUNT else tdata["name"] if target == root else target.split("/", 1)[1])
-        policies.append({"name": data["name"], "type": data["policy_type"], "description": data.get("description", ""), "document": data["document"].raw, "targets": targets})
-    rdata = g.nodes[root]
+            kind = world.kind_of(target)
+            targets.append(world.account_of(target) if kind is NodeKind.ACCOUNT else world.name_of(target) if target == root else target.split("/", 1)[1])
+        policies.append({"name": org_policy["name"], "type": org_policy["policy_type"], "description": org_policy["description"], "document": org_policy["document"].raw, "targets": targets})
+    rdata = world.org_root_node(root)
     return {
         "id": rdata["org_id"], "managementAccount": rdata["management_account"], "rootId": rdata["name"],
         "organizationalUnits": ous, "accounts": accounts, "policies": policies,
@@ -230,38 +231,37 @@ def load_demo_world() -> World:
 
 def world_to_dict(world: World) -> dict[str, Any]:
     """The native format; ``world_from_dict(world_to_dict(w))`` rebuilds the same graph."""
-    g = world.graph
 
     def attached(key: str) -> list[str]:
         return sorted(t for t, _ in world.out_edges(key, EdgeKind.ATTACHED))
 
     def inline(key: str) -> list[dict[str, Any]]:
-        return [{"name": g.nodes[t]["name"], "document": g.nodes[t]["document"].raw} for t, _ in sorted(world.out_edges(key, EdgeKind.INLINE))]
+        return [{"name": world.name_of(t), "document": world.owned_policy(t)["document"].raw} for t, _ in sorted(world.out_edges(key, EdgeKind.INLINE))]
 
-    def principal(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    def principal(key: str, data: PrincipalNode) -> dict[str, Any]:
         out: dict[str, Any] = {"name": data["name"], "account": data["account"], "path": data["path"], "id": data["unique_id"]}
-        if data.get("tags"):
+        if data["tags"]:
             out["tags"] = dict(data["tags"])
         return out
 
     users = []
-    for key, data in sorted(world.nodes_of(NodeKind.USER)):
+    for key, data in sorted(world.principals_of(NodeKind.USER)):
         entry = principal(key, data)
-        entry["groups"] = sorted(g.nodes[t]["name"] for t, _ in world.out_edges(key, EdgeKind.MEMBER_OF))
+        entry["groups"] = sorted(world.name_of(t) for t, _ in world.out_edges(key, EdgeKind.MEMBER_OF))
         entry["attachedPolicies"] = attached(key)
         entry["inlinePolicies"] = inline(key)
         if world.boundary_of(key):
             entry["permissionsBoundary"] = world.boundary_of(key)
         users.append(entry)
     groups = []
-    for key, data in sorted(world.nodes_of(NodeKind.GROUP)):
+    for key, data in sorted(world.principals_of(NodeKind.GROUP)):
         entry = principal(key, data)
         entry.pop("tags", None)
         entry["attachedPolicies"] = attached(key)
         entry["inlinePolicies"] = inline(key)
         groups.append(entry)
     roles = []
-    for key, data in sorted(world.nodes_of(NodeKind.ROLE)):
+    for key, data in sorted(world.principals_of(NodeKind.ROLE)):
         entry = principal(key, data)
         entry["description"] = data.get("description", "")
         entry["assumeRolePolicyDocument"] = world.trust_policy(key)[1].raw
@@ -271,26 +271,29 @@ def world_to_dict(world: World) -> dict[str, Any]:
             entry["permissionsBoundary"] = world.boundary_of(key)
         roles.append(entry)
     policies = []
-    for _key, data in sorted(world.nodes_of(NodeKind.POLICY)):
-        default = next(v["versionId"] for v in data["versions"] if v["isDefault"])
+    for key, _ in sorted(world.nodes_of(NodeKind.POLICY)):
+        policy_node = world.managed_policy(key)
+        default = next(v["versionId"] for v in policy_node["versions"] if v["isDefault"])
         policies.append({
-            "name": data["name"],
-            "account": data["account"],
-            "path": data["path"],
-            "description": data.get("description", ""),
+            "name": policy_node["name"],
+            "account": policy_node["account"],
+            "path": policy_node["path"],
+            "description": policy_node["description"],
             "defaultVersionId": default,
-            "versions": [{"versionId": v["versionId"], "createDate": v["createDate"], "document": v["document"].raw} for v in data["versions"]],
+            "versions": [{"versionId": v["versionId"], "createDate": v["createDate"], "document": v["document"].raw} for v in policy_node["versions"]],
         })
     resources_out = []
-    for key, data in sorted(world.nodes_of(NodeKind.RESOURCE)):
-        entry = {"arn": key, "type": data["resource_type"], "account": data["account"]}
-        if data.get("tags"):
-            entry["tags"] = dict(data["tags"])
+    for key, _ in sorted(world.nodes_of(NodeKind.RESOURCE)):
+        rnode = world.resource_node(key)
+        entry = {"arn": key, "type": rnode["resource_type"], "account": rnode["account"]}
+        if rnode["tags"]:
+            entry["tags"] = dict(rnode["tags"])
         policy = world.resource_policy(key)
         if policy is not None:
-            entry["policy"] = g.nodes[policy]["document"].raw
+            entry["policy"] = world.owned_policy(policy)["document"].raw
         resources_out.append(entry)
-    accounts = [{"id": d["account"], **({"alias": d["alias"]} if d.get("alias") else {})} for _, d in sorted(world.nodes_of(NodeKind.ACCOUNT))]
+    account_nodes = [world.account_node(key) for key, _ in sorted(world.nodes_of(NodeKind.ACCOUNT))]
+    accounts = [{"id": d["account"], **({"alias": d["alias"]} if d["alias"] else {})} for d in account_nodes]
     return {
         "format": FORMAT,
         "formatVersion": FORMAT_VERSION,
