@@ -16,7 +16,7 @@ from typing import Any
 
 from .engine import CustomSimulation, Decision, Engine, PrincipalSimulation, simulate
 from .errors import InvalidRequestError
-from .policy.positions import statement_positions
+from .policy.positions import StatementPositions
 from .presentation import Positions, aws_evaluation_result
 
 
@@ -26,7 +26,7 @@ def simulate_custom_policy(request: Mapping[str, Any]) -> dict[str, Any]:
     texts = {f"PolicyInputList.{i}": text for i, text in enumerate(simulation.policies, start=1) if isinstance(text, str)}
     if isinstance(simulation.resource_policy, str):
         texts["ResourcePolicy.1"] = simulation.resource_policy
-    return response(decisions, request, {name: statement_positions(text) for name, text in texts.items()})
+    return response(decisions, request, StatementPositions(texts))
 
 
 def simulate_principal_policy(engine: Engine, request: Mapping[str, Any]) -> dict[str, Any]:

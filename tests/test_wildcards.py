@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 from graphsim.awscli import simulate_custom_policy
 from graphsim.engine import ContextEntry, CustomSimulation, Decision, simulate
+from graphsim.policy.cache import BoundedCache
 from graphsim.policy.patterns import ActionMatcher, ArnPattern, like_matcher
 from graphsim.policy.variables import Escaped, Literal, Part, parse_template
-from graphsim.policy.wildcards import BoundedCache, compile_arn, compile_glob, glob_units
+from graphsim.policy.wildcards import compile_arn, compile_glob, glob_units
 
 
 def simulate_one(policies: list[dict], action: str, resource: str, context: tuple[ContextEntry, ...] = (), **fields: Any) -> Decision:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
-from .patterns import ArnPattern, like_matcher
+from .cache import COMPILED
+from .patterns import arn_pattern, like_matcher
 from .variables import Template, parse_template, plain_text
 
 Context = Mapping[str, Sequence[str]]
@@ -233,15 +234,20 @@ def _ip(value: str, variables: bool) -> ValueMatcher:
     network: ipaddress.IPv4Network | ipaddress.IPv6Network = net  # type: ignore[assignment]
 
     def match(req: str, ctx: Context) -> bool:
-        addr = _try(lambda s: ipaddress.ip_address(s.strip()), req)
+        addr = _try(_address, req)
         return addr is not None and addr.version == network.version and addr in network  # type: ignore[attr-defined,operator]
 
     return match
 
 
+@lru_cache(maxsize=4096)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.ip_address(text.strip())
+
+
 def _arn(value: str, variables: bool) -> ValueMatcher:
     # ArnEquals and ArnLike behave alike: each colon-separated segment matched on its own.
-    pattern = ArnPattern(value, variables_enabled=variables)
+    pattern = arn_pattern(value, variables_enabled=variables)
 
     def match(req: str, ctx: Context) -> bool:
         return req.startswith("arn:") and req.count(":") >= 5 and pattern.matches(req, ctx)
@@ -469,7 +475,8 @@ def compile_condition(raw: object, path: str, *, variables_enabled: bool) -> tup
                     continue
                 use_vars = variables_enabled and op.takes_variables
                 try:
-                    matchers.append(op.compile_value(text, use_vars))
+                    # Each distinct value is compiled once per process: matchers are pure.
+                    matchers.append(COMPILED.get(("condition", op.name, text, use_vars), len(text), lambda: op.compile_value(text, use_vars)))  # noqa: B023
                 except ConditionValueError as exc:
                     errors.append((where, str(exc)))
                     bad = True

@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import PolicyValidationError, Problem
-from .conditions import EMPTY_CONDITION, compile_condition
+from .cache import COMPILED
+from .conditions import EMPTY_CONDITION, Condition, compile_condition
 from .model import Effect, PolicyDocument, PolicyKind, Principals, Statement
-from .patterns import ActionMatcher, ArnPattern, ResourceMatcher, action_problem, resource_problem
+from .patterns import ResourceMatcher, action_matcher, action_problem, resource_matcher, resource_problem
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 _TOP_KEYS = {"Version", "Id", "Statement"}
@@ -160,7 +161,7 @@ def _parse_statement(
     errors: list[Problem],
     warnings: list[Problem],
 ) -> Statement | None:
-    if not isinstance(st, Mapping):
+    if not isinstance(st, dict) and not isinstance(st, Mapping):
         errors.append(Problem(path, "a statement must be an object"))
         return None
     before = len(errors)
@@ -193,24 +194,13 @@ def _parse_statement(
     else:
         not_action = "NotAction" in st
         elem = "NotAction" if not_action else "Action"
-        names = _string_list(st[elem], f"{path}.{elem}", errors)
+        value = st[elem]
+        names = _string_list(value, f"{path}.{elem}", errors)
         if names is not None:
-            for i, name in enumerate(names):
-                where = f"{path}.{elem}[{i}]" if isinstance(st[elem], list) else f"{path}.{elem}"
-                tidy = "".join(name.split())
-                if tidy != name and tidy:
-                    # AWS accepted (and published, in managed policies such as SecurityAudit v5)
-                    # actions with stray spaces, e.g. "lambda:ListFunctions ": read them without.
-                    warnings.append(Problem(where, f"stray whitespace in {name!r}; read as {tidy!r}"))
-                    names[i] = name = tidy
-                problem = action_problem(name)
-                if problem:
-                    errors.append(Problem(where, problem))
-                elif check_action is not None:
-                    warning = check_action(name)
-                    if warning:
-                        warnings.append(Problem(where, warning))
-            actions = ActionMatcher(names)
+            tidy_names, problems = _action_list(tuple(names), check_action)
+            for i, is_error, rule in problems:
+                (errors if is_error else warnings).append(Problem(f"{path}.{elem}[{i}]" if isinstance(value, list) else f"{path}.{elem}", rule))
+            actions = action_matcher(tidy_names)
 
     # Resource / NotResource: exactly one, except in trust policies where it may be absent.
     resources = None
@@ -224,19 +214,12 @@ def _parse_statement(
     else:
         not_resource = has_nr
         elem = "NotResource" if not_resource else "Resource"
-        entries = _string_list(st[elem], f"{path}.{elem}", errors)
+        value = st[elem]
+        entries = _string_list(value, f"{path}.{elem}", errors)
         if entries is not None:
-            patterns = []
-            for i, text in enumerate(entries):
-                where = f"{path}.{elem}[{i}]" if isinstance(st[elem], list) else f"{path}.{elem}"
-                error, warning = resource_problem(text)
-                if error:
-                    errors.append(Problem(where, error))
-                    continue
-                if warning:
-                    warnings.append(Problem(where, warning))
-                patterns.append(ArnPattern(text, variables_enabled=variables, never=warning is not None))
-            resources = ResourceMatcher(patterns)
+            resources, problems = _resource_list(tuple(entries), variables)
+            for i, is_error, rule in problems:
+                (errors if is_error else warnings).append(Problem(f"{path}.{elem}[{i}]" if isinstance(value, list) else f"{path}.{elem}", rule))
 
     principals = None
     not_principal = False
@@ -259,9 +242,9 @@ def _parse_statement(
 
     condition = EMPTY_CONDITION
     if "Condition" in st:
-        condition, cond_errors, cond_warnings = compile_condition(st["Condition"], f"{path}.Condition", variables_enabled=variables)
-        errors.extend(Problem(p, r) for p, r in cond_errors)
-        warnings.extend(Problem(p, r) for p, r in cond_warnings)
+        condition, cond_errors, cond_warnings = _condition(st["Condition"], variables)
+        errors.extend(Problem(f"{path}.Condition{p}", r) for p, r in cond_errors)
+        warnings.extend(Problem(f"{path}.Condition{p}", r) for p, r in cond_warnings)
 
     if len(errors) > before or effect is None or actions is None:
         return None
@@ -278,6 +261,70 @@ def _parse_statement(
         condition=condition,
         raw=st,
     )
+
+
+# ---- elements compiled once per process ----------------------------------------------------
+# A batch's documents differ (Sids, a bucket name) but repeat their Action lists, Resource
+# lists and Condition blocks; each distinct one is checked and compiled once. Problems are kept
+# relative to the element: (index in the list, is an error, rule).
+
+ElementProblems = tuple[tuple[int, bool, str], ...]
+
+
+def _action_list(names: tuple[str, ...], check_action: ActionCheck | None) -> tuple[tuple[str, ...], ElementProblems]:
+    return COMPILED.get(("action-list", names, check_action), sum(map(len, names)), lambda: _check_actions(names, check_action))
+
+
+def _check_actions(names: tuple[str, ...], check_action: ActionCheck | None) -> tuple[tuple[str, ...], ElementProblems]:
+    tidy_names: list[str] = []
+    problems: list[tuple[int, bool, str]] = []
+    for i, name in enumerate(names):
+        tidy = "".join(name.split())
+        if tidy != name and tidy:
+            # AWS accepted (and published, in managed policies such as SecurityAudit v5)
+            # actions with stray spaces, e.g. "lambda:ListFunctions ": read them without.
+            problems.append((i, False, f"stray whitespace in {name!r}; read as {tidy!r}"))
+            name = tidy
+        tidy_names.append(name)
+        problem = action_problem(name)
+        if problem:
+            problems.append((i, True, problem))
+        elif check_action is not None:
+            warning = check_action(name)
+            if warning:
+                problems.append((i, False, warning))
+    return tuple(tidy_names), tuple(problems)
+
+
+def _resource_list(entries: tuple[str, ...], variables: bool) -> tuple[ResourceMatcher, ElementProblems]:
+    return COMPILED.get(("resource-list", entries, variables), sum(map(len, entries)), lambda: _check_resources(entries, variables))
+
+
+def _check_resources(entries: tuple[str, ...], variables: bool) -> tuple[ResourceMatcher, ElementProblems]:
+    patterns: list[tuple[str, bool]] = []
+    problems: list[tuple[int, bool, str]] = []
+    for i, text in enumerate(entries):
+        error, warning = resource_problem(text)
+        if error:
+            problems.append((i, True, error))
+            continue
+        if warning:
+            problems.append((i, False, warning))
+        patterns.append((text, warning is not None))
+    return resource_matcher(patterns, variables_enabled=variables), tuple(problems)
+
+
+_KEY_TEXT = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _condition(raw: Any, variables: bool) -> tuple[Condition, list[tuple[str, str]], list[tuple[str, str]]]:
+    """A Condition block, its problems' paths relative to it (``.Operator.key``). Keyed by its
+    compact JSON text, which keeps true, 1 and 1.0 apart as the operators read them apart."""
+    try:
+        key = _KEY_TEXT(raw)
+    except (TypeError, ValueError):  # a value no JSON document holds: compile it uncached; it reports itself
+        return compile_condition(raw, "", variables_enabled=variables)
+    return COMPILED.get(("condition-block", key, variables), len(key), lambda: compile_condition(raw, "", variables_enabled=variables))
 
 
 def _parse_principals(value: Any, path: str, errors: list[Problem]) -> Principals | None:

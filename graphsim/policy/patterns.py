@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..arn import fields as arn_fields
+from .cache import COMPILED
 from .variables import Escaped, Literal, Part, Template, Variable, parse_template
 from .wildcards import Matcher, Unit, cached_glob, cached_units, glob_units
 
@@ -211,6 +212,26 @@ class ResourceMatcher:
         return out
 
 
+def action_matcher(names: Sequence[str]) -> ActionMatcher:
+    """The ActionMatcher of a list of Action entries, shared by every statement that lists them."""
+    key = tuple(names)
+    return COMPILED.get(("actions", key), sum(map(len, key)), lambda: ActionMatcher(key))
+
+
+def arn_pattern(text: str, *, variables_enabled: bool, never: bool = False) -> ArnPattern:
+    """The ArnPattern of one entry, shared by every policy that holds it."""
+    return COMPILED.get(("arn-entry", text, variables_enabled, never), len(text), lambda: ArnPattern(text, variables_enabled=variables_enabled, never=never))
+
+
+def resource_matcher(entries: Sequence[tuple[str, bool]], *, variables_enabled: bool) -> ResourceMatcher:
+    """The ResourceMatcher of a Resource/NotResource list given as (text, matches-nothing) pairs."""
+    key = tuple(entries)
+    return COMPILED.get(
+        ("resources", key, variables_enabled), sum(len(t) for t, _ in key),
+        lambda: ResourceMatcher([arn_pattern(t, variables_enabled=variables_enabled, never=n) for t, n in key]),
+    )
+
+
 def like_matcher(parts: Sequence[Part]) -> Matcher:
     """StringLike: ``*`` any run (colons included), ``?`` one character; case-sensitive."""
     parts = tuple(parts)
@@ -224,8 +245,11 @@ __all__ = [
     "ArnPattern",
     "ResourceMatcher",
     "Template",
+    "action_matcher",
     "action_problem",
     "arn_matcher",
+    "arn_pattern",
     "like_matcher",
+    "resource_matcher",
     "resource_problem",
 ]

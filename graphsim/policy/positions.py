@@ -10,36 +10,29 @@ D: https://docs.aws.amazon.com/cli/latest/reference/iam/simulate-custom-policy.h
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
-_STRING_END = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
+# JSON strings (escapes included) and brackets: the only tokens that decide where a statement
+# starts and ends. The scan walks these tokens, not characters.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]]', re.DOTALL)
+_COLON = re.compile(r"\s*:\s*")
 
 Position = tuple[int, int]  # (line, column)
 
 _COLUMN_BASE = 2
 
 
-def _skip_string(text: str, i: int) -> int:
-    """Index just past the JSON string starting at ``text[i] == '"'``."""
-    m = _STRING_END.match(text, i + 1)
-    return m.end() if m else len(text)
-
-
-def _match_close(text: str, i: int) -> int:
-    """Index of the bracket closing the one at ``text[i]``."""
-    depth = 0
-    while i < len(text):
-        c = text[i]
+def _close(text: str, tokens: Iterator[re.Match[str]]) -> int:
+    """Index of the bracket closing the one just taken from ``tokens``."""
+    depth = 1
+    for m in tokens:
+        c = text[m.start()]
         if c == '"':
-            i = _skip_string(text, i)
             continue
-        if c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+        depth += 1 if c in "{[" else -1
+        if depth == 0:
+            return m.start()
     return len(text) - 1
 
 
@@ -52,41 +45,60 @@ def _position(text: str, offset: int) -> Position:
 @lru_cache(maxsize=4096)
 def statement_positions(text: str) -> list[tuple[Position, Position]]:
     """(start, end) of each statement object, in order; [] when the text cannot be scanned."""
-    i = text.find("{")
-    if i < 0:
-        return []
-    i += 1
-    while i < len(text):
-        c = text[i]
-        if c == '"':
-            end = _skip_string(text, i)
-            key = text[i + 1 : end - 1]
-            j = text.find(":", end) + 1
-            while j < len(text) and text[j] in " \t\r\n":
-                j += 1
-            if key == "Statement":
-                if text[j] == "{":
-                    return [(_position(text, j), _position(text, _match_close(text, j)))]
-                if text[j] != "[":
-                    return []
-                out = []
-                k = j + 1
-                close = _match_close(text, j)
-                while k < close:
-                    if text[k] == "{":
-                        stop = _match_close(text, k)
-                        out.append((_position(text, k), _position(text, stop)))
-                        k = stop + 1
-                    else:
-                        k += 1
-                return out
-            # Skip this member's value.
-            if text[j] in "{[":
-                i = _match_close(text, j) + 1
-            elif text[j] == '"':
-                i = _skip_string(text, j)
-            else:
-                i = j + 1
+    tokens = _TOKEN.finditer(text)
+    depth = 0
+    for m in tokens:
+        c = text[m.start()]
+        if c != '"':
+            depth += 1 if c in "{[" else -1
             continue
-        i += 1
+        if depth != 1 or m.group() != '"Statement"':
+            continue
+        colon = _COLON.match(text, m.end())
+        if colon is None:
+            continue  # a value, not a key
+        j = colon.end()
+        if j >= len(text) or text[j] not in "{[":
+            return []
+        next(tokens)  # the bracket at j
+        if text[j] == "{":
+            return [(_position(text, j), _position(text, _close(text, tokens)))]
+        out = []
+        level = 1  # inside the Statement list
+        for t in tokens:
+            k = t.start()
+            c = text[k]
+            if c == '"':
+                continue
+            if c == "{" and level == 1:
+                out.append((_position(text, k), _position(text, _close(text, tokens))))
+            elif c in "{[":
+                level += 1
+            else:
+                level -= 1
+                if level == 0:
+                    break
+        return out
     return []
+
+
+class StatementPositions(Mapping[str, list[tuple[Position, Position]]]):
+    """Positions of the statements of named policy texts, each text scanned only when a
+    statement of it is reported (most policies of a batch have none matched)."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self._texts = texts
+
+    def __getitem__(self, name: str) -> list[tuple[Position, Position]]:
+        return statement_positions(self._texts[name])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._texts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)

@@ -21,18 +21,17 @@ Three dialects:
   star confined to its segment is matched segment by segment (each segment between two colons of
   the input is a glob of its own, and the segments a piece spans are fixed by the colons).
 
-Compiled matchers are kept in one cache for the whole process, bounded in bytes, since the same
-patterns recur across thousands of policies.
+Compiled matchers are kept in the process-wide cache of compiled policy parts (``cache``),
+bounded in bytes, since the same patterns recur across thousands of policies.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
+
+from .cache import COMPILED
 
 Matcher = Callable[[str], bool]
 
@@ -290,84 +289,20 @@ def compile_arn(units: Sequence[Unit]) -> Matcher:
 # ---- the process-wide cache ---------------------------------------------------------------
 
 
-@dataclass
-class CacheInfo:
-    hits: int
-    misses: int
-    entries: int
-    bytes: int
-    max_bytes: int
-
-
-class BoundedCache:
-    """A least-recently-used map bounded by the approximate bytes of what it holds."""
-
-    _OVERHEAD = 400  # bytes per entry beyond the key text: the matcher objects, the dict slot
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._data: OrderedDict[Hashable, tuple[Matcher, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable, size: int, build: Callable[[], Matcher]) -> Matcher:
-        with self._lock:
-            found = self._data.get(key)
-            if found is not None:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return found[0]
-        value = build()
-        cost = size * 3 + self._OVERHEAD
-        with self._lock:
-            self.misses += 1
-            if key not in self._data:
-                self._data[key] = (value, cost)
-                self._bytes += cost
-                while self._bytes > self.max_bytes and self._data:
-                    _, (_, old) = self._data.popitem(last=False)
-                    self._bytes -= old
-        return value
-
-    def resize(self, max_bytes: int) -> None:
-        with self._lock:
-            self.max_bytes = max_bytes
-            while self._bytes > self.max_bytes and self._data:
-                _, (_, old) = self._data.popitem(last=False)
-                self._bytes -= old
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self._bytes = 0
-
-    def info(self) -> CacheInfo:
-        with self._lock:
-            return CacheInfo(self.hits, self.misses, len(self._data), self._bytes, self.max_bytes)
-
-
-PATTERNS = BoundedCache(64 * 1024 * 1024)
-
-
 def cached_glob(text: str) -> Matcher:
     """The matcher of a glob written as text (``*``/``?`` wild), compiled once per process."""
-    return PATTERNS.get(("glob", text), len(text), lambda: compile_glob(glob_units(text)))
+    return COMPILED.get(("glob", text), len(text), lambda: compile_glob(glob_units(text)))
 
 
 def cached_units(dialect: str, key: Hashable, size: int, units: Callable[[], Sequence[Unit]]) -> Matcher:
     """The matcher of a pattern given as units, cached under ``(dialect, key)``."""
     compile_ = compile_arn if dialect == "arn" else compile_glob
-    return PATTERNS.get((dialect, key), size, lambda: compile_(units()))
+    return COMPILED.get((dialect, key), size, lambda: compile_(units()))
 
 
 __all__ = [
     "ONE",
-    "PATTERNS",
     "STAR",
-    "BoundedCache",
-    "CacheInfo",
     "Matcher",
     "cached_glob",
     "cached_units",
