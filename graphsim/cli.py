@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .engine import ContextEntry, DecisionKind, explain, parse_cli_context
+from .engine import ContextEntry, DecisionKind, Engine, explain, parse_cli_context
 from .errors import GraphsimError, InvalidRequestError
 from .presentation import to_json
+from .store.location import store_location
 from .store.sqlite import default_db_path
 from .workspace import Workspace
 from .world import NodeKind
@@ -30,24 +31,40 @@ def _is_world_file(text: str) -> bool:
 
 
 def _workspace(args: argparse.Namespace, *, store: bool = False) -> Workspace:
-    """The worlds a command works on. ``--world`` names a world of the store, or is a world file;
-    ``--db`` picks the store (default: the documented path). Without either, ``can`` and the
-    simulate commands use the built-in demo world in memory."""
+    """The worlds a command works on, by the rule every command and the server share: the
+    store (``--db``, else ``$GRAPHSIM_DB``, else the documented path) and its default world,
+    unless ``--world`` names another world of it. ``--world FILE`` answers from that file alone
+    (``serve`` loads it into a throw-away store, or into ``--db``)."""
     world = getattr(args, "world", None)
     db = getattr(args, "db", None)
     if world is not None and _is_world_file(world):
         from .imports import import_files
 
+        if not store and db is not None:
+            raise InvalidRequestError(f"--world {world} is a world file and is answered on its own, so --db would be ignored; import it first (graphsim import {world} --world NAME)", field="--db")
         loaded = import_files([world]).to_world()
         if not store:
             return Workspace.with_world(loaded)
         ws = Workspace.open(db or ":memory:")
         ws.import_world(loaded.name, loaded, replace=True, sources=[world])
-        ws.default = loaded.name
+        ws.default = ws.pinned = loaded.name
         return ws
-    if db is None and world is None and not store:
-        return Workspace.with_world()
-    return Workspace.open(db or default_db_path(), default=world)
+    return Workspace.open(store_location(db), default=world)
+
+
+def _store(args: argparse.Namespace) -> Workspace:
+    """The store of a command that works on several worlds by name (import, fork, diff)."""
+    return Workspace.open(store_location(getattr(args, "db", None)))
+
+
+def _answered_by(engine: Engine) -> dict[str, Any]:
+    return {"name": engine.world.name, "version": engine.world.version}
+
+
+def _say_world(engine: Engine, *, to_stdout: bool) -> None:
+    """Every answer names the world and version that gave it: on stdout after a text answer, on
+    stderr beside JSON lists, CSV and AWS-shaped output (which stay exactly their format)."""
+    print(f"answered from world {engine.world.name!r} at version {engine.world.version}", file=sys.stdout if to_stdout else sys.stderr)
 
 
 def _decision_name(text: str) -> DecisionKind:
@@ -65,10 +82,12 @@ def cmd_can(args: argparse.Namespace) -> int:
     decision = ws.engine().can(
         args.principal, args.action, args.resource, parse_cli_context(args.context or [], args.context_type or []), session_policy=session_policy, via_roles=args.via_roles
     )
+    engine = ws.engine()
     if args.json:
-        print(json.dumps({**to_json(decision), "explanation": explain(decision)}, indent=2))
+        print(json.dumps({**to_json(decision), "explanation": explain(decision), "world": _answered_by(engine)}, indent=2))
     else:
         print(explain(decision))
+        _say_world(engine, to_stdout=True)
     if args.expect is not None and decision.decision is not args.expect:
         print(f"expected {args.expect.value}, got {decision.decision.value}", file=sys.stderr)
         return EXIT_EXPECTATION
@@ -124,6 +143,7 @@ def cmd_simulate_principal(args: argparse.Namespace) -> int:
     from .awscli import simulate_principal_policy
 
     engine = _workspace(args).engine()
+    _say_world(engine, to_stdout=False)
     return _simulate(args, lambda request: simulate_principal_policy(engine, request))
 
 
@@ -150,6 +170,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worlds(args: argparse.Namespace) -> int:
     ws = _workspace(args, store=True)
+    if args.set_default is not None:
+        print(f"the default world of {ws.store.path if ws.store else 'the store'} is now {ws.set_default(args.set_default)!r}", file=sys.stderr)
     records = ws.records()
     if args.json:
         print(json.dumps([
@@ -189,10 +211,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from .imports import import_files
+    from .workspace import check_world_name
 
+    check_world_name(args.world)  # before reading anything
     result = import_files(args.files, name=args.world)
     built = result.to_world()  # before the store is opened: bad input leaves no file behind
-    ws = Workspace.open(args.db or default_db_path(), load=False)  # adding one world rebuilds none
+    ws = Workspace.open(store_location(getattr(args, "db", None)), load=False)  # adding one world rebuilds none
     world = ws.import_world(args.world, built, replace=args.replace, sources=[str(p) for p in args.files])
     for finding in result.findings:
         print(f"finding: {finding.source}: {finding.path}: {finding.message}", file=sys.stderr)
@@ -208,7 +232,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     from .expectations import check, junit_xml, load_expectations, table
 
     expectations = load_expectations(args.file)
-    outcomes = check(_workspace(args).engine(), expectations)
+    engine = _workspace(args).engine()
+    outcomes = check(engine, expectations)
+    _say_world(engine, to_stdout=True)
     print(table(outcomes))
     if args.junit:
         Path(args.junit).write_text(junit_xml(outcomes), encoding="utf-8")
@@ -226,7 +252,10 @@ def _context_arg(args: argparse.Namespace) -> tuple[ContextEntry, ...]:
 def cmd_who_can(args: argparse.Namespace) -> int:
     from .analysis import who_can
 
-    entries = who_can(_workspace(args).engine(), args.actions, args.resource, _context_arg(args))
+    engine = _workspace(args).engine()
+    entries = who_can(engine, args.actions, args.resource, _context_arg(args))
+    if args.json:
+        _say_world(engine, to_stdout=False)
     if args.json:
         _emit([to_json(e) for e in entries])
         return EXIT_OK
@@ -237,21 +266,24 @@ def cmd_who_can(args: argparse.Namespace) -> int:
             print(f"    {path}")
     if not entries:
         print("nobody")
+    _say_world(engine, to_stdout=True)
     return EXIT_OK
 
 
 def cmd_what_can(args: argparse.Namespace) -> int:
     from .analysis import what_can
 
-    perms = what_can(_workspace(args).engine(), args.principal, args.service, args.resource_prefix)
+    engine = _workspace(args).engine()
+    perms = what_can(engine, args.principal, args.service, args.resource_prefix)
     if args.json:
-        _emit(to_json(perms))
+        _emit({**to_json(perms), "world": _answered_by(engine)})
         return EXIT_OK
     for grant in perms.grants:
         print(grant.resource)
         for action in grant.actions:
             mark = " (conditional)" if action in grant.conditional_actions else ""
             print(f"    {action}{mark}")
+    _say_world(engine, to_stdout=True)
     return EXIT_OK
 
 
@@ -279,26 +311,31 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         else:
             out.write(json.dumps({**to_json(matrix), "cells": [{"principal": p, "action": a, "resource": r, "decision": d} for p, a, r, d in matrix.rows()]}) + "\n")
     print(f"{len(principals) * len(matrix.actions) * len(matrix.resources):,} cells; {matrix.counts()}", file=sys.stderr)
+    _say_world(engine, to_stdout=False)
     return EXIT_OK
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
     from .analysis import denial_fix
 
-    fix = denial_fix(_workspace(args).engine().can(args.principal, args.action, args.resource, _context_arg(args)))
+    engine = _workspace(args).engine()
+    fix = denial_fix(engine.can(args.principal, args.action, args.resource, _context_arg(args)))
     if args.json:
-        _emit(to_json(fix))
+        _emit({**to_json(fix), "world": _answered_by(engine)})
     else:
         print(fix.summary)
         if fix.statement is not None:
             print(json.dumps(fix.statement))
+        _say_world(engine, to_stdout=True)
     return EXIT_OK
 
 
 def cmd_escalation(args: argparse.Namespace) -> int:
     from .analysis import escalation_paths
 
-    paths = escalation_paths(_workspace(args).engine(), args.principal)
+    engine = _workspace(args).engine()
+    paths = escalation_paths(engine, args.principal)
+    _say_world(engine, to_stdout=not args.json)
     if args.json:
         _emit([to_json(p) for p in paths])
         return EXIT_OK
@@ -320,10 +357,12 @@ def cmd_findings(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     found = findings(ws.world(), ws.engine(), args.rule or None)
     if args.json:
+        _say_world(ws.engine(), to_stdout=False)
         _emit([to_json(f) for f in found])
         return EXIT_OK
     for f in found:
         print(f"{f.severity.upper():<7} {f.rule_id:<24} {f.path}\n        {f.why}")
+    _say_world(ws.engine(), to_stdout=True)
     return EXIT_OK
 
 
@@ -333,7 +372,9 @@ def cmd_what_if(args: argparse.Namespace) -> int:
 
     changes = _read_changes(args.changes)
     questions = [Question(e.principal, e.action, e.resource, e.context) for e in load_expectations(args.questions, require_expect=False)] if args.questions else []
-    results = what_if(_workspace(args).engine(), changes, questions)
+    engine = _workspace(args).engine()
+    results = what_if(engine, changes, questions)
+    _say_world(engine, to_stdout=not args.json)
     if args.json:
         _emit([to_json(r) for r in results])
         return EXIT_OK
@@ -372,7 +413,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_fork(args: argparse.Namespace) -> int:
-    ws = Workspace.open(args.db or default_db_path())
+    ws = _store(args)
     world = ws.fork(args.source, args.name)
     print(f"forked {args.source!r} as {world.name!r} (version {world.version})")
     return EXIT_OK
@@ -381,7 +422,7 @@ def cmd_fork(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from .analysis import access_diff
 
-    ws = Workspace.open(args.db or default_db_path())
+    ws = _store(args)
     changes = access_diff(ws.engine(args.world_a), ws.engine(args.world_b), args.principals or None, actions=args.actions, resources=args.resources)
     if args.json:
         _emit([to_json(c) for c in changes])
@@ -398,6 +439,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from .analysis import subgraph
 
     engine = _workspace(args).engine()
+    _say_world(engine, to_stdout=False)
     if args.graph == "decision":
         sg = subgraph.decision_graph(engine, args.principal, args.action, args.resource, _context_arg(args), via_roles=args.via_roles)
     elif args.graph == "who-can":
@@ -477,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     worlds = sub.add_parser("worlds", help="list the worlds of the store")
     worlds.add_argument("--db", metavar="PATH", help="the SQLite store (default: the documented path)")
     worlds.add_argument("--json", action="store_true")
+    worlds.add_argument("--set-default", metavar="NAME", help="make NAME the store's default world (the one commands and servers answer from without --world)")
     worlds.set_defaults(func=cmd_worlds)
 
     export = sub.add_parser("export", help="write a world as a native world file")

@@ -116,3 +116,15 @@ class UnknownActionError(InvalidRequestError):
         ext = super().extensions()
         ext["suggestions"] = self.suggestions
         return ext
+
+
+class StoreBusyError(ConflictError):
+    """Another process held the store's write lock for longer than graphsim waits; nothing was
+    changed and the same request may simply be sent again."""
+
+    code = "STORE_BUSY"
+
+    def extensions(self) -> dict[str, object]:
+        ext = super().extensions()
+        ext["retryable"] = True
+        return ext

@@ -17,12 +17,13 @@ from typing import Any, TypeVar
 from .bulk import bulk
 from .engine import Engine
 from .errors import ConflictError, GraphsimError, InvalidRequestError, NotFoundError, UnreadableWorldError
-from .store.sqlite import SNAPSHOT_EVERY, Change, Store, WorldRecord, now
+from .store.sqlite import DEFAULT_WORLD_SETTING, SNAPSHOT_EVERY, Change, Store, WorldRecord, now
 from .world import World
 from .world.commands import COMMANDS, Command, legacy_command, parse_command
 from .world.io import DEMO_WORLD, load_demo_world, world_from_dict, world_to_dict
 
-DEFAULT = "default"
+DEFAULT = "default"  # in a world argument: the default world; never the name of a world
+_FILE_SUFFIXES = (".json", ".yaml", ".yml")  # a --world ending so names a world file
 Result = TypeVar("Result")
 
 
@@ -43,6 +44,11 @@ class Workspace:
     store: Store | None = None
     # Worlds of the store that could not be rebuilt, with why: the others are still served.
     unreadable: dict[str, str] = field(default_factory=dict)
+    # The world this process was started on (``serve --world NAME``); None follows the store's
+    # default world setting, also as other processes change it.
+    pinned: str | None = None
+    _seen_data_version: int = -1
+    _created_at: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def with_world(cls, world: World | None = None) -> Workspace:
@@ -55,24 +61,29 @@ class Workspace:
     def open(cls, db: str | Path, *, default: str | None = None, load: bool = True) -> Workspace:
         """Every world of the store at ``db`` (``:memory:`` for a throw-away one), rebuilt in
         memory; a new store starts with the demo world. With ``load=False`` no world is rebuilt
-        (``graphsim import`` only adds one)."""
+        (``graphsim import`` only adds one).
+
+        The default world is ``default`` when given (a process started on one world), else the
+        store's default world (``default_world`` below). The built-in demo is added only to a new
+        store, or when ``default`` names it and the store has no world of that name.
+        """
         store = Store(db)
         ws = cls(store=store)
-        if not store.worlds():
+        if default == DEFAULT:
+            default = None
+        records = store.worlds()
+        if not records or (default == DEMO_WORLD and DEMO_WORLD not in {r.name for r in records}):
             demo = load_demo_world()
             store.create(demo.name, world_to_dict(demo), mutation="createWorld", args={"from": "built-in demo"}, summary="created from the built-in final-friday demo")
+        ws._seen_data_version = store.data_version()
         if not load:
             return ws
         with bulk():
             for record in store.worlds():
-                try:
-                    ws._load(record)
-                except Exception as exc:  # noqa: BLE001 - one damaged world must not hide the others
-                    ws.unreadable[record.name] = exc.message if isinstance(exc, GraphsimError) else f"{type(exc).__name__}: {exc}"
+                ws._load_or_note(record)
         names = sorted(ws.worlds) or sorted(ws.unreadable)
-        if default == DEFAULT:
-            default = None
-        ws.default = default or (DEMO_WORLD if DEMO_WORLD in ws.worlds else names[0])
+        ws.pinned = default
+        ws.default = default or ws.default_world()
         if ws.default not in ws.worlds and ws.default not in ws.unreadable:
             raise NotFoundError("world", ws.default, field="world", hint=f"known worlds: {', '.join(names)}")
         return ws
@@ -89,7 +100,17 @@ class Workspace:
         world.version = record.version
         self.add(world)
         self.unreadable.pop(world.name, None)
+        self._created_at[record.name] = record.created_at
         return world
+
+    def _load_or_note(self, record: WorldRecord) -> None:
+        """Rebuild one world; one that cannot be rebuilt is kept in ``unreadable`` with why."""
+        try:
+            self._load(record)
+        except Exception as exc:  # noqa: BLE001 - one damaged world must not hide the others
+            self.worlds.pop(record.name, None)
+            self.engines.pop(record.name, None)
+            self.unreadable[record.name] = exc.message if isinstance(exc, GraphsimError) else f"{type(exc).__name__}: {exc}"
 
     def add(self, world: World, *, make_default: bool = False) -> None:
         self.worlds[world.name] = world
@@ -131,8 +152,7 @@ class Workspace:
 
     def import_world(self, name: str, data: World | Mapping[str, Any], *, replace: bool = False, sources: list[str] | None = None) -> World:
         """A whole world (built, or a native world dict), as one change (a snapshot in the store)."""
-        if not name or not name.strip():
-            raise InvalidRequestError("a world needs a name", field="name")
+        check_world_name(name)
         stored = self.store is not None and any(r.name == name for r in self.store.worlds())  # loaded or not
         if (name in self.worlds or name in self.unreadable or stored) and not replace:
             raise ConflictError(f"world {name!r} already exists; pass replace to overwrite it", field="name")
@@ -153,8 +173,7 @@ class Workspace:
         return world
 
     def fork(self, source: str, name: str) -> World:
-        if not name or not name.strip():
-            raise InvalidRequestError("a world needs a name", field="name")
+        check_world_name(name)
         origin = self.world(source)
         if name in self.worlds or name in self.unreadable:
             raise ConflictError(f"world {name!r} already exists", field="name")
@@ -187,3 +206,70 @@ class Workspace:
         if self.store is not None:
             return self.store.worlds()
         return [WorldRecord(n, w.version, "", None, None) for n, w in sorted(self.worlds.items())]
+
+    # ---- the default world, and other processes' changes ---------------------------------------
+
+    def default_world(self) -> str:
+        """The store's default world, by one rule every command and the server share: the
+        ``default_world`` setting of the store when it names a world there, else the demo world
+        when the store has it, else the first world by name."""
+        if self.store is None:
+            return self.default
+        setting = self.store.setting(DEFAULT_WORLD_SETTING)
+        if setting is not None and (setting in self.worlds or setting in self.unreadable):
+            return setting
+        return DEMO_WORLD if DEMO_WORLD in self.worlds else sorted(self.worlds or self.unreadable)[0]
+
+    def set_default(self, name: str) -> str:
+        """Make ``name`` the store's default world (kept in the store, so every process that
+        follows the store's default answers from it by its next request)."""
+        target = self._name(name)
+        if self.store is not None:
+            self.store.set_setting(DEFAULT_WORLD_SETTING, target)
+        self.pinned = None
+        self.default = target
+        return target
+
+    def refresh(self) -> bool:
+        """Catch up with what other processes committed to the store since the last call: new,
+        forked, deleted, imported or changed worlds, and the default world setting. Cheap when
+        nothing changed (SQLite's data_version, no table read); otherwise each world whose
+        version or creation differs is rebuilt, and only those. True when anything was re-read."""
+        if self.store is None:
+            return False
+        seen = self.store.data_version()
+        if seen == self._seen_data_version:
+            return False
+        self._seen_data_version = seen
+        records = {r.name: r for r in self.store.worlds()}
+        for name in [n for n in {*self.worlds, *self.unreadable} if n not in records]:
+            self.worlds.pop(name, None)
+            self.engines.pop(name, None)
+            self.unreadable.pop(name, None)
+            self._created_at.pop(name, None)
+        with bulk():
+            for name, record in records.items():
+                held = self.worlds.get(name)
+                if held is None or held.version != record.version or self._created_at.get(name, record.created_at) != record.created_at:
+                    self._load_or_note(record)
+                else:
+                    self._created_at[name] = record.created_at
+        if self.pinned is None or self.pinned not in records:
+            self.pinned = None
+            if records:
+                self.default = self.default_world()
+        return True
+
+
+def check_world_name(name: str) -> str:
+    """A name a new world may take: not empty, no surrounding spaces, not ``default`` (which
+    means the default world wherever a world is named), and not a world file's name."""
+    if not name or not name.strip():
+        raise InvalidRequestError("a world needs a name", field="name")
+    if name != name.strip():
+        raise InvalidRequestError(f"world name {name!r} has spaces around it", field="name")
+    if name.lower() == DEFAULT:
+        raise InvalidRequestError(f"{name!r} is reserved: wherever a world is named it means the default world", field="name")
+    if name.lower().endswith(_FILE_SUFFIXES):
+        raise InvalidRequestError(f"world name {name!r} ends like a world file; --world would read it as one", field="name")
+    return name

@@ -27,6 +27,14 @@ class GraphQLClient:
         return body["data"]
 
 
+@pytest.fixture(autouse=True)
+def _own_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every process it starts) gets its own default store, never the user's."""
+    monkeypatch.setenv("GRAPHSIM_DB", str(tmp_path_factory.mktemp("store") / "graphsim.db"))
+    for name in ("GRAPHSIM_TOKEN", "GRAPHSIM_READ_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def workspace() -> Workspace:
     return Workspace.with_world()

@@ -76,7 +76,7 @@ def test_cli_json_and_graphql_agree(capsys: pytest.CaptureFixture[str], gql) -> 
         decision allowed principal action resource missingContextValues warnings blockedBy explanation
         matchedStatements { policy policyArn policyType sid statementIndex effect layer path }
         layerVerdicts { layer decision } fixHint { summary statement }
-        allowedByOrganizations allowedByPermissionsBoundary viaRole { roles } } }"""
+        allowedByOrganizations allowedByPermissionsBoundary viaRole { roles } world { name version } } }"""
     from_api = gql.data(query)["can"]
     assert main(["can", "priya", "s3:GetObject", "final-friday-classified/q4.pdf", "--json"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out) == from_api

@@ -124,6 +124,20 @@ def operations_page() -> str:
     )
 
 
+class StoreRefresh:
+    """ASGI middleware: before each request, the workspace catches up with what other processes
+    committed to its store (Workspace.refresh: one PRAGMA when nothing changed)."""
+
+    def __init__(self, app: Any, workspace: Workspace) -> None:
+        self.app = app
+        self.workspace = workspace
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.workspace.refresh()
+        await self.app(scope, receive, send)
+
+
 def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str] = (), security: ServerSecurity | None = None) -> Starlette:
     """The app over ``workspace``; ``security`` (what ``graphsim serve`` builds) adds the Host
     check and tokens; without it, as in-process tests and embedding use it, nothing is checked."""
@@ -204,6 +218,7 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"], allow_headers=["content-type", "authorization"]))
     if security is not None:
         middleware.append(Middleware(SecurityMiddleware, security=security))
+    middleware.append(Middleware(StoreRefresh, workspace=ws))
     return Starlette(
         routes=[
             Route("/graphql", GraphsimGraphQL(ws, security), methods=["GET", "POST"]),

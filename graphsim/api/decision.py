@@ -21,6 +21,12 @@ Effect = strawberry.enum(DomainEffect, name="Effect")
 PolicyType = strawberry.enum(DomainPolicyType, name="PolicyType", description="AWS simulator's SourcePolicyType.")
 
 
+@strawberry.type(description="The world, and its version, that answered a question.")
+class AnsweringWorld:
+    name: str
+    version: int = strawberry.field(description="The world's version when it answered: how many changes had been committed to it.")
+
+
 @strawberry.type(description="One node on a path from the principal to a statement, and the edge that led there.")
 class PathStep:
     node: str
@@ -141,10 +147,15 @@ def _organizations_detail(d: DomainDecision) -> OrganizationsDecisionDetail | No
 @strawberry.type(description="The answer to one access question, and why.")
 class Decision:
     _d: strawberry.Private[DomainDecision]
+    _world: strawberry.Private[AnsweringWorld | None] = None
 
     @classmethod
-    def of(cls, d: DomainDecision) -> Decision:
-        return cls(_d=d)
+    def of(cls, d: DomainDecision, world: AnsweringWorld | None = None) -> Decision:
+        return cls(_d=d, _world=world)
+
+    @strawberry.field(description="The world and version that answered (on can's decision; null on decisions nested in other answers).")
+    def world(self) -> AnsweringWorld | None:
+        return self._world
 
     @strawberry.field
     def decision(self) -> DecisionKind:  # type: ignore[valid-type]

@@ -9,6 +9,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types import Info
 
+from ..workspace import check_world_name
 from ..world import NodeKind, World
 from ..world import commands as c
 from .context import workspace
@@ -287,6 +288,7 @@ class Mutation:
         from ..imports import import_sources, parse_text
 
         ws = workspace(info)
+        check_world_name(name)  # before reading the files
         result = import_sources([(f.name, parse_text(f.name, f.content)) for f in files], name=name)
         world = ws.import_world(name, result.to_world(), replace=replace, sources=[f.name for f in files])
         findings = [Finding(source=f.source, path=f.path, message=f.message, severity=f.severity) for f in result.findings]
@@ -304,6 +306,13 @@ class Mutation:
         ws = workspace(info)
         ws.delete(name)
         return DeletePayload(deleted=name, world_version=0)
+
+    @strawberry.mutation(description="Make a world the store's default world: the one every command and server answers from when no world is named.")
+    @mutation_result
+    def set_default_world(self, info: Info, name: str) -> WorldResult:
+        ws = workspace(info)
+        target = ws.set_default(name)
+        return WorldPayload(world=WorldView.of(ws.world(target), ws.history if ws.store else None), findings=[])
 
 
 def _attachment(w: World, keys: tuple[str, str]) -> AttachmentPayload:

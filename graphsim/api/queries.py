@@ -13,7 +13,7 @@ from ..errors import PolicyValidationError
 from ..policy import PolicyKind
 from ..world.graph import parse_with_catalog
 from .context import workspace
-from .decision import AssumeEdge, Decision, EvaluationResult
+from .decision import AnsweringWorld, AssumeEdge, Decision, EvaluationResult
 from .errors import Problem as ProblemView
 from .errors import typed_errors
 from .inputs import ContextEntryInput, SimulateCustomPolicyInput, SimulatePrincipalPolicyInput, to_context
@@ -37,7 +37,8 @@ class EvaluationQuery:
         via_roles: Annotated[bool, strawberry.argument(description="If not allowed directly, also try the roles the principal can assume.")] = False,
     ) -> Decision:
         engine = workspace(info).engine(world)
-        return Decision.of(engine.can(principal, action, resource, to_context(context), session_policy=session_policy, via_roles=via_roles))
+        answering = AnsweringWorld(name=engine.world.name, version=engine.world.version)
+        return Decision.of(engine.can(principal, action, resource, to_context(context), session_policy=session_policy, via_roles=via_roles), answering)
 
     @strawberry.field(description="The roles a principal may assume: the can-assume edges, each with its trust and identity statements.")
     @typed_errors

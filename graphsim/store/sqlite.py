@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConflictError, NotFoundError
+from ..errors import ConflictError, NotFoundError, StoreBusyError
+from .location import check_location
 
 SCHEMA_VERSION = 1
 SNAPSHOT_EVERY = 500
@@ -48,7 +49,16 @@ CREATE TABLE IF NOT EXISTS changes (
     summary TEXT NOT NULL,
     PRIMARY KEY (world, version)
 );
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+# Settings of the store as a whole (the settings table): the default world's name.
+DEFAULT_WORLD_SETTING = "default_world"
+# How often a write waits out another process's write before answering "try again" (each wait
+# is the connection's busy_timeout, so a user sees a typed retryable error, never "locked").
+WRITE_ATTEMPTS = 3
 
 
 def default_db_path() -> Path:
@@ -83,25 +93,39 @@ class Change:
 
 class Store:
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # A location that is not an SQLite file (or a folder that does not exist) is refused
+        # before anything is created; see location.py.
+        self.path = check_location(path)
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves (Python 3.11).
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
-            self.db.execute(f"PRAGMA {pragma}")
-        (user_version,) = self.db.execute("PRAGMA user_version").fetchone()
-        if user_version not in (0, SCHEMA_VERSION):
-            raise ConflictError(f"{self.path} holds graphsim store schema {user_version}; this graphsim reads {SCHEMA_VERSION}", field="db")
-        self.db.executescript(_SCHEMA)
-        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        try:
+            for pragma in ("busy_timeout=5000", "journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+                self.db.execute(f"PRAGMA {pragma}")
+            (user_version,) = self.db.execute("PRAGMA user_version").fetchone()
+            if user_version not in (0, SCHEMA_VERSION):
+                raise ConflictError(f"{self.path} holds graphsim store schema {user_version}; this graphsim reads {SCHEMA_VERSION}", field="db")
+            self.db.executescript(_SCHEMA)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if _is_busy(exc):
+                raise StoreBusyError(f"the store {self.path} is busy with another process's write; try again") from None
+            raise ConflictError(f"{self.path} is not a graphsim store: {exc}", field="db") from None
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                self.db.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for another writer
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise StoreBusyError(f"the store {self.path} is busy with another process's writes; nothing was changed, try again") from None
         try:
             yield self.db
         except BaseException:
@@ -164,7 +188,8 @@ class Store:
         with self.transaction() as db:
             cur = db.execute("UPDATE worlds SET version = ? WHERE name = ? AND version = ?", (version, name, version - 1))
             if cur.rowcount != 1:
-                raise ConflictError(f"world {name!r} changed underneath this process; reload it", field="world")
+                # Another process changed this world between this process's catching up and now.
+                raise StoreBusyError(f"world {name!r} was changed by another process at the same moment; nothing was changed, send the change again", field="world")
             db.execute(
                 "INSERT INTO changes (world, version, at, mutation, args, summary) VALUES (?, ?, ?, ?, ?, ?)",
                 (name, version, now(), mutation, json.dumps(args), summary),
@@ -194,3 +219,24 @@ class Store:
         with self.transaction() as db:
             if db.execute("DELETE FROM worlds WHERE name = ?", (name,)).rowcount != 1:
                 raise NotFoundError("world", name, field="name")
+
+    # ---- the store as a whole: settings, and noticing other processes' writes ----------------
+
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (another process) commits to the
+        store: SQLite's ``PRAGMA data_version``, answered without reading any table."""
+        (version,) = self.db.execute("PRAGMA data_version").fetchone()
+        return int(version)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text

@@ -1,0 +1,72 @@
+"""Where a store lives, checked before anything is created there.
+
+A store is an SQLite file (or ``:memory:``). Anything else given as ``--db`` or ``$GRAPHSIM_DB``
+is refused with a message naming it: a folder, a file that is not an SQLite database, a
+folder that does not exist (nothing is created on the way), or a database URL this graphsim
+does not speak yet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ..errors import InvalidRequestError
+
+MEMORY = ":memory:"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def check_location(location: str | Path) -> str:
+    """``location`` as a path SQLite may open, or an InvalidRequestError (field ``db``)."""
+    text = str(location)
+    if text == MEMORY:
+        return text
+    if not text.strip():
+        raise InvalidRequestError("the store location is empty", field="db")
+    if _URL.match(text) or text.lower().startswith(("postgres:", "postgresql:")):
+        scheme = text.split(":", 1)[0].lower()
+        if scheme in ("postgres", "postgresql"):
+            raise InvalidRequestError(f"PostgreSQL stores are not supported yet ({_redact(text)}); give the path of an SQLite file", field="db")
+        if scheme != "file":
+            raise InvalidRequestError(f"{_redact(text)} is not a store location: give the path of an SQLite file (or :memory:)", field="db")
+        raise InvalidRequestError(f"give the store as a plain path, not a file: URL ({text})", field="db")
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise InvalidRequestError(f"{text} is a folder; give the path of the store's file inside it (e.g. {path / 'graphsim.db'})", field="db")
+    if path.exists():
+        if not path.is_file():
+            raise InvalidRequestError(f"{text} is not a regular file", field="db")
+        try:
+            with path.open("rb") as f:
+                header = f.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot read {text}: {exc.strerror}", field="db") from None
+        if header and header != _SQLITE_HEADER:
+            raise InvalidRequestError(f"{text} is not an SQLite database (graphsim keeps its store in one); nothing was changed", field="db")
+        return str(path)
+    parent = path.parent
+    if not parent.is_dir():
+        raise InvalidRequestError(f"the folder {parent} does not exist; create it first (graphsim does not create folders for --db)", field="db")
+    return str(path)
+
+
+def store_location(db: str | None) -> str:
+    """The store a command uses: ``--db``, else ``$GRAPHSIM_DB``, else the documented default,
+    whose folder (only that one) is made on first use."""
+    from .sqlite import default_db_path
+
+    if db is not None:
+        return db
+    if os.environ.get("GRAPHSIM_DB"):
+        return os.environ["GRAPHSIM_DB"]
+    path = default_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def _redact(url: str) -> str:
+    """A URL without its password, for messages."""
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
