@@ -153,10 +153,6 @@ class Decision:
     def of(cls, d: DomainDecision, world: AnsweringWorld | None = None) -> Decision:
         return cls(_d=d, _world=world)
 
-    @strawberry.field(description="The world and version that answered (on can's decision; null on decisions nested in other answers).")
-    def world(self) -> AnsweringWorld | None:
-        return self._world
-
     @strawberry.field
     def decision(self) -> DecisionKind:  # type: ignore[valid-type]
         return self._d.decision
@@ -236,6 +232,10 @@ class Decision:
     @strawberry.field(description="As in AWS's EvaluationResult; null when no SCP or RCP applies.")
     def organizations_decision_detail(self) -> OrganizationsDecisionDetail | None:
         return _organizations_detail(self._d)
+
+    @strawberry.field(description="The world and version that answered (on can's decision; null on decisions nested in other answers).")
+    def world(self) -> AnsweringWorld | None:
+        return self._world
 
 
 @strawberry.type(description="One (action, resource) result, with AWS's EvaluationResult field names.")
