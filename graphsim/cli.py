@@ -402,7 +402,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from .analysis import apply_changes
 
     commands = _read_changes(args.changes)
-    ws = Workspace.open(args.db or default_db_path(), default=args.world)
+    ws = Workspace.open(store_location(args.db), default=args.world)
     world = ws.world()
     apply_changes(world, commands)  # raises naming the refused change; the store is untouched
     for command in commands:
