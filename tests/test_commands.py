@@ -267,7 +267,7 @@ def test_every_world_mutation_is_a_command_and_every_command_a_mutation(gql: Gra
     commands, with the same argument names (plus ``world``)."""
     body = gql.data("{ __schema { mutationType { fields { name args { name } } } } }")
     fields = {f["name"]: {a["name"] for a in f["args"]} - {"world"} for f in body["__schema"]["mutationType"]["fields"]}
-    whole_worlds = {"importWorld", "forkWorld", "deleteWorld"}  # the store's own records, not changes
+    whole_worlds = {"importWorld", "forkWorld", "deleteWorld", "setDefaultWorld"}  # the store's own records and settings, not changes
     assert set(fields) - whole_worlds == set(c.COMMANDS)
     for name, cls in c.COMMANDS.items():
         assert fields[name] == set(cls.argument_names()) - {"created"}, name  # a policy version's time is set by the workspace
