@@ -207,34 +207,52 @@ class _Compiled:
 
 
 def _compile(request: CustomSimulation) -> _Compiled:
-    texts = request.policies
+    parts = (request.policies, request.permissions_boundary, request.caller_arn, request.session_policy, request.scps, request.management_account)
+    if all(isinstance(d, str) for d in request.policies) and not isinstance(request.permissions_boundary, Mapping) \
+            and not isinstance(request.session_policy, Mapping) and all(isinstance(d, str) for level in request.scps or () for d in level):
+        # Batches (--input-jsonl, CI runs) repeat the same documents and caller as text.
+        return _compile_cached(*parts)  # type: ignore[arg-type]
+    return _compile_parts(*parts)
+
+
+@lru_cache(maxsize=1024)
+def _compile_cached(
+    policies: tuple[str, ...], permissions_boundary: str | None, caller_arn: str | None, session_policy: str | None, scps: Levels | None, management_account: str | None,
+) -> _Compiled:
+    return _compile_parts(policies, permissions_boundary, caller_arn, session_policy, scps, management_account)
+
+
+def _compile_parts(
+    texts: tuple[Document, ...], permissions_boundary: Document | None, caller_arn: str | None, session_policy: Document | None,
+    scps: Levels | None, management_account: str | None,
+) -> _Compiled:
     try:
         identity = input_policy_set(texts, PolicyKind.IDENTITY, "policyInputList", "PolicyInputList", PolicyType.USER, Layer.IDENTITY)
     except PolicyValidationError:
         _parse_all(texts, PolicyKind.IDENTITY, "policyInputList")  # every problem of every document
         raise
     boundary = None
-    if request.permissions_boundary is not None:
+    if permissions_boundary is not None:
         boundary = input_policy_set(
-            [request.permissions_boundary], PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList", "PermissionsBoundaryPolicyInputList",
+            [permissions_boundary], PolicyKind.BOUNDARY, "permissionsBoundaryPolicyInputList", "PermissionsBoundaryPolicyInputList",
             PolicyType.USER_MANAGED, Layer.BOUNDARY,
         )
-    caller = None if request.caller_arn is None else parse_caller_arn(request.caller_arn, has_boundary=boundary is not None)
+    caller = None if caller_arn is None else parse_caller_arn(caller_arn, has_boundary=boundary is not None)
     if caller is not None and caller.is_root and boundary is not None:
         # "You can use an AWS managed policy or a customer managed policy to set the boundary
         # for an IAM entity (user or role)." D: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
         raise InvalidRequestError("the account root user has no permissions boundary; boundaries are set on IAM users and roles", field="permissionsBoundaryPolicyInputList")
     session = None
-    if request.session_policy is not None:
+    if session_policy is not None:
         assert caller is not None  # checked on construction
         if not caller.is_session:
             raise InvalidRequestError("a session policy applies to a role session or federated user; give such a callerArn", field="sessionPolicy")
-        session = session_policy_set(request.session_policy, caller.arn)
+        session = session_policy_set(session_policy, caller.arn)
     scp_levels = None
-    exempt = caller is not None and (caller.account == request.management_account or caller.service_linked)
-    if request.scps is not None and not exempt:
-        scp_levels = _org_input(request.scps, "scp", "serviceControlPolicyInputList")
-    derived = {} if request.caller_arn is None else _derived_for(request.caller_arn, boundary is not None)
+    exempt = caller is not None and (caller.account == management_account or caller.service_linked)
+    if scps is not None and not exempt:
+        scp_levels = _org_input(scps, "scp", "serviceControlPolicyInputList")
+    derived = {} if caller_arn is None else _derived_for(caller_arn, boundary is not None)
     return _Compiled(identity, boundary, caller, session, scp_levels, derived)
 
 
