@@ -27,6 +27,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..arn import Arn
 from ..engine import (
     ContextEntry,
     Decision,
@@ -274,7 +275,8 @@ def _add_target(sg: Subgraph, world: World, arn: str) -> None:
     if arn in world.graph:
         sg.add_node(arn, world.kind_of(arn).value, world.label_of(arn), focus=True, **_node_attrs(world, arn))
     else:
-        sg.add_node(arn, NodeKind.RESOURCE.value, "resource/" + (arn.split(":", 5)[5] if arn.count(":") >= 5 else arn), arn=arn if arn != "*" else None, focus=True)
+        parsed = Arn.maybe(arn)
+        sg.add_node(arn, NodeKind.RESOURCE.value, "resource/" + (parsed.resource if parsed else arn), arn=arn if arn != "*" else None, focus=True)
 
 
 def _add_matched(sg: Subgraph, world: World, decision: Decision, target: str) -> None:
@@ -290,13 +292,12 @@ def _add_matched(sg: Subgraph, world: World, decision: Decision, target: str) ->
 
 def _principal_key(world: World, decision: Decision) -> str | None:
     """The world node of a decision's caller (a session ARN names its role)."""
-    arn = decision.principal
-    if arn in world.graph:
-        return arn
-    if arn.startswith("arn:aws:sts::") and ":assumed-role/" in arn:
-        account = arn.split(":")[4]
-        role = arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
-        keys = [k for k in world.named(NodeKind.ROLE, role) if world.account_of(k) == account]
+    if decision.principal in world.graph:
+        return decision.principal
+    arn = Arn.maybe(decision.principal)
+    session = arn.session_parts if arn is not None else None
+    if arn is not None and session is not None:
+        keys = [k for k in world.named(NodeKind.ROLE, session[0]) if world.account_of(k) == arn.account]
         return keys[0] if keys else None
     return None
 
