@@ -150,21 +150,40 @@ def cmd_simulate_principal(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .api.app import create_app
     from .api.security import ServerSecurity, is_loopback
+    from .api.serving import APP_FACTORY, ENVIRONMENT_KEY, ServeConfig, build_app
+    from .store.location import MEMORY
 
     # Checked before the store is opened: a server that may not start leaves nothing behind.
-    security = ServerSecurity.for_serving(
+    ServerSecurity.for_serving(
         args.host, token_file=args.token_file, read_token_file=args.read_token_file, read_only=args.read_only, allowed_hosts=args.allowed_host or [],
     )
+    if args.workers < 1:
+        raise InvalidRequestError(f"--workers must be at least 1, got {args.workers}", field="--workers")
+    if args.workers > 1 and (args.db == MEMORY or (args.db is None and args.world is not None and _is_world_file(args.world))):
+        raise InvalidRequestError(
+            f"--workers {args.workers} runs {args.workers} processes on one store, and a throw-away (:memory:) store cannot be shared; "
+            "give --db PATH (a --world FILE is imported into it)", field="--workers",
+        )
     ws = _workspace(args, store=True)
+    assert ws.store is not None
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}, reachable beyond this machine; " + ("read-only" if args.read_only else "mutations need the write token"), file=sys.stderr)
     for name, reason in sorted(ws.unreadable.items()):
         print(f"warning: world {name!r} cannot be read and is not served: {reason}", file=sys.stderr)
-    app = create_app(ws, cors_origins=args.cors_origin or [], security=security)
-    print(f"graphsim: world {ws.default!r}; GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    config = ServeConfig(
+        host=args.host, db=ws.store.path, world=ws.pinned, cors_origins=tuple(args.cors_origin or ()), token_file=args.token_file,
+        read_token_file=args.read_token_file, read_only=args.read_only, allowed_hosts=tuple(args.allowed_host or ()),
+    )
+    processes = f"{args.workers} worker processes on {ws.store.path}" if args.workers > 1 else f"store {ws.store.path}"
+    print(f"graphsim: world {ws.default!r}, {processes}; GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    if args.workers == 1:
+        uvicorn.run(build_app(config, workspace=ws), host=args.host, port=args.port, log_level=args.log_level)
+        return EXIT_OK
+    # Each worker imports the app by name and builds it from the configuration in its environment.
+    ws.store.close()
+    os.environ[ENVIRONMENT_KEY] = config.to_environment()
+    uvicorn.run(APP_FACTORY, factory=True, workers=args.workers, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK
 
 
@@ -407,6 +426,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     apply_changes(world, commands)  # raises naming the refused change; the store is untouched
     for command in commands:
         ws.apply(world, command)
+        world = ws.world(world.name)  # a new object if another process's change came first
         print(f"version {world.version}: {command.summary}")
     print(f"applied {len(commands)} changes to world {world.name!r} (version {world.version})")
     return EXIT_OK
@@ -485,6 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-file", metavar="FILE", help="the write token (mutations need it; default $GRAPHSIM_TOKEN); required beyond loopback unless --read-only")
     serve.add_argument("--read-token-file", metavar="FILE", help="a read token: with it, questions need a token too (default $GRAPHSIM_READ_TOKEN)")
     serve.add_argument("--read-only", action="store_true", help="answer questions only; every mutation is refused")
+    serve.add_argument("--workers", type=int, default=1, metavar="N", help="serve from N processes on one store (they stay coherent; needs a store file, not :memory:)")
     serve.add_argument("--allowed-host", action="append", metavar="NAME", help="a Host name the server answers to besides loopback and --host (a proxy's or DNS name; repeatable)")
     serve.set_defaults(func=cmd_serve)
 

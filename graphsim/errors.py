@@ -128,3 +128,9 @@ class StoreBusyError(ConflictError):
         ext = super().extensions()
         ext["retryable"] = True
         return ext
+
+
+class WorldChangedError(StoreBusyError):
+    """Another process committed a change to the same world between this process's catching up
+    and its write; the write was refused whole. The workspace catches up and tries again itself
+    a few times before a caller sees this."""

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .bulk import bulk
 from .engine import Engine
-from .errors import ConflictError, GraphsimError, InvalidRequestError, NotFoundError, UnreadableWorldError
+from .errors import ConflictError, GraphsimError, InvalidRequestError, NotFoundError, UnreadableWorldError, WorldChangedError
 from .store.sqlite import DEFAULT_WORLD_SETTING, SNAPSHOT_EVERY, Change, Store, WorldRecord, now
 from .world import World
 from .world.commands import COMMANDS, Command, legacy_command, parse_command
@@ -25,6 +25,9 @@ from .world.io import DEMO_WORLD, load_demo_world, world_from_dict, world_to_dic
 DEFAULT = "default"  # in a world argument: the default world; never the name of a world
 _FILE_SUFFIXES = (".json", ".yaml", ".yml")  # a --world ending so names a world file
 Result = TypeVar("Result")
+# How often a change refused because another process changed the same world first is tried
+# again on the caught-up world before the caller gets the retryable STORE_BUSY.
+CHANGE_ATTEMPTS = 5
 
 
 def logged_command(change: Change) -> Command | None:
@@ -136,19 +139,32 @@ class Workspace:
 
     def apply(self, world: World, command: Command[Result]) -> Result:
         """Apply one command to ``world`` and, with a store, record it durably; returns what
-        the command returns (the keys it made or changed)."""
+        the command returns (the keys it made or changed).
+
+        When another process (another server worker) committed a change to the same world since
+        this one caught up, the write is refused whole; the world is then rebuilt from the store
+        and the command applied to it again (it validates afresh: a user another process just
+        deleted is a NOT_FOUND, not a lost update), up to ``CHANGE_ATTEMPTS`` times. The world
+        after the change is ``self.world(world.name)``: after a retry it is a new object."""
         command = command.stamped(now()[:19] + "Z")
-        version = world.version + 1
-        result = command.apply(world, provenance=f"change {version} ({command.summary})")  # validates first; raises with nothing changed
-        world.version = version
-        if self.store is not None:
+        for attempt in range(CHANGE_ATTEMPTS):
+            version = world.version + 1
+            result = command.apply(world, provenance=f"change {version} ({command.summary})")  # validates first; raises with nothing changed
+            world.version = version
+            if self.store is None:
+                return result
             try:
                 snapshot = world_to_dict(world) if version % SNAPSHOT_EVERY == 0 else None
                 self.store.append(world.name, version, command.command_name, command.to_fields(), command.summary, snapshot)
+                return result
+            except WorldChangedError:
+                world = self._load(self.store.record(world.name))  # catch up with the other process's change
+                if attempt == CHANGE_ATTEMPTS - 1:
+                    raise
             except BaseException:
                 self._load(self.store.record(world.name))  # memory back to what the store holds
                 raise
-        return result
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def import_world(self, name: str, data: World | Mapping[str, Any], *, replace: bool = False, sources: list[str] | None = None) -> World:
         """A whole world (built, or a native world dict), as one change (a snapshot in the store)."""
@@ -241,23 +257,45 @@ class Workspace:
         if seen == self._seen_data_version:
             return False
         self._seen_data_version = seen
-        records = {r.name: r for r in self.store.worlds()}
-        for name in [n for n in {*self.worlds, *self.unreadable} if n not in records]:
-            self.worlds.pop(name, None)
-            self.engines.pop(name, None)
-            self.unreadable.pop(name, None)
-            self._created_at.pop(name, None)
-        with bulk():
-            for name, record in records.items():
-                held = self.worlds.get(name)
-                if held is None or held.version != record.version or self._created_at.get(name, record.created_at) != record.created_at:
-                    self._load_or_note(record)
-                else:
-                    self._created_at[name] = record.created_at
+        with self.store.reading():  # one moment of the store, whatever other processes commit meanwhile
+            records = {r.name: r for r in self.store.worlds()}
+            for name in [n for n in {*self.worlds, *self.unreadable} if n not in records]:
+                self.worlds.pop(name, None)
+                self.engines.pop(name, None)
+                self.unreadable.pop(name, None)
+                self._created_at.pop(name, None)
+            with bulk():
+                for name, record in records.items():
+                    held = self.worlds.get(name)
+                    if held is not None and held.version == record.version and self._created_at.get(name, record.created_at) == record.created_at:
+                        self._created_at[name] = record.created_at
+                    elif held is None or self._created_at.get(name) != record.created_at or not self._catch_up(held, record):
+                        self._load_or_note(record)
         if self.pinned is None or self.pinned not in records:
             self.pinned = None
             if records:
                 self.default = self.default_world()
+        return True
+
+
+    def _catch_up(self, world: World, record: WorldRecord) -> bool:
+        """Replay onto ``world`` the changes another process committed after its version, as
+        the mutations themselves did here (a few commands, not a rebuild: a server worker sees
+        the other workers' changes cheaply). False when that cannot be done (a whole-world
+        import, or a gap), and the world is then rebuilt."""
+        assert self.store is not None
+        changes = self.store.history(world.name, after=world.version)
+        commands = [logged_command(change) for change in changes]
+        expected = list(range(world.version + 1, record.version + 1))
+        if not changes or [change.version for change in changes] != expected or any(command is None for command in commands):
+            return False
+        try:
+            for change, command in zip(changes, commands, strict=True):
+                assert command is not None
+                command.apply(world, provenance=f"change {change.version} ({change.summary})")
+                world.version = change.version
+        except Exception:  # noqa: BLE001 - a change that does not replay here: rebuild from the store
+            return False
         return True
 
 

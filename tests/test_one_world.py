@@ -94,10 +94,18 @@ def test_refresh_costs_one_check_when_nothing_changed_and_rebuilds_only_what_did
     assert server.refresh() is True
     untouched, review = server.world("final-friday"), server.world("review")
     assert server.refresh() is False  # nothing new: the same objects, nothing re-read
+    assert server.engine("review").can(*QUESTION).decision.value == "IMPLICIT_DENY"  # warms the engine's caches
     writer.apply(writer.world("review"), AddUserToGroup(user="newbie", group="HR"))
     assert server.refresh() is True
     assert server.world("final-friday") is untouched  # unchanged worlds are not rebuilt
-    assert server.world("review") is not review and server.world("review").version == writer.world("review").version
+    # A changed world catches up by replaying the new changes, not by a rebuild; its caches follow.
+    assert server.world("review") is review and review.version == writer.world("review").version == 2
+    assert server.engine("review").can(*QUESTION).decision.value == "ALLOWED"
+    # A whole-world import cannot be replayed as a change: that world is rebuilt.
+    writer.import_world("review", load_demo_world(), replace=True)
+    assert server.refresh() is True
+    assert server.world("review") is not review and server.world("review").version == 3
+    assert server.engine("review").can(*QUESTION).decision.value == "IMPLICIT_DENY"
     # The server's own changes are its own: no refresh needed, and none is triggered.
     server.apply(server.world("final-friday"), AddUserToGroup(user="newbie", group="HR"))
     assert server.refresh() is False

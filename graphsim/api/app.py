@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,8 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
     async def healthz(request: Request) -> Response:
         if request.scope.get(ACCESS_KEY, Access.WRITE) is Access.NONE:
             return JSONResponse({"status": "ok", "version": __version__})  # world names need the read token
-        return JSONResponse({"status": "ok", "version": __version__, "worlds": sorted(ws.worlds), "default": ws.default})
+        # process: which server process answered (one of several with --workers)
+        return JSONResponse({"status": "ok", "version": __version__, "worlds": sorted(ws.worlds), "default": ws.default, "process": os.getpid()})
 
     async def home(request: Request) -> Response:
         # The web page lives in client/web (a source checkout, as `make serve` runs); an

@@ -45,7 +45,8 @@ def _apply(info: Info, world: str | None, command: c.Command[R]) -> tuple[World,
     """The world named ``world`` (the default when None) after the command, and what it returned."""
     ws = workspace(info)
     target = ws.world(world)
-    return target, ws.apply(target, command)
+    result = ws.apply(target, command)
+    return ws.world(target.name), result  # a new object when the change was retried (Workspace.apply)
 
 
 def _tags(tags: list[TagInput] | None) -> c.Tags:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConflictError, NotFoundError, StoreBusyError
+from ..errors import ConflictError, NotFoundError, StoreBusyError, WorldChangedError
 from .location import check_location
 
 SCHEMA_VERSION = 1
@@ -104,8 +104,10 @@ class Store:
             (user_version,) = self.db.execute("PRAGMA user_version").fetchone()
             if user_version not in (0, SCHEMA_VERSION):
                 raise ConflictError(f"{self.path} holds graphsim store schema {user_version}; this graphsim reads {SCHEMA_VERSION}", field="db")
-            self.db.executescript(_SCHEMA)
-            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.db.executescript(_SCHEMA)  # CREATE ... IF NOT EXISTS: writes nothing on a store that has them
+            if user_version == 0:
+                # Written once, so opening a store (each server worker does) needs no write lock.
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             self.db.close()
             if _is_busy(exc):
@@ -132,6 +134,16 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """Several reads that see one moment of the store (one read transaction in WAL mode, so
+        another process's commit lands wholly before or wholly after them, and never waits)."""
+        self.db.execute("BEGIN")
+        try:
+            yield self.db
+        finally:
+            self.db.execute("COMMIT")
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -189,7 +201,7 @@ class Store:
             cur = db.execute("UPDATE worlds SET version = ? WHERE name = ? AND version = ?", (version, name, version - 1))
             if cur.rowcount != 1:
                 # Another process changed this world between this process's catching up and now.
-                raise StoreBusyError(f"world {name!r} was changed by another process at the same moment; nothing was changed, send the change again", field="world")
+                raise WorldChangedError(f"world {name!r} was changed by another process at the same moment; nothing was changed, send the change again", field="world")
             db.execute(
                 "INSERT INTO changes (world, version, at, mutation, args, summary) VALUES (?, ?, ?, ?, ?, ?)",
                 (name, version, now(), mutation, json.dumps(args), summary),

@@ -1,0 +1,68 @@
+"""What ``graphsim serve`` was started with, as one value every server process builds its app from.
+
+With ``--workers N`` uvicorn starts N processes that each import the app by name
+(``app_from_environment``, uvicorn's ``factory``), so the configuration travels to them in the
+environment (``GRAPHSIM_SERVE_CONFIG``, JSON). It holds where tokens are read from, never the
+tokens themselves: each worker reads the token files (or ``$GRAPHSIM_TOKEN``, which it inherits)
+and checks them as the parent did. Every worker opens the same store and catches up with the
+others' commits before each request (``Workspace.refresh``), so they answer alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+from starlette.applications import Starlette
+
+from ..errors import InvalidRequestError
+from ..workspace import Workspace
+from .app import create_app
+from .security import ServerSecurity
+
+ENVIRONMENT_KEY = "GRAPHSIM_SERVE_CONFIG"
+APP_FACTORY = "graphsim.api.serving:app_from_environment"
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str
+    db: str
+    world: str | None = None  # the world the server was started on; None follows the store's default
+    cors_origins: tuple[str, ...] = ()
+    token_file: str | None = None
+    read_token_file: str | None = None
+    read_only: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+
+    def security(self, environ: Mapping[str, str] | None = None) -> ServerSecurity:
+        return ServerSecurity.for_serving(
+            self.host, token_file=self.token_file, read_token_file=self.read_token_file, read_only=self.read_only,
+            allowed_hosts=self.allowed_hosts, environ=dict(os.environ if environ is None else environ),
+        )
+
+    def to_environment(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> ServeConfig:
+        text = (os.environ if environ is None else environ).get(ENVIRONMENT_KEY)
+        if not text:
+            raise InvalidRequestError(f"${ENVIRONMENT_KEY} is not set: worker processes are started by `graphsim serve --workers N`", field=ENVIRONMENT_KEY)
+        data = json.loads(text)
+        return cls(**{**data, "cors_origins": tuple(data.get("cors_origins", ())), "allowed_hosts": tuple(data.get("allowed_hosts", ()))})
+
+
+def build_app(config: ServeConfig, workspace: Workspace | None = None) -> Starlette:
+    """The app of one server process: ``workspace`` when the process already opened it (one
+    worker), else the store of ``config`` opened afresh (each of several workers)."""
+    security = config.security()
+    ws = workspace if workspace is not None else Workspace.open(config.db, default=config.world)
+    return create_app(ws, cors_origins=config.cors_origins, security=security)
+
+
+def app_from_environment() -> Starlette:
+    """uvicorn's app factory in each worker process (``--workers N``)."""
+    return build_app(ServeConfig.from_environment())
