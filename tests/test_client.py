@@ -44,3 +44,24 @@ def test_boto3_shaped_simulation(live_server: str) -> None:
         principal = gs.simulate_principal_policy(PolicySourceArn="arn:aws:iam::111122223333:user/steve", ActionNames=["iam:CreateUser"])
         assert principal["EvaluationResults"][0]["EvalDecision"] == "allowed"
         assert principal["IsTruncated"] is False
+
+
+def test_lists_page_transparently(live_server: str) -> None:
+    with GraphsimClient(live_server) as gs:
+        gs.graphql('mutation { forkWorld(source: "final-friday", name: "paging") { __typename } }')
+        fork = GraphsimClient(live_server, world="paging")
+        # Pages of two: four requests, every user once, by name.
+        assert [u["name"] for u in fork.users(page_size=2)] == ["dana", "harriet", "kai", "newbie", "omar", "priya", "steve"]
+        assert [u["name"] for u in fork.users(filter={"group": "DevOps"}, order_by={"direction": "DESC"})] == ["priya", "omar", "kai"]
+        assert [g["name"] for g in fork.groups(page_size=1)] == ["Administrators", "DevOps", "HR"]
+        assert [p["name"] for p in fork.policies(filter={"awsManaged": True})] == ["AdministratorAccess"]
+        assert [r["name"] for r in fork.resources(filter={"type": "s3:bucket"})] == ["final-friday-classified", "final-friday-reports"]
+        assert [(h["version"], h["mutation"]) for h in fork.history(page_size=1)][0] == (1, "forkWorld")
+        # A world that changes during a walk: the next page is refused, typed.
+        walk = fork.users(page_size=3)
+        assert [next(walk)["name"] for _ in range(3)] == ["dana", "harriet", "kai"]
+        gs.graphql('mutation { createUser(name: "aaron", world: "paging") { __typename } }')
+        with pytest.raises(GraphsimError) as info:
+            next(walk)
+        assert info.value.code == "STALE_CURSOR" and info.value.field == "after"
+        fork.close()

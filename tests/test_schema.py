@@ -66,10 +66,14 @@ def _simulate(data: dict[str, Any]) -> None:
 
 
 def _browse(data: dict[str, Any]) -> None:
-    users = {u["name"]: u for u in data["world"]["users"]}
-    assert sorted(users) == ["dana", "harriet", "kai", "newbie", "omar", "priya", "steve"]
+    page = data["world"]["usersConnection"]
+    assert page["totalCount"] == 7 and page["pageInfo"]["hasNextPage"] is False
+    users = {u["name"]: u for u in page["nodes"]}
+    assert list(users) == ["dana", "harriet", "kai", "newbie", "omar", "priya", "steve"]
     assert [p["name"] for p in users["newbie"]["policies"]] == ["FinalFridayReportsReadOnly"]
     assert [g["name"] for g in users["priya"]["groups"]] == ["Administrators", "DevOps"]
+    assert data["world"]["resourcesConnection"]["nodes"] == [
+        {"arn": "arn:aws:s3:::final-friday-classified", "type": "s3:bucket"}, {"arn": "arn:aws:s3:::final-friday-reports", "type": "s3:bucket"}]
 
 
 def _fix(data: dict[str, Any]) -> None:

@@ -8,10 +8,15 @@
 ``simulate_principal_policy`` and ``simulate_custom_policy`` take boto3's keyword arguments and
 return boto3's response shape, so a script written for ``boto3.client("iam")`` runs offline.
 Errors come back as ``GraphsimError`` with the server's message, code and field.
+
+Lists that grow with the world are iterators that fetch page after page as they are consumed
+(``for user in gs.users(filter={"namePrefix": "a"}): ...``); a world that changes while one is
+being walked raises ``GraphsimError`` with code ``STALE_CURSOR`` (start the walk again).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +76,17 @@ class Decision:
         )
 
 
+# The browse connections of ``world { ... }`` and the filter input each takes.
+_LISTS = {
+    "users": ("usersConnection", "UserFilter"),
+    "groups": ("groupsConnection", "GroupFilter"),
+    "roles": ("rolesConnection", "RoleFilter"),
+    "policies": ("policiesConnection", "PolicyFilter"),
+    "resources": ("resourcesConnection", "ResourceFilter"),
+}
+DEFAULT_PAGE_SIZE = 100
+
+
 DECISION_FIELDS = """
   principal action resource decision allowed explanation blockedBy missingContextValues warnings
   matchedStatements { policy sid effect layer path }
@@ -126,6 +142,52 @@ class GraphsimClient:
             if isinstance(value, dict) and "message" in value and "code" in value:  # a mutation's UserError
                 raise GraphsimError(value["message"], code=value["code"], field=value.get("field"), details=value)
         return data
+
+    def paginate(self, query: str, path: Sequence[str], *, page_size: int = DEFAULT_PAGE_SIZE, **variables: Any) -> Iterator[dict[str, Any]]:
+        """Every node of a connection, fetched a page at a time as the iterator is consumed.
+        ``query`` takes ``$first: Int`` and ``$after: String``; ``path`` leads from ``data`` to the
+        connection, which must select ``nodes`` and ``pageInfo { hasNextPage endCursor }``."""
+        after = None
+        while True:
+            connection: Any = self.graphql(query, first=page_size, after=after, **variables)
+            for key in path:
+                connection = connection[key]
+            yield from connection["nodes"]
+            if not connection["pageInfo"]["hasNextPage"]:
+                return
+            after = connection["pageInfo"]["endCursor"]
+
+    def _world_list(self, kind: str, fields: str, filter: dict[str, Any] | None, order_by: dict[str, Any] | None, page_size: int) -> Iterator[dict[str, Any]]:
+        connection, filter_type = _LISTS[kind]
+        query = f"""query($first: Int, $after: String, $w: String, $f: {filter_type}, $o: Order) {{
+          world(name: $w) {{ {connection}(first: $first, after: $after, filter: $f, orderBy: $o) {{
+            pageInfo {{ hasNextPage endCursor }} nodes {{ {fields} }} }} }} }}"""
+        return self.paginate(query, ("world", connection), page_size=page_size, w=self.world, f=filter, o=order_by)
+
+    def users(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """The world's users, by name (``order_by={"field": "ARN", "direction": "DESC"}`` for
+        another order); ``filter`` takes UserFilter's keys (namePrefix, nameContains, pathPrefix,
+        account, tag {key value}, attachedPolicy, group)."""
+        return self._world_list("users", fields, filter, order_by, page_size)
+
+    def groups(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        return self._world_list("groups", fields, filter, order_by, page_size)
+
+    def roles(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        return self._world_list("roles", fields, filter, order_by, page_size)
+
+    def policies(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Managed policies; ``filter={"awsManaged": False}`` for the account's own."""
+        return self._world_list("policies", fields, filter, order_by, page_size)
+
+    def resources(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn type", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        return self._world_list("resources", fields, filter, order_by, page_size)
+
+    def history(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """The world's committed changes, newest first: version, at, mutation, summary, arguments."""
+        query = """query($first: Int, $after: String, $w: String) { world(name: $w) { historyConnection(first: $first, after: $after) {
+          pageInfo { hasNextPage endCursor } nodes { version at mutation summary arguments } } } }"""
+        return self.paginate(query, ("world", "historyConnection"), page_size=page_size, w=self.world)
 
     def _aws(self, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         params = {"world": self.world} if self.world else None

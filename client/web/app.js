@@ -486,11 +486,16 @@ async function loadWorlds(select) {
 }
 
 async function loadWorld() {
-  const data = await graphql(`query($w: String) { world(name: $w) { users { name } roles { name } groups { name }
-    policies { name arn attachedTo document versions { versionId isDefault document } } } }`, { w: world() });
+  // The first page (up to the server's maximum, 500) of each list: names for the search box,
+  // and the customer-managed policies the what-if editor may change.
+  const data = await graphql(`query($w: String) { world(name: $w) {
+    users: usersConnection(first: 500) { nodes { name } } roles: rolesConnection(first: 500) { nodes { name } }
+    groups: groupsConnection(first: 500) { nodes { name } } policyNames: policiesConnection(first: 500) { nodes { name } }
+    editable: policiesConnection(first: 500, filter: { awsManaged: false }) { nodes { name arn attachedTo document versions { versionId isDefault document } } } } }`,
+    { w: world() });
   const w = data.world;
-  $("names").replaceChildren(...[...w.users, ...w.roles, ...w.groups, ...w.policies].map(x => el("option", { value: x.name })));
-  policies = w.policies.filter(p => !p.arn || !p.arn.includes(":aws:policy/"));
+  $("names").replaceChildren(...[w.users, w.roles, w.groups, w.policyNames].flatMap(c => c.nodes).map(x => el("option", { value: x.name })));
+  policies = w.editable.nodes;
   const keep = $("whatif-policy").value;
   $("whatif-policy").replaceChildren(...policies.map(p => el("option", { value: p.name }, p.name)));
   if (keep && policies.some(p => p.name === keep)) $("whatif-policy").value = keep;

@@ -14,8 +14,11 @@ from ..errors import NotFoundError
 from ..policy import Statement as DomainStatement
 from ..world import EdgeKind, NodeKind, World
 from ..world import PolicyType as DomainPolicyType
+from ..world.listing import listing
+from .connections import Connection, ListingScope, paginate
 from .decision import Effect, PolicyType
-from .errors import Problem
+from .errors import Problem, typed_errors
+from .filters import GroupFilter, Order, PolicyFilter, ResourceFilter, RoleFilter, UserFilter, arguments_of, sort_of, to_filter
 
 
 @strawberry.type
@@ -200,6 +203,11 @@ class Resource:
     account: str | None
     policy: JSON | None = strawberry.field(description="Its resource-based policy (bucket policy, key policy, ...), if any.")
 
+    @classmethod
+    def of(cls, world: World, key: str) -> Resource:
+        d = world.node(key)
+        return cls(arn=key, name=d["name"], type=d["resource_type"], account=d.get("account"), policy=_resource_policy_json(world, key))
+
 
 @strawberry.type(description="An SCP or RCP.")
 class OrgPolicy:
@@ -254,6 +262,10 @@ class HistoryEntry:
     summary: str = strawberry.field(description="The API mutation that made it, and what it named.")
     arguments: JSON
 
+    @classmethod
+    def of(cls, change: Any) -> HistoryEntry:
+        return cls(version=change.version, at=change.at, mutation=change.mutation, summary=change.summary, arguments=JSON(dict(change.args)))
+
 
 @strawberry.type(description="A world the server holds.")
 class WorldSummary:
@@ -286,37 +298,69 @@ class WorldView:
     def of(cls, world: World, history: Any = None) -> WorldView:
         return cls(name=world.name, description=world.description, version=world.version, accounts=world.accounts(), _world=world, _history=history)
 
-    @strawberry.field(description="Committed changes, newest first (empty for a world that is not stored).")
+    @strawberry.field(description="Committed changes, newest first (empty for a world that is not stored).", deprecation_reason="use historyConnection, which pages")
     def history(self, limit: int = 50) -> list[HistoryEntry]:
         if self._history is None:
             return []
-        return [
-            HistoryEntry(version=c.version, at=c.at, mutation=c.mutation, summary=c.summary, arguments=JSON(dict(c.args)))
-            for c in self._history(self.name, limit=max(1, min(limit, 1000)))
-        ]
+        return [HistoryEntry.of(c) for c in self._history(self.name, limit=max(1, min(limit, 1000)))]
 
-    @strawberry.field
+    @strawberry.field(description="Committed changes, newest first, a page at a time (empty for a world that is not stored).")
+    def history_connection(self, first: int | None = None, after: str | None = None) -> Connection[HistoryEntry]:
+        changes = [] if self._history is None else self._history(self.name, limit=None)
+        return paginate(self._scope("WorldView.historyConnection"), changes, HistoryEntry.of, first, after)
+
+    @strawberry.field(deprecation_reason="use usersConnection, which pages, filters and sorts")
     def users(self) -> list[User]:
         return [User.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.USER))]
 
-    @strawberry.field
+    @strawberry.field(deprecation_reason="use groupsConnection, which pages, filters and sorts")
     def groups(self) -> list[Group]:
         return [Group.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.GROUP))]
 
-    @strawberry.field
+    @strawberry.field(deprecation_reason="use rolesConnection, which pages, filters and sorts")
     def roles(self) -> list[Role]:
         return [Role.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.ROLE))]
 
-    @strawberry.field(description="Managed policies (customer and AWS managed).")
+    @strawberry.field(description="Managed policies (customer and AWS managed).", deprecation_reason="use policiesConnection, which pages, filters and sorts")
     def policies(self) -> list[Policy]:
         return [Policy.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.POLICY))]
 
-    @strawberry.field
+    @strawberry.field(deprecation_reason="use resourcesConnection, which pages, filters and sorts")
     def resources(self) -> list[Resource]:
-        return [
-            Resource(arn=k, name=d["name"], type=d["resource_type"], account=d.get("account"), policy=_resource_policy_json(self._world, k))
-            for k, d in sorted(self._world.nodes_of(NodeKind.RESOURCE))
-        ]
+        return [Resource.of(self._world, k) for k, _ in sorted(self._world.nodes_of(NodeKind.RESOURCE))]
+
+    @strawberry.field(description="The world's users, a page at a time; by name unless `orderBy` says otherwise.")
+    @typed_errors
+    def users_connection(self, first: int | None = None, after: str | None = None, filter: UserFilter | None = None, order_by: Order | None = None) -> Connection[User]:
+        return self._page("usersConnection", NodeKind.USER, User.of, first, after, filter, order_by)
+
+    @strawberry.field(description="The world's groups, a page at a time; by name unless `orderBy` says otherwise.")
+    @typed_errors
+    def groups_connection(self, first: int | None = None, after: str | None = None, filter: GroupFilter | None = None, order_by: Order | None = None) -> Connection[Group]:
+        return self._page("groupsConnection", NodeKind.GROUP, Group.of, first, after, filter, order_by)
+
+    @strawberry.field(description="The world's roles, a page at a time; by name unless `orderBy` says otherwise.")
+    @typed_errors
+    def roles_connection(self, first: int | None = None, after: str | None = None, filter: RoleFilter | None = None, order_by: Order | None = None) -> Connection[Role]:
+        return self._page("rolesConnection", NodeKind.ROLE, Role.of, first, after, filter, order_by)
+
+    @strawberry.field(description="Managed policies (customer and AWS managed), a page at a time; by name unless `orderBy` says otherwise.")
+    @typed_errors
+    def policies_connection(self, first: int | None = None, after: str | None = None, filter: PolicyFilter | None = None, order_by: Order | None = None) -> Connection[Policy]:
+        return self._page("policiesConnection", NodeKind.POLICY, Policy.of, first, after, filter, order_by)
+
+    @strawberry.field(description="Resources, a page at a time; by name unless `orderBy` says otherwise.")
+    @typed_errors
+    def resources_connection(self, first: int | None = None, after: str | None = None, filter: ResourceFilter | None = None, order_by: Order | None = None) -> Connection[Resource]:
+        return self._page("resourcesConnection", NodeKind.RESOURCE, Resource.of, first, after, filter, order_by)
+
+    def _scope(self, field: str, arguments: Any = None) -> ListingScope:
+        return ListingScope(world=self._world.name, version=self._world.version, listing=field, arguments=arguments)
+
+    def _page(self, field: str, kind: NodeKind, make: Any, first: int | None, after: str | None, given: Any, order_by: Order | None) -> Any:
+        sort, descending = sort_of(order_by)
+        keys = listing(self._world, [kind], to_filter(self._world, given), sort=sort, descending=descending)
+        return paginate(self._scope(f"WorldView.{field}", arguments_of(given, order_by)), keys, lambda k: make(self._world, k), first, after)
 
     @strawberry.field
     def organization(self) -> Organization | None:
