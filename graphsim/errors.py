@@ -130,7 +130,36 @@ class StoreBusyError(ConflictError):
         return ext
 
 
-class WorldChangedError(StoreBusyError):
-    """Another process committed a change to the same world between this process's catching up
-    and its write; the write was refused whole. The workspace catches up and tries again itself
-    a few times before a caller sees this."""
+class VersionConflictError(StoreBusyError):
+    """Another writer (another process or replica) changed the world between this process's
+    reading it and its writing: the world's version is the optimistic lock. Nothing was changed;
+    the same request sent again is answered against the newer version."""
+
+    code = "VERSION_CONFLICT"
+
+    def __init__(self, world: str, expected: int, *, field: str | None = "world") -> None:
+        self.world = world
+        self.expected = expected
+        super().__init__(f"world {world!r} was changed by another writer while this change was made (it is no longer at version {expected}); nothing was changed, send the change again", field=field)
+
+    def extensions(self) -> dict[str, object]:
+        ext = super().extensions()
+        ext["retryable"] = True
+        ext["world"] = self.world
+        return ext
+
+
+# The name the workspace's retry (graphsim serve --workers) first gave it.
+WorldChangedError = VersionConflictError
+
+
+class StoreUnavailableError(GraphsimError):
+    """The store's database server cannot be reached (down, restarting, refusing the login);
+    nothing was changed, and the request may be sent again once it is back."""
+
+    code = "STORE_UNAVAILABLE"
+
+    def extensions(self) -> dict[str, object]:
+        ext = super().extensions()
+        ext["retryable"] = True
+        return ext

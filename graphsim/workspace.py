@@ -1,4 +1,5 @@
-"""The named worlds a process serves, each with its engine, optionally kept in a SQLite store.
+"""The named worlds a process serves, each with its engine, optionally kept in a store (an SQLite
+file, or a PostgreSQL database shared by several processes: ``graphsim.store.base.Store``).
 
 Every change to a world is a command (``graphsim.world.commands``) and goes through
 ``Workspace.apply``: the command validates and applies itself in memory, then the store records
@@ -16,8 +17,9 @@ from typing import Any, TypeVar
 
 from .bulk import bulk
 from .engine import Engine
-from .errors import ConflictError, GraphsimError, InvalidRequestError, NotFoundError, UnreadableWorldError, WorldChangedError
-from .store.sqlite import DEFAULT_WORLD_SETTING, SNAPSHOT_EVERY, Change, Store, WorldRecord, now
+from .errors import ConflictError, GraphsimError, InvalidRequestError, NotFoundError, StoreUnavailableError, UnreadableWorldError, VersionConflictError
+from .store.base import DEFAULT_WORLD_SETTING, SNAPSHOT_EVERY, Change, Store, WorldRecord, now
+from .store.location import open_store
 from .world import World
 from .world.commands import COMMANDS, Command, legacy_command, parse_command
 from .world.io import DEMO_WORLD, load_demo_world, world_from_dict, world_to_dict
@@ -26,7 +28,7 @@ DEFAULT = "default"  # in a world argument: the default world; never the name of
 _FILE_SUFFIXES = (".json", ".yaml", ".yml")  # a --world ending so names a world file
 Result = TypeVar("Result")
 # How often a change refused because another process changed the same world first is tried
-# again on the caught-up world before the caller gets the retryable STORE_BUSY.
+# again on the caught-up world before the caller gets the retryable VERSION_CONFLICT.
 CHANGE_ATTEMPTS = 5
 
 
@@ -50,6 +52,8 @@ class Workspace:
     # The world this process was started on (``serve --world NAME``); None follows the store's
     # default world setting, also as other processes change it.
     pinned: str | None = None
+    # Why the store could not be read at the last refresh (its server unreachable), else None.
+    store_error: str | None = None
     _seen_data_version: int = -1
     _created_at: dict[str, str] = field(default_factory=dict)
 
@@ -70,7 +74,7 @@ class Workspace:
         store's default world (``default_world`` below). The built-in demo is added only to a new
         store, or when ``default`` names it and the store has no world of that name.
         """
-        store = Store(db)
+        store = open_store(db)
         ws = cls(store=store)
         if default == DEFAULT:
             default = None
@@ -93,14 +97,16 @@ class Workspace:
 
     def _load(self, record: WorldRecord) -> World:
         assert self.store is not None
-        data, _, changes = self.store.load(record.name)
+        data, snapshot_version, changes = self.store.load(record.name)
         world = world_from_dict(data, source=f"store {self.store.path}", name=record.name)
         for change in changes:
             command = logged_command(change)
             if command is not None:
                 # Edges made by a change say which change made them.
                 command.apply(world, provenance=f"change {change.version} ({change.summary})")
-        world.version = record.version
+        # Every version has its change row, so the last one read is the world's version (another
+        # process may have committed since ``record`` was read; this stays what was replayed).
+        world.version = changes[-1].version if changes else snapshot_version
         self.add(world)
         self.unreadable.pop(world.name, None)
         self._created_at[record.name] = record.created_at
@@ -110,6 +116,13 @@ class Workspace:
         """Rebuild one world; one that cannot be rebuilt is kept in ``unreadable`` with why."""
         try:
             self._load(record)
+        except StoreUnavailableError as exc:
+            # Not damage: the store's server went away mid-read. Keep what is held (if anything)
+            # and read again at the next refresh.
+            self._seen_data_version = -1
+            self.store_error = exc.message
+            if record.name not in self.worlds:
+                self.unreadable[record.name] = exc.message
         except Exception as exc:  # noqa: BLE001 - one damaged world must not hide the others
             self.worlds.pop(record.name, None)
             self.engines.pop(record.name, None)
@@ -157,14 +170,28 @@ class Workspace:
                 snapshot = world_to_dict(world) if version % SNAPSHOT_EVERY == 0 else None
                 self.store.append(world.name, version, command.command_name, command.to_fields(), command.summary, snapshot)
                 return result
-            except WorldChangedError:
-                world = self._load(self.store.record(world.name))  # catch up with the other process's change
-                if attempt == CHANGE_ATTEMPTS - 1:
+            except VersionConflictError:
+                self._reload_after_failed_write(world.name)  # catch up with the other process's change
+                if attempt == CHANGE_ATTEMPTS - 1 or world.name not in self.worlds:
                     raise
+                world = self.worlds[world.name]
             except BaseException:
-                self._load(self.store.record(world.name))  # memory back to what the store holds
+                self._reload_after_failed_write(world.name)
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reload_after_failed_write(self, name: str) -> None:
+        """Memory back to what the store holds; when even that cannot be read (the store's server
+        is gone), the world is set aside as unreadable until the next refresh rebuilds it, so it
+        is never answered from a change the store did not acknowledge."""
+        assert self.store is not None
+        try:
+            self._load(self.store.record(name))
+        except Exception as exc:  # noqa: BLE001 - the write's own error is the one raised
+            self.worlds.pop(name, None)
+            self.engines.pop(name, None)
+            self.unreadable[name] = f"being rebuilt after a failed write ({exc.message if isinstance(exc, GraphsimError) else exc})"
+            self._seen_data_version = -1
 
     def import_world(self, name: str, data: World | Mapping[str, Any], *, replace: bool = False, sources: list[str] | None = None) -> World:
         """A whole world (built, or a native world dict), as one change (a snapshot in the store)."""
@@ -253,24 +280,37 @@ class Workspace:
         version or creation differs is rebuilt, and only those. True when anything was re-read."""
         if self.store is None:
             return False
-        seen = self.store.data_version()
-        if seen == self._seen_data_version:
+        try:
+            seen = self.store.data_version()
+            if seen == self._seen_data_version:
+                self.store_error = None
+                return False
+        except StoreUnavailableError as exc:
+            # The store's server is unreachable: questions are answered from what was last read
+            # (every answer names its world's version), writes fail with STORE_UNAVAILABLE.
+            self.store_error = exc.message
             return False
-        self._seen_data_version = seen
-        with self.store.reading():  # one moment of the store, whatever other processes commit meanwhile
-            records = {r.name: r for r in self.store.worlds()}
-            for name in [n for n in {*self.worlds, *self.unreadable} if n not in records]:
-                self.worlds.pop(name, None)
-                self.engines.pop(name, None)
-                self.unreadable.pop(name, None)
-                self._created_at.pop(name, None)
-            with bulk():
-                for name, record in records.items():
-                    held = self.worlds.get(name)
-                    if held is not None and held.version == record.version and self._created_at.get(name, record.created_at) == record.created_at:
-                        self._created_at[name] = record.created_at
-                    elif held is None or self._created_at.get(name) != record.created_at or not self._catch_up(held, record):
-                        self._load_or_note(record)
+        self.store_error = None
+        self._seen_data_version = seen  # before the loads: a load that fails sets it back to -1
+        try:
+            with self.store.reading():  # one moment of the store, whatever other processes commit meanwhile
+                records = {r.name: r for r in self.store.worlds()}
+                for name in [n for n in {*self.worlds, *self.unreadable} if n not in records]:
+                    self.worlds.pop(name, None)
+                    self.engines.pop(name, None)
+                    self.unreadable.pop(name, None)
+                    self._created_at.pop(name, None)
+                with bulk():
+                    for name, record in records.items():
+                        held = self.worlds.get(name)
+                        if held is not None and held.version == record.version and self._created_at.get(name, record.created_at) == record.created_at:
+                            self._created_at[name] = record.created_at
+                        elif held is None or self._created_at.get(name) != record.created_at or not self._catch_up(held, record):
+                            self._load_or_note(record)
+        except StoreUnavailableError as exc:
+            self.store_error = exc.message
+            self._seen_data_version = -1  # read again at the next refresh
+            return False
         if self.pinned is None or self.pinned not in records:
             self.pinned = None
             if records:

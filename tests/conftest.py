@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,3 +78,64 @@ def live_server() -> str:
     yield url
     proc.terminate()
     proc.wait()
+
+
+# ---- stores: the same store tests run against SQLite and PostgreSQL --------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Any:
+    """A throw-away PostgreSQL cluster for the whole run (tests/postgres_cluster.py); a run
+    where it cannot start fails with the reason, never skips."""
+    from tests.postgres_cluster import ClusterError, start_cluster
+
+    try:
+        cluster = start_cluster()
+    except ClusterError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+class StoreUnderTest:
+    """One store location and a way to look at its tables directly, whichever the backend."""
+
+    def __init__(self, kind: str, location: str) -> None:
+        self.kind = kind
+        self.location = location
+
+    def __str__(self) -> str:
+        return self.location
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        if self.kind == "sqlite":
+            import sqlite3
+
+            with sqlite3.connect(self.location) as conn:
+                return conn.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.location, autocommit=True) as conn:
+            return [tuple(row) for row in conn.execute(sql).fetchall()]  # type: ignore[arg-type]
+
+    def execute(self, sql: str) -> None:
+        if self.kind == "sqlite":
+            import sqlite3
+
+            conn = sqlite3.connect(self.location)
+            with conn:
+                conn.execute(sql)
+            conn.close()
+            return
+        import psycopg
+
+        with psycopg.connect(self.location, autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreUnderTest:
+    """A new, empty store: an SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return StoreUnderTest("sqlite", str(tmp_path / "g.db"))
+    return StoreUnderTest("postgres", request.getfixturevalue("postgres").new_database())

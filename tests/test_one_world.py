@@ -158,7 +158,12 @@ def test_default_is_reserved_everywhere_a_world_is_named(tmp_path: Path, capsys:
     (lambda tmp: str(tmp / "no" / "such" / "dir" / "x.db"), "does not exist"),
     (lambda tmp: str(tmp), "is a folder"),
     (lambda tmp: (tmp / "notes.txt").write_text("not a database\n") and str(tmp / "notes.txt"), "is not an SQLite database"),
-    (lambda tmp: "postgresql://app:s3cret@db.example/graphsim", "PostgreSQL stores are not supported yet"),
+    # Loopback port 1: nothing listens there, so the refusal is immediate.
+    (lambda tmp: "postgresql://app:s3cret@127.0.0.1:1/graphsim", "cannot reach the PostgreSQL store postgresql://app:***@127.0.0.1:1/graphsim: "),
+    (lambda tmp: "postgresql://app:s3cret@[::1/graphsim", "is not a PostgreSQL URL"),
+    (lambda tmp: "postgres:app:s3cret@host", "is not a PostgreSQL URL: write postgresql://USER@HOST[:PORT]/DATABASE"),
+    (lambda tmp: "mysql://app:s3cret@127.0.0.1/graphsim", "mysql://app:***@127.0.0.1/graphsim is not a store location"),
+    (lambda tmp: f"sqlite:///{tmp}", "is a folder"),
 ])
 def test_a_bad_db_is_a_clear_error_and_nothing_is_created(make, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)

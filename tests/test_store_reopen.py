@@ -12,7 +12,6 @@ before its parent's; loading must not depend on that order.
 from __future__ import annotations
 
 import json
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from graphsim.errors import UnreadableWorldError
 from graphsim.workspace import Workspace
 from graphsim.world import EdgeKind, NodeKind, World
 from graphsim.world.io import WorldFileError, world_from_dict, world_to_dict
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, StoreUnderTest
 
 MANAGEMENT = "111122223333"  # the demo world's account
 ROOT = "r-root"
@@ -236,19 +235,18 @@ def test_a_cycle_of_ous_is_refused_naming_each_entry() -> None:
 # ---- a store with one unreadable world ---------------------------------------------------------
 
 
-def store_with_a_damaged_world(tmp_path: Path) -> Path:
-    db = tmp_path / "g.db"
+def store_with_a_damaged_world(store: StoreUnderTest) -> str:
+    db = store.location
     ws = Workspace.open(db)
     ws.fork("final-friday", "staging")
     ws.fork("final-friday", "damaged")
-    with sqlite3.connect(db) as conn:
-        # Valid JSON (the table checks that much), but not a world.
-        conn.execute("""UPDATE snapshots SET data = '{"format": "graphsim-world", "formatVersion": 7}' WHERE world = 'damaged'""")
+    # Valid JSON (the table checks that much), but not a world.
+    store.execute("""UPDATE snapshots SET data = '{"format": "graphsim-world", "formatVersion": 7}' WHERE world = 'damaged'""")
     return db
 
 
-def test_a_store_with_an_unreadable_world_still_opens_and_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = store_with_a_damaged_world(tmp_path)
+def test_a_store_with_an_unreadable_world_still_opens_and_names_it(store: StoreUnderTest, capsys: pytest.CaptureFixture[str]) -> None:
+    db = store_with_a_damaged_world(store)
     ws = Workspace.open(db)
     assert sorted(ws.worlds) == ["final-friday", "staging"]
     assert ws.unreadable == {"damaged": f"store {db}: formatVersion: must be 1, got 7"}
@@ -279,8 +277,8 @@ def test_a_store_with_an_unreadable_world_still_opens_and_names_it(tmp_path: Pat
     assert world_to_dict(Workspace.open(db).world("damaged"))["users"] == world_to_dict(ws.world("staging"))["users"]
 
 
-def test_graphql_names_the_unreadable_world_and_serves_the_others(tmp_path: Path) -> None:
-    db = store_with_a_damaged_world(tmp_path)
+def test_graphql_names_the_unreadable_world_and_serves_the_others(store: StoreUnderTest) -> None:
+    db = store_with_a_damaged_world(store)
     ws = Workspace.open(db)
     with TestClient(create_app(ws)) as http:
         gql = GraphQLClient(http, ws)

@@ -64,7 +64,7 @@ def test_a_change_that_keeps_losing_the_race_is_the_retryable_store_busy(tmp_pat
     with pytest.raises(WorldChangedError) as raised:
         ws.apply(ws.world(), AddUserToGroup(user="newbie", group="HR"))
     assert len(calls) == CHANGE_ATTEMPTS
-    assert raised.value.code == "STORE_BUSY" and raised.value.extensions()["retryable"] is True
+    assert raised.value.code == "VERSION_CONFLICT" and raised.value.extensions()["retryable"] is True
     assert ws.world().version == other.world().version == CHANGE_ATTEMPTS  # only the racers' changes
     assert ws.engine().can("newbie", "s3:GetBucketLocation", "final-friday-reports").decision.value == "IMPLICIT_DENY"
 

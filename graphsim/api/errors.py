@@ -110,7 +110,11 @@ class NotFound(UserError):
 
 @strawberry.type
 class Conflict(UserError):
-    pass
+    retryable: bool = strawberry.field(
+        default=False,
+        description="True when the same request may simply be sent again: another writer got there first (VERSION_CONFLICT), "
+        "held the store's lock too long (STORE_BUSY), or the store's server was unreachable (STORE_UNAVAILABLE). Nothing was changed.",
+    )
 
 
 @strawberry.type
@@ -133,6 +137,7 @@ def user_error(exc: GraphsimError) -> InvalidPolicy | InvalidImport | NotFound |
         return InvalidPolicy(message=message, field=field, code=code, problems=[Problem.of(p) for p in exc.problems])
     if isinstance(exc, NotFoundError):
         return NotFound(message=message, field=field, code=code, kind=exc.kind, name=exc.name)
-    if isinstance(exc, ConflictError):
-        return Conflict(message=message, field=field, code=code)
+    retryable = exc.extensions().get("retryable") is True
+    if isinstance(exc, ConflictError) or retryable:
+        return Conflict(message=message, field=field, code=code, retryable=retryable)
     return InvalidInput(message=message, field=field, code=code)

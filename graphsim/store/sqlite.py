@@ -15,16 +15,16 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConflictError, NotFoundError, StoreBusyError, WorldChangedError
+from ..errors import ConflictError, NotFoundError, StoreBusyError, VersionConflictError
+from .base import DEFAULT_WORLD_SETTING, SNAPSHOT_EVERY, Change, WorldRecord, now
 from .location import check_location
 
+__all__ = ["DEFAULT_WORLD_SETTING", "SNAPSHOT_EVERY", "Change", "SqliteStore", "WorldRecord", "default_db_path", "now"]
+
 SCHEMA_VERSION = 1
-SNAPSHOT_EVERY = 500
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS worlds (
@@ -54,8 +54,6 @@ CREATE TABLE IF NOT EXISTS settings (
     value TEXT NOT NULL
 );
 """
-# Settings of the store as a whole (the settings table): the default world's name.
-DEFAULT_WORLD_SETTING = "default_world"
 # How often a write waits out another process's write before answering "try again" (each wait
 # is the connection's busy_timeout, so a user sees a typed retryable error, never "locked").
 WRITE_ATTEMPTS = 3
@@ -69,29 +67,9 @@ def default_db_path() -> Path:
     return base / "graphsim" / "graphsim.db"
 
 
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+class SqliteStore:
+    """The embedded store (``graphsim.store.base.Store``), one file on one host."""
 
-
-@dataclass(frozen=True, slots=True)
-class WorldRecord:
-    name: str
-    version: int
-    created_at: str
-    forked_from: str | None
-    forked_at_version: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    version: int
-    at: str
-    mutation: str
-    args: Mapping[str, Any]
-    summary: str
-
-
-class Store:
     def __init__(self, path: str | Path) -> None:
         # A location that is not an SQLite file (or a folder that does not exist) is refused
         # before anything is created; see location.py.
@@ -138,7 +116,11 @@ class Store:
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """Several reads that see one moment of the store (one read transaction in WAL mode, so
-        another process's commit lands wholly before or wholly after them, and never waits)."""
+        another process's commit lands wholly before or wholly after them, and never waits).
+        Inside another one, it is part of that one."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN")
         try:
             yield self.db
@@ -158,7 +140,11 @@ class Store:
         return WorldRecord(*row)
 
     def load(self, name: str) -> tuple[dict[str, Any], int, list[Change]]:
-        """(latest snapshot, its version, the changes after it) of a world."""
+        """(latest snapshot, its version, the changes after it) of a world, read in one transaction."""
+        with self.reading():
+            return self._load(name)
+
+    def _load(self, name: str) -> tuple[dict[str, Any], int, list[Change]]:
         row = self.db.execute("SELECT data, version FROM snapshots WHERE world = ? ORDER BY version DESC LIMIT 1", (name,)).fetchone()
         if row is None:
             raise NotFoundError("world", name, field="world")
@@ -201,7 +187,7 @@ class Store:
             cur = db.execute("UPDATE worlds SET version = ? WHERE name = ? AND version = ?", (version, name, version - 1))
             if cur.rowcount != 1:
                 # Another process changed this world between this process's catching up and now.
-                raise WorldChangedError(f"world {name!r} was changed by another process at the same moment; nothing was changed, send the change again", field="world")
+                raise VersionConflictError(name, version - 1)
             db.execute(
                 "INSERT INTO changes (world, version, at, mutation, args, summary) VALUES (?, ?, ?, ?, ?, ?)",
                 (name, version, now(), mutation, json.dumps(args), summary),
