@@ -17,7 +17,15 @@ from typing import Any, TypeVar
 
 from .bulk import bulk
 from .engine import Engine
-from .errors import ConflictError, GraphsimError, InvalidRequestError, NotFoundError, StoreUnavailableError, UnreadableWorldError, VersionConflictError
+from .errors import (
+    ConflictError,
+    GraphsimError,
+    InvalidRequestError,
+    NotFoundError,
+    StoreUnavailableError,
+    UnreadableWorldError,
+    VersionConflictError,
+)
 from .store.base import DEFAULT_WORLD_SETTING, SNAPSHOT_EVERY, Change, Store, WorldRecord, now
 from .store.location import open_store
 from .world import World
