@@ -57,6 +57,8 @@ def test_lists_page_transparently(live_server: str) -> None:
         assert [p["name"] for p in fork.policies(filter={"awsManaged": True})] == ["AdministratorAccess"]
         assert [r["name"] for r in fork.resources(filter={"type": "s3:bucket"})] == ["final-friday-classified", "final-friday-reports"]
         assert [(h["version"], h["mutation"]) for h in fork.history(page_size=1)][0] == (1, "forkWorld")
+        newbie = next(fork.users(filter={"namePrefix": "newb"}))
+        assert fork.node(newbie["id"]) == {"__typename": "User", "id": newbie["id"], "name": "newbie", "arn": newbie["arn"]}
         # A world that changes during a walk: the next page is refused, typed.
         walk = fork.users(page_size=3)
         assert [next(walk)["name"] for _ in range(3)] == ["dana", "harriet", "kai"]

@@ -70,6 +70,7 @@ def _browse(data: dict[str, Any]) -> None:
     assert page["totalCount"] == 7 and page["pageInfo"]["hasNextPage"] is False
     users = {u["name"]: u for u in page["nodes"]}
     assert list(users) == ["dana", "harriet", "kai", "newbie", "omar", "priya", "steve"]
+    assert len({u["id"] for u in users.values()}) == 7
     assert [p["name"] for p in users["newbie"]["policies"]] == ["FinalFridayReportsReadOnly"]
     assert [g["name"] for g in users["priya"]["groups"]] == ["Administrators", "DevOps"]
     assert data["world"]["resourcesConnection"]["nodes"] == [

@@ -35,9 +35,16 @@ def test_no_unrecorded_breaking_change() -> None:
         assert not breaks, f"breaking change against {label}, not recorded in schema/CHANGELOG.md: " + "; ".join(map(str, breaks))
 
 
+def _in_user(sdl: str, old: str, new: str) -> str:
+    """SDL with the first ``old`` inside ``type User`` replaced by ``new``."""
+    head, sep, body = sdl.partition("type User implements Node {\n")
+    assert sep, "type User not found in the SDL"
+    return head + sep + body.replace(old, new, 1)
+
+
 def test_a_renamed_field_fails_with_its_name() -> None:
     old = SDL.read_text(encoding="utf-8")
-    renamed = old.replace("type User {\n  arn: String!\n  name: String!", "type User {\n  arn: String!\n  userName: String!", 1)
+    renamed = _in_user(old, "  name: String!\n", "  userName: String!\n")
     assert renamed != old
     breaks = unrecorded_breaks(old, renamed, CHANGELOG.read_text(encoding="utf-8"))
     assert [(b.coordinate, b.kind) for b in breaks] == [("User.name", "FIELD_REMOVED")]
@@ -46,7 +53,7 @@ def test_a_renamed_field_fails_with_its_name() -> None:
 
 def test_a_recorded_break_passes_and_only_that_one() -> None:
     old = SDL.read_text(encoding="utf-8")
-    changed = old.replace("type User {\n  arn: String!\n  name: String!", "type User {\n  arn: String!", 1)
+    changed = _in_user(old, "  name: String!\n", "")
     changed = changed.replace("world(name: String = null)", "world", 1)
     assert sorted(b.coordinate for b in unrecorded_breaks(old, changed, "")) == ["Query.world(name:)", "User.name"]
     recorded = "## Unreleased\n- breaking: `User.name` -- users are named by arn now\n"
@@ -55,7 +62,7 @@ def test_a_recorded_break_passes_and_only_that_one() -> None:
 
 def test_additions_are_not_breaking() -> None:
     old = SDL.read_text(encoding="utf-8")
-    added = old.replace("type User {\n", "type User {\n  nickname: String\n", 1)
+    added = _in_user(old, "  arn: String!\n", "  arn: String!\n  nickname: String\n")
     assert unrecorded_breaks(old, added, "") == []
 
 

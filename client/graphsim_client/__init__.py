@@ -164,24 +164,29 @@ class GraphsimClient:
             pageInfo {{ hasNextPage endCursor }} nodes {{ {fields} }} }} }} }}"""
         return self.paginate(query, ("world", connection), page_size=page_size, w=self.world, f=filter, o=order_by)
 
-    def users(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    def users(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "id name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         """The world's users, by name (``order_by={"field": "ARN", "direction": "DESC"}`` for
         another order); ``filter`` takes UserFilter's keys (namePrefix, nameContains, pathPrefix,
         account, tag {key value}, attachedPolicy, group)."""
         return self._world_list("users", fields, filter, order_by, page_size)
 
-    def groups(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    def groups(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "id name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         return self._world_list("groups", fields, filter, order_by, page_size)
 
-    def roles(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    def roles(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "id name arn path", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         return self._world_list("roles", fields, filter, order_by, page_size)
 
-    def policies(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    def policies(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "id name arn", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         """Managed policies; ``filter={"awsManaged": False}`` for the account's own."""
         return self._world_list("policies", fields, filter, order_by, page_size)
 
-    def resources(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "name arn type", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    def resources(self, *, filter: dict[str, Any] | None = None, order_by: dict[str, Any] | None = None, fields: str = "id name arn type", page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         return self._world_list("resources", fields, filter, order_by, page_size)
+
+    def node(self, id: str, fields: str = "__typename id ... on User { name arn } ... on Group { name arn } ... on Role { name arn } ... on Policy { name policyArn: arn } ... on Resource { name arn } ... on Account { accountId arn } ... on Statement { label } ... on OrgUnit { name key } ... on OrgPolicy { name }") -> dict[str, Any] | None:
+        """The entity with this global id (an ``id`` from any listing), or None when it no longer exists."""
+        data = self.graphql(f"query($id: ID!) {{ node(id: $id) {{ {fields} }} }}", id=id)
+        return data["node"]  # type: ignore[no-any-return]
 
     def history(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         """The world's committed changes, newest first: version, at, mutation, summary, arguments."""

@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 from .errors import ApiError, Conflict, InvalidImport, InvalidInput, InvalidPolicy, NotFound
 from .graph import GraphQuery
 from .mutations import Mutation
+from .nodes import NodeQuery
 from .queries import EvaluationQuery, WorldQuery
 from .reviews import ReviewQuery
 
@@ -25,7 +26,7 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
-QUERIES: tuple[type, ...] = (EvaluationQuery, WorldQuery, ReviewQuery, GraphQuery)
+QUERIES: tuple[type, ...] = (EvaluationQuery, WorldQuery, ReviewQuery, GraphQuery, NodeQuery)
 
 
 def _mask(error: GraphQLError) -> bool:

@@ -14,11 +14,13 @@ from ..errors import NotFoundError
 from ..policy import Statement as DomainStatement
 from ..world import EdgeKind, NodeKind, World
 from ..world import PolicyType as DomainPolicyType
+from ..world.graph import statement_key
 from ..world.listing import listing
 from .connections import Connection, ListingScope, paginate
 from .decision import Effect, PolicyType
 from .errors import Problem, typed_errors
 from .filters import GroupFilter, Order, PolicyFilter, ResourceFilter, RoleFilter, UserFilter, arguments_of, sort_of, to_filter
+from .ids import Node, global_id
 
 
 @strawberry.type
@@ -32,7 +34,7 @@ def _tags(data: Mapping[str, Any]) -> list[Tag]:
 
 
 @strawberry.type
-class Statement:
+class Statement(Node):
     index: int
     sid: str | None
     label: str
@@ -44,11 +46,11 @@ class Statement:
     condition: JSON | None
 
     @classmethod
-    def of(cls, st: DomainStatement) -> Statement:
+    def of(cls, st: DomainStatement, world: str, policy_key: str) -> Statement:
         acts = list(st.actions.patterns)
         res = [p.text for p in st.resources.patterns] if st.resources else []
         return cls(
-            index=st.index, sid=st.sid, label=st.label, effect=st.effect,
+            id=global_id("Statement", world, statement_key(policy_key, st.index)), index=st.index, sid=st.sid, label=st.label, effect=st.effect,
             actions=[] if st.not_action else acts, not_actions=acts if st.not_action else [],
             resources=[] if st.not_resource else res, not_resources=res if st.not_resource else [],
             condition=st.raw.get("Condition"),
@@ -64,7 +66,7 @@ class PolicyVersion:
 
 
 @strawberry.type(description="A managed or inline identity policy.")
-class Policy:
+class Policy(Node):
     key: strawberry.ID
     name: str
     arn: str | None
@@ -98,8 +100,8 @@ class Policy:
             ]
             default = next(v.version_id for v in versions if v.is_default)
         return cls(
-            key=strawberry.ID(key), name=data["name"], arn=data.get("arn"), inline=inline, policy_type=ptype,
-            description=data.get("description", ""), document=JSON(dict(doc.raw)), statements=[Statement.of(s) for s in doc.statements],
+            id=global_id("Policy", world.name, key), key=strawberry.ID(key), name=data["name"], arn=data.get("arn"), inline=inline, policy_type=ptype,
+            description=data.get("description", ""), document=JSON(dict(doc.raw)), statements=[Statement.of(s, world.name, key) for s in doc.statements],
             warnings=[Problem.of(w) for w in doc.warnings], versions=versions, default_version_id=default, attached_to=holders,
         )
 
@@ -116,10 +118,10 @@ def _boundary_of(world: World, key: str) -> Policy | None:
 
 
 @strawberry.type
-class Group:
+class Group(Node):
     arn: str
     name: str
-    id: str
+    unique_id: str = strawberry.field(description="AWS's unique id (AGPA...); was `id` before the global ids.")
     account: str
     path: str
     _world: strawberry.Private[World]
@@ -127,7 +129,7 @@ class Group:
     @classmethod
     def of(cls, world: World, key: str) -> Group:
         d = world.node(key)
-        return cls(arn=key, name=d["name"], id=d["unique_id"], account=d["account"], path=d["path"], _world=world)
+        return cls(id=global_id("Group", world.name, key), arn=key, name=d["name"], unique_id=d["unique_id"], account=d["account"], path=d["path"], _world=world)
 
     @strawberry.field(description="The group's own inline and attached policies.")
     def policies(self) -> list[Policy]:
@@ -139,10 +141,10 @@ class Group:
 
 
 @strawberry.type
-class User:
+class User(Node):
     arn: str
     name: str
-    id: str
+    unique_id: str = strawberry.field(description="AWS's unique id (AIDA...); was `id` before the global ids.")
     account: str
     path: str
     tags: list[Tag]
@@ -151,7 +153,7 @@ class User:
     @classmethod
     def of(cls, world: World, key: str) -> User:
         d = world.node(key)
-        return cls(arn=key, name=d["name"], id=d["unique_id"], account=d["account"], path=d["path"], tags=_tags(d), _world=world)
+        return cls(id=global_id("User", world.name, key), arn=key, name=d["name"], unique_id=d["unique_id"], account=d["account"], path=d["path"], tags=_tags(d), _world=world)
 
     @strawberry.field
     def groups(self) -> list[Group]:
@@ -167,10 +169,10 @@ class User:
 
 
 @strawberry.type
-class Role:
+class Role(Node):
     arn: str
     name: str
-    id: str
+    unique_id: str = strawberry.field(description="AWS's unique id (AROA...); was `id` before the global ids.")
     account: str
     path: str
     description: str
@@ -182,7 +184,7 @@ class Role:
     def of(cls, world: World, key: str) -> Role:
         d = world.node(key)
         return cls(
-            arn=key, name=d["name"], id=d["unique_id"], account=d["account"], path=d["path"], description=d.get("description", ""),
+            id=global_id("Role", world.name, key), arn=key, name=d["name"], unique_id=d["unique_id"], account=d["account"], path=d["path"], description=d.get("description", ""),
             tags=_tags(d), trust_policy=JSON(dict(world.trust_policy(key)[1].raw)), _world=world,
         )
 
@@ -196,7 +198,7 @@ class Role:
 
 
 @strawberry.type
-class Resource:
+class Resource(Node):
     arn: str
     name: str
     type: str
@@ -206,25 +208,53 @@ class Resource:
     @classmethod
     def of(cls, world: World, key: str) -> Resource:
         d = world.node(key)
-        return cls(arn=key, name=d["name"], type=d["resource_type"], account=d.get("account"), policy=_resource_policy_json(world, key))
+        return cls(id=global_id("Resource", world.name, key), arn=key, name=d["name"], type=d["resource_type"], account=d.get("account"), policy=_resource_policy_json(world, key))
 
 
 @strawberry.type(description="An SCP or RCP.")
-class OrgPolicy:
+class OrgPolicy(Node):
     name: str
     type: str
     document: JSON
     attached_to: list[str]
 
+    @classmethod
+    def of(cls, world: World, key: str) -> OrgPolicy:
+        d = world.node(key)
+        return cls(id=global_id("OrgPolicy", world.name, key), name=d["name"], type=d["policy_type"], document=JSON(dict(d["document"].raw)),
+                   attached_to=sorted(world.node(t)["label"] for t, _ in world.in_edges(key, EdgeKind.GOVERNED_BY_ORG)))
+
 
 @strawberry.type(description="The root or an OU, with its children and the SCPs/RCPs attached to it.")
-class OrgUnit:
-    id: str
+class OrgUnit(Node):
+    key: str = strawberry.field(description="The unit's key in the world graph (`org-root/r-...`, `ou/ou-...`), which `parent` names; was `id` before the global ids.")
     name: str
     kind: str
     parent: str | None
     accounts: list[str]
     policies: list[str]
+
+    @classmethod
+    def of(cls, world: World, key: str) -> OrgUnit:
+        d = world.node(key)
+        parent = next((p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF)), None)
+        accounts = sorted(world.node(a)["account"] for a, _ in world.in_edges(key, EdgeKind.CHILD_OF) if world.node(a)["kind"] is NodeKind.ACCOUNT)
+        return cls(
+            id=global_id("OrgUnit", world.name, key), key=key, name=d["name"], kind=d["kind"].value, parent=parent, accounts=accounts,
+            policies=[world.node(p)["label"] for p, _ in sorted(world.out_edges(key, EdgeKind.GOVERNED_BY_ORG))],
+        )
+
+
+@strawberry.type(description="An AWS account of the world.")
+class Account(Node):
+    account_id: str
+    arn: str = strawberry.field(description="The account's root ARN, arn:aws:iam::ACCOUNT:root.")
+    alias: str | None
+
+    @classmethod
+    def of(cls, world: World, key: str) -> Account:
+        d = world.account_node(key)
+        return cls(id=global_id("Account", world.name, key), account_id=d["account"], arn=key, alias=d.get("alias"))
 
 
 @strawberry.type
@@ -238,19 +268,8 @@ class Organization:
         root = world.org_root
         if root is None:
             return None
-        units = []
-        for key, d in sorted([*world.nodes_of(NodeKind.ORG_ROOT), *world.nodes_of(NodeKind.OU)]):
-            parent = next((p for p, _ in world.out_edges(key, EdgeKind.CHILD_OF)), None)
-            accounts = sorted(world.node(a)["account"] for a, _ in world.in_edges(key, EdgeKind.CHILD_OF) if world.node(a)["kind"] is NodeKind.ACCOUNT)
-            units.append(OrgUnit(
-                id=key, name=d["name"], kind=d["kind"].value, parent=parent, accounts=accounts,
-                policies=[world.node(p)["label"] for p, _ in sorted(world.out_edges(key, EdgeKind.GOVERNED_BY_ORG))],
-            ))
-        policies = [
-            OrgPolicy(name=d["name"], type=d["policy_type"], document=JSON(dict(d["document"].raw)),
-                      attached_to=sorted(world.node(t)["label"] for t, _ in world.in_edges(k, EdgeKind.GOVERNED_BY_ORG)))
-            for k, d in sorted(world.nodes_of(NodeKind.ORG_POLICY))
-        ]
+        units = [OrgUnit.of(world, key) for key, _ in sorted([*world.nodes_of(NodeKind.ORG_ROOT), *world.nodes_of(NodeKind.OU)])]
+        policies = [OrgPolicy.of(world, k) for k, _ in sorted(world.nodes_of(NodeKind.ORG_POLICY))]
         return cls(management_account=world.node(root)["management_account"], units=units, policies=policies)
 
 
@@ -353,6 +372,12 @@ class WorldView:
     @typed_errors
     def resources_connection(self, first: int | None = None, after: str | None = None, filter: ResourceFilter | None = None, order_by: Order | None = None) -> Connection[Resource]:
         return self._page("resourcesConnection", NodeKind.RESOURCE, Resource.of, first, after, filter, order_by)
+
+    @strawberry.field(description="The world's accounts, a page at a time, by account id.")
+    @typed_errors
+    def accounts_connection(self, first: int | None = None, after: str | None = None) -> Connection[Account]:
+        keys = sorted(k for k, _ in self._world.nodes_of(NodeKind.ACCOUNT))
+        return paginate(self._scope("WorldView.accountsConnection"), keys, lambda k: Account.of(self._world, k), first, after)
 
     def _scope(self, field: str, arguments: Any = None) -> ListingScope:
         return ListingScope(world=self._world.name, version=self._world.version, listing=field, arguments=arguments)

@@ -54,6 +54,11 @@ def _path_ok(path: str) -> bool:
     return path.startswith("/") and path.endswith("/")
 
 
+def statement_key(policy_key: str, index: int) -> str:
+    """The node key of statement ``index`` of the policy node ``policy_key``."""
+    return f"{policy_key}#Statement[{index}]"
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyAttachment:
     """A policy that speaks for a principal, and the graph path that brought it."""
@@ -426,7 +431,7 @@ class World:
         for stmt_key, _ in list(self.out_edges(key, EdgeKind.HAS_STATEMENT)):
             self.graph.remove_node(stmt_key)
         for statement in document.statements:
-            stmt_key = f"{key}#Statement[{statement.index}]"
+            stmt_key = statement_key(key, statement.index)
             self.graph.add_node(stmt_key, kind=NodeKind.STATEMENT, name=statement.label, label=statement.label, statement=statement)
             self._edge(key, stmt_key, EdgeKind.HAS_STATEMENT, provenance)
 
