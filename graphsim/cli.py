@@ -151,7 +151,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .api.security import ServerSecurity, is_loopback
-    from .api.serving import APP_FACTORY, ENVIRONMENT_KEY, ServeConfig, build_app
+    from .api.serving import ServeConfig, build_app, run_workers
     from .store.location import MEMORY
 
     # Checked before the store is opened: a server that may not start leaves nothing behind.
@@ -180,10 +180,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         uvicorn.run(build_app(config, workspace=ws), host=args.host, port=args.port, log_level=args.log_level)
         return EXIT_OK
-    # Each worker imports the app by name and builds it from the configuration in its environment.
-    ws.store.close()
-    os.environ[ENVIRONMENT_KEY] = config.to_environment()
-    uvicorn.run(APP_FACTORY, factory=True, workers=args.workers, host=args.host, port=args.port, log_level=args.log_level)
+    ws.store.close()  # each worker opens the store itself
+    run_workers(config, workers=args.workers, port=args.port, log_level=args.log_level)
     return EXIT_OK
 
 

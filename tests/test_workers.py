@@ -174,3 +174,31 @@ def test_concurrent_changes_through_both_workers_all_land_and_none_meets_a_locke
             world = _post(client, listing)["data"]["world"]  # type: ignore[index]
             assert world["version"] == len(users)
             assert set(users) <= {u["name"] for u in world["users"]}
+
+
+def test_the_workers_shared_listener_gives_every_connection_tcp_nodelay() -> None:
+    """uvicorn binds the workers' listener with proto 0, and asyncio then leaves Nagle's algorithm
+    on for each accepted connection (a keep-alive answer waits for the client's delayed ACK);
+    graphsim's listener says it is TCP, so asyncio turns Nagle off on every connection."""
+    import asyncio
+
+    from graphsim.api.serving import _WorkersConfig
+
+    listener = _WorkersConfig("graphsim.api.serving:app_from_environment", factory=True, host="127.0.0.1", port=0, workers=2).bind_socket()
+    assert listener.proto == socket.IPPROTO_TCP and listener.get_inheritable()
+
+    async def accepted_nodelay() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connection, sock=listener)
+        async with server:
+            _, client = await asyncio.open_connection(*listener.getsockname()[:2])
+            value = await asyncio.wait_for(seen, timeout=10)
+            client.close()
+        return value
+
+    assert asyncio.run(accepted_nodelay()) != 0
