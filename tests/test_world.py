@@ -92,3 +92,36 @@ def test_engine_cache_follows_world_changes() -> None:
     assert engine.can(*question).allowed
     world.remove_member("dana", "HR")
     assert not engine.can(*question).allowed
+
+
+# ---- documents shared by content (an organization repeats them in every account) -------------------
+
+BASELINE = '{"Version": "2012-10-17", "Statement": [{"Sid": "NoUsers", "Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}'
+
+
+def test_the_same_document_in_two_accounts_is_one_parsed_document() -> None:
+    world = World("org")
+    for account in ("111111111111", "222222222222"):
+        world.add_account(account)
+        world.add_managed_policy("baseline", BASELINE, account=account)
+        world.add_role("deploy", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}, account=account)
+    first, second = (world.managed_policy(f"arn:aws:iam::{a}:policy/baseline")["document"] for a in ("111111111111", "222222222222"))
+    assert first is second
+    trusts = [world.trust_policy(f"arn:aws:iam::{a}:role/deploy")[1] for a in ("111111111111", "222222222222")]
+    assert trusts[0] is trusts[1]
+    # Shared, yet each account's decision is its own: the Deny speaks for the principal it is attached to.
+    world.add_user("ann", account="111111111111")
+    world.attach_policy(NodeKind.USER, "arn:aws:iam::111111111111:user/ann", "arn:aws:iam::111111111111:policy/baseline")
+    assert Engine(world).can("arn:aws:iam::111111111111:user/ann", "iam:CreateUser", "*").decision.value == "EXPLICIT_DENY"
+
+
+def test_a_shared_text_is_parsed_again_for_another_kind_and_bad_documents_always_fail() -> None:
+    bucket = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}'
+    world = World("w")
+    world.add_account("111111111111")
+    world.add_resource("arn:aws:s3:::b", resource_type="s3:bucket")
+    world.put_resource_policy("arn:aws:s3:::b", bucket)  # valid as a resource policy...
+    for _ in range(2):  # ...and invalid as an identity policy (no Principal there), every time, naming this policy
+        with pytest.raises(PolicyValidationError) as raised:
+            world.add_managed_policy("copied", bucket, account="111111111111")
+        assert "copied" in str(raised.value) and "Principal" in str(raised.value)

@@ -8,6 +8,8 @@ the graph, so a failed mutation leaves the world exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from ..arn import Arn, iam_arn, pseudo_unique_id, root_arn, s3_bucket_arn
 from ..catalog import policy_action_warning
 from ..errors import ConflictError, InvalidRequestError, NotFoundError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind, parse_policy
+from ..policy.cache import BoundedCache
 from .model import EdgeKind, NodeKind, PathStep, PolicyType
 from .nodes import (
     AccountNode,
@@ -45,9 +48,22 @@ MAX_POLICY_VERSIONS = 5  # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/a
 PolicyParser = Callable[..., PolicyDocument]
 
 
-def parse_with_catalog(document: str | Mapping[str, Any], **kwargs: Any) -> PolicyDocument:
-    """Parse a policy, warning about actions the AWS catalog does not know."""
-    return parse_policy(document, check_action=policy_action_warning, **kwargs)
+# Parsed documents by content: an organization attaches the same AWS-managed policy, baseline and
+# trust policy in every account (and each account's export repeats it), so each distinct text is
+# parsed and compiled once per process and its PolicyDocument shared (it is frozen).
+DOCUMENTS = BoundedCache(64 * 1024 * 1024)
+
+
+def parse_with_catalog(document: str | Mapping[str, Any], *, kind: PolicyKind = PolicyKind.IDENTITY, **kwargs: Any) -> PolicyDocument:
+    """Parse a policy, warning about actions the AWS catalog does not know; a document whose
+    text (and kind) was parsed before comes back as then. Only documents that parse are kept:
+    an invalid one raises each time, naming its own ``source``."""
+    try:
+        text = document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
+    except (TypeError, ValueError):  # not JSON data (a YAML date, ...): parse it as it is
+        return parse_policy(document, kind=kind, check_action=policy_action_warning, **kwargs)
+    key = (kind, hashlib.blake2b(text.encode(), digest_size=16).digest())
+    return DOCUMENTS.get(key, len(text), lambda: parse_policy(document, kind=kind, check_action=policy_action_warning, **kwargs))
 
 
 def _path_ok(path: str) -> bool:
@@ -86,6 +102,9 @@ class World:
         self._listeners: list[Callable[[], None]] = []
         # (kind, lower-case name) -> node keys: name lookups without scanning the graph.
         self._by_name: dict[tuple[NodeKind, str], set[str]] = {}
+        # (kind, lower-case name, account) -> node keys: the per-account uniqueness check stays
+        # constant time when a name repeats in every account of an organization.
+        self._in_account: dict[tuple[NodeKind, str, str | None], set[str]] = {}
         self._org_root: str | None = None
 
     # ---- change notification (caches hang off this) --------------------------------------
@@ -205,10 +224,12 @@ class World:
     def _index(self, key: str) -> None:
         data = self.info(key)
         self._by_name.setdefault((data["kind"], data["name"].lower()), set()).add(key)
+        self._in_account.setdefault((data["kind"], data["name"].lower(), cast(str | None, data.get("account"))), set()).add(key)
 
     def _unindex(self, key: str) -> None:
         data = self.info(key)
         self._by_name.get((data["kind"], data["name"].lower()), set()).discard(key)
+        self._in_account.get((data["kind"], data["name"].lower(), cast(str | None, data.get("account"))), set()).discard(key)
 
     def accounts(self) -> list[str]:
         return sorted(self.account_of(key) for key, _ in self.nodes_of(NodeKind.ACCOUNT))
@@ -306,10 +327,9 @@ class World:
     def _add_principal(self, kind: NodeKind, prefix: str, name: str, account: str | None, path: str, tags: Mapping[str, str] | None, unique_id: str | None, provenance: str, **extra: Any) -> str:
         account = self._require_account(account)
         self._check_name(kind, name, path)
-        for other in self._by_name.get((kind, name.lower()), ()):
-            if self.account_of(other) == account:
-                # IAM names are unique per account regardless of case.
-                raise ConflictError(f"{kind.value} {name!r} already exists in account {account}", field="name")
+        if self._in_account.get((kind, name.lower(), account)):
+            # IAM names are unique per account regardless of case.
+            raise ConflictError(f"{kind.value} {name!r} already exists in account {account}", field="name")
         arn = self.entity_arn(account, kind.value, name, path)
         self.graph.add_node(
             arn,
