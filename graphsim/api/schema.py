@@ -3,6 +3,12 @@ limits that keep one request cheap, and error masking.
 
 A new group of queries lives in a module of its own with a ``@strawberry.type`` class of fields,
 and is registered by adding that class to ``QUERIES`` (its fields follow the others in ``Query``).
+
+Every top-level question is nullable, whatever its resolver's annotation says (``fail_one_by_one``):
+GraphQL turns a field that raised into null and, when that field may not be null, its parent,
+up to the first nullable one. A non-null question would so null the whole ``data`` of a request
+holding several (``a: can(...) b: can(... action: "s3:GetObjekt")``); a nullable one is null
+alone, with its error in ``errors`` (its ``path`` names the alias) beside the other answers.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.base import StrawberryOptional, get_object_definition
 
 from .errors import ApiError, Conflict, InvalidImport, InvalidInput, InvalidPolicy, NotFound
 from .graph import GraphQuery
@@ -42,9 +49,18 @@ class GraphsimSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+def fail_one_by_one(query: type) -> type:
+    """``query`` with every field nullable, so one failed question nulls only its own answer."""
+    definition = get_object_definition(query, strict=True)
+    for field in definition.fields:
+        if not isinstance(field.type, StrawberryOptional):
+            field.type = StrawberryOptional(field.type)
+    return query
+
+
 def build_schema() -> strawberry.Schema:
     return GraphsimSchema(
-        query=merge_types("Query", QUERIES),
+        query=fail_one_by_one(merge_types("Query", QUERIES)),
         mutation=Mutation,
         types=[InvalidPolicy, InvalidImport, NotFound, Conflict, InvalidInput],
         config=StrawberryConfig(),
