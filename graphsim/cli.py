@@ -266,11 +266,43 @@ def _context_arg(args: argparse.Namespace) -> tuple[ContextEntry, ...]:
     return tuple(parse_cli_context(getattr(args, "context", None) or [], getattr(args, "context_type", None) or []))
 
 
+@contextlib.contextmanager
+def _cluster(args: argparse.Namespace) -> Any:
+    """The Dask cluster an analysis runs on (``--cluster ADDRESS`` or ``--dask-workers N``), else
+    None: one process, as always. Says on stderr where and how long it ran."""
+    address, workers = getattr(args, "cluster", None), getattr(args, "dask_workers", None)
+    if address is None and workers is None:
+        yield None
+        return
+    if address is not None and workers is not None:
+        raise InvalidRequestError("give --cluster (a running scheduler) or --dask-workers (a local cluster), not both", field="--dask-workers")
+    import time
+
+    from . import distributed
+
+    started = time.perf_counter()
+    with distributed.connect(address, workers) as cluster:
+        yield cluster
+        print(f"computed on {cluster.workers} Dask worker(s) {'at ' + address if address else 'on this machine'} in {time.perf_counter() - started:.2f} s", file=sys.stderr)
+
+
+def _store_of(ws: Workspace) -> str | None:
+    """Where a Dask worker reads the world from: the store, unless the world is only in memory."""
+    return ws.store.location if ws.store is not None else None
+
+
 def cmd_who_can(args: argparse.Namespace) -> int:
     from .analysis import who_can
 
-    engine = _workspace(args).engine()
-    entries = who_can(engine, args.actions, args.resource, _context_arg(args))
+    ws = _workspace(args)
+    engine = ws.engine()
+    with _cluster(args) as cluster:
+        if cluster is None:
+            entries = who_can(engine, args.actions, args.resource, _context_arg(args))
+        else:
+            from . import distributed
+
+            entries = distributed.who_can(cluster, engine, _store_of(ws), args.actions, args.resource, _context_arg(args))
     if args.json:
         _say_world(engine, to_stdout=False)
     if args.json:
@@ -316,10 +348,17 @@ def _progress_bar(done: int, total: int) -> None:
 def cmd_matrix(args: argparse.Namespace) -> int:
     from .analysis import access_matrix, all_principals
 
-    engine = _workspace(args).engine()
+    ws = _workspace(args)
+    engine = ws.engine()
     principals = args.principals or all_principals(engine)
     progress = _progress_bar if sys.stderr.isatty() and not args.quiet else None
-    matrix = access_matrix(engine, principals, args.actions, args.resources, _context_arg(args), progress=progress)
+    with _cluster(args) as cluster:
+        if cluster is None:
+            matrix = access_matrix(engine, principals, args.actions, args.resources, _context_arg(args), progress=progress)
+        else:
+            from . import distributed
+
+            matrix = distributed.matrix(cluster, engine, _store_of(ws), principals, args.actions, args.resources, _context_arg(args))
     to_stdout = args.output in (None, "-")
     out = sys.stdout if to_stdout else open(args.output, "w", newline="", encoding="utf-8")  # noqa: SIM115
     with contextlib.nullcontext(out) if to_stdout else out:
@@ -372,7 +411,13 @@ def cmd_findings(args: argparse.Namespace) -> int:
     from .analysis import findings
 
     ws = _workspace(args)
-    found = findings(ws.world(), ws.engine(), args.rule or None)
+    with _cluster(args) as cluster:
+        if cluster is None:
+            found = findings(ws.world(), ws.engine(), args.rule or None)
+        else:
+            from . import distributed
+
+            found = distributed.findings(cluster, ws.engine(), _store_of(ws), args.rule or None)
     if args.json:
         _say_world(ws.engine(), to_stdout=False)
         _emit([to_json(f) for f in found])
@@ -567,12 +612,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", metavar="PATH", help="the SQLite store to read --world from")
         p.add_argument("--json", action="store_true", help="print JSON")
 
+    def cluster_args(p: argparse.ArgumentParser) -> None:
+        # Not --workers: that is serve's number of server processes.
+        p.add_argument("--cluster", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS (tcp://scheduler:8786); needs graphsim[distributed]")
+        p.add_argument("--dask-workers", type=int, metavar="N", help="run on a local Dask cluster of N worker processes; needs graphsim[distributed]")
+
     who = sub.add_parser("who-can", help="every principal allowed ACTION(s) on RESOURCE, with the paths")
     who.add_argument("resource")
     who.add_argument("actions", nargs="+", metavar="ACTION")
     who.add_argument("--context", action="append", metavar="KEY=VALUE")
     who.add_argument("--context-type", action="append", metavar="KEY=TYPE")
     world_args(who)
+    cluster_args(who)
     who.set_defaults(func=cmd_who_can)
 
     what = sub.add_parser("what-can", help="a principal's effective permissions")
@@ -593,6 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--quiet", action="store_true", help="no progress bar")
     mat.add_argument("--world", metavar="NAME|FILE")
     mat.add_argument("--db", metavar="PATH")
+    cluster_args(mat)
     mat.set_defaults(func=cmd_matrix)
 
     fix = sub.add_parser("fix", help="why a request is denied, and the smallest statement that would allow it")
@@ -612,6 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     fnd = sub.add_parser("findings", help="least-privilege findings")
     fnd.add_argument("--rule", action="append", help="only these rule ids")
     world_args(fnd)
+    cluster_args(fnd)
     fnd.set_defaults(func=cmd_findings)
 
     wif = sub.add_parser("what-if", help="questions before and after hypothetical changes (nothing is committed)")

@@ -120,6 +120,12 @@ class Workspace:
         self._created_at[record.name] = record.created_at
         return world
 
+    def load(self, name: str) -> World:
+        """Rebuild one world of the store and hold it (a Dask worker reads only the world its
+        tasks answer from: ``Workspace.open(location, load=False).load(name)``)."""
+        assert self.store is not None
+        return self._load(self.store.record(name))
+
     def _load_or_note(self, record: WorldRecord) -> None:
         """Rebuild one world; one that cannot be rebuilt is kept in ``unreadable`` with why."""
         try:
@@ -167,6 +173,9 @@ class Workspace:
         and the command applied to it again (it validates afresh: a user another process just
         deleted is a NOT_FOUND, not a lost update), up to ``CHANGE_ATTEMPTS`` times. The world
         after the change is ``self.world(world.name)``: after a retry it is a new object."""
+        if self.store is not None and self.store_error is not None:
+            # The last refresh could not reach the store: refuse before memory is touched.
+            raise StoreUnavailableError(f"{self.store_error}; nothing was changed, try again", field="world")
         command = command.stamped(now()[:19] + "Z")
         for attempt in range(CHANGE_ATTEMPTS):
             version = world.version + 1

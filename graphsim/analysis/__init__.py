@@ -6,12 +6,12 @@ difference between two worlds. No HTTP, SQL or GraphQL: every result is a frozen
 
 from .diff import ABSENT, AccessChange, access_diff
 from .escalation import ADMIN_PROBES, EscalationPath, EscalationStep, admin_probes, escalation_paths, is_admin_equivalent
-from .findings import RULES, Finding, findings
+from .findings import RULES, Finding, admin_equivalent_findings, check_rules, findings
 from .fix import DenyingStatement, Fix, denial_fix, smallest_statement
 from .matrix import DECISIONS, Matrix, access_matrix, all_principals
 from .what_can import EffectivePermissions, ResourceGrant, what_can
 from .what_if import ChangeInput, Question, WhatIfResult, apply_changes, parse_changes, what_if
-from .who_can import WhoCanEntry, who_can
+from .who_can import WhoCanEntry, principal_order, who_can, who_can_direct, who_can_outside, who_can_request, who_can_via_roles
 
 __all__ = [
     "ABSENT",
@@ -45,4 +45,11 @@ __all__ = [
     "smallest_statement",
     "what_can",
     "who_can",
+    "admin_equivalent_findings",
+    "check_rules",
+    "principal_order",
+    "who_can_direct",
+    "who_can_outside",
+    "who_can_request",
+    "who_can_via_roles",
 ]

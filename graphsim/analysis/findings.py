@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from .. import catalog
@@ -61,14 +62,20 @@ def rule(rule_id: str) -> Callable[[FindingRule], FindingRule]:
 
 def findings(world: World, engine: Engine, rules: Iterable[str] | None = None) -> list[Finding]:
     """Every finding of the chosen rules (all by default), most severe first."""
-    chosen = list(RULES) if rules is None else list(rules)
-    for i, rule_id in enumerate(chosen):
-        if rule_id not in RULES:
-            raise InvalidRequestError(f"unknown finding rule {rule_id!r}; known: {', '.join(sorted(RULES))}", field=f"rules[{i}]")
+    chosen = check_rules(rules)
     out: list[Finding] = []
     for rule_id in chosen:
         out += RULES[rule_id](world, engine)
     return sorted(out, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule_id, f.path))
+
+
+def check_rules(rules: Iterable[str] | None) -> list[str]:
+    """The rules asked for (all by default), each known, or an error naming the unknown one."""
+    chosen = list(RULES) if rules is None else list(rules)
+    for i, rule_id in enumerate(chosen):
+        if rule_id not in RULES:
+            raise InvalidRequestError(f"unknown finding rule {rule_id!r}; known: {', '.join(sorted(RULES))}", field=f"rules[{i}]")
+    return chosen
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -128,12 +135,20 @@ def wildcard_resource(world: World, engine: Engine) -> Iterator[Finding]:
 
 @rule("admin-equivalent")
 def admin_equivalent(world: World, engine: Engine) -> Iterator[Finding]:
+    return admin_equivalent_findings(world, engine)
+
+
+def admin_equivalent_findings(world: World, engine: Engine, principals: AbstractSet[str] | None = None) -> Iterator[Finding]:
+    """The admin-equivalent rule over ``principals`` (None: all), users first, then roles, each
+    by ARN: a cluster runs it over partitions of the principals (graphsim.distributed)."""
     # The probes name resources that exist nowhere, so no resource-based policy speaks to them:
     # only a principal whose identity policies name every probed action can pass them all.
     index = world_index(world)
     candidates = set(index.principals)
     for action, _ in ADMIN_PROBES:
         candidates &= index.possible_holders(action.lower())
+    if principals is not None:
+        candidates &= principals
     for kind in (NodeKind.USER, NodeKind.ROLE):
         for key, data in sorted(world.principals_of(kind)):
             if key in candidates and is_admin_equivalent(engine, key):

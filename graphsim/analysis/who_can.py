@@ -12,6 +12,7 @@ evaluated. D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policie
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from .. import catalog
@@ -62,18 +63,41 @@ def who_can(engine: Engine, actions: Sequence[str], resource: str, context: Iter
     """Every principal allowed each of ``actions`` on ``resource`` under ``context``, in the
     order of ``actions``: users and roles (as sessions) allowed directly, then those that reach
     it by assuming roles, then outside principals named by the resource-based policy."""
-    context = tuple(context)
-    build_context(context)  # validate once, before any work
-    canonical = [catalog.require_action(a, field=f"actions[{i}]") for i, a in enumerate(actions)]
-    arn = engine.resolve_resource(resource)
+    canonical, arn, context = who_can_request(engine, actions, resource, context)
     out: list[WhoCanEntry] = []
     decider = FastDecider(engine)
-    for action in dict.fromkeys(canonical):
-        out += _who_can_one(engine, decider, action, arn, context)
+    for action in canonical:
+        direct = who_can_direct(engine, action, arn, context, decider=decider)
+        allowed = frozenset(e.principal for e in direct)
+        via = who_can_via_roles(engine, action, arn, context, allowed) if any(e.kind == NodeKind.ROLE.value for e in direct) else []
+        out += direct + via + who_can_outside(engine, action, arn, context)
     return out
 
 
-def _who_can_one(engine: Engine, decider: FastDecider, action: str, arn: str, context: tuple[ContextEntry, ...]) -> list[WhoCanEntry]:
+# The three parts of one action's answer, public so that a cluster can run the first two over
+# partitions of the principals (graphsim.distributed) and merge them into the same answer:
+# each takes ``principals`` (None: all of them), and its entries come in ``principal_order``.
+
+
+def who_can_request(engine: Engine, actions: Sequence[str], resource: str, context: Iterable[ContextEntry] = ()) -> tuple[list[str], str, tuple[ContextEntry, ...]]:
+    """(the distinct canonical actions, in order; the resource ARN; the context), validated
+    before any work, each error naming its field."""
+    context = tuple(context)
+    build_context(context)
+    canonical = [catalog.require_action(a, field=f"actions[{i}]") for i, a in enumerate(actions)]
+    return list(dict.fromkeys(canonical)), engine.resolve_resource(resource), context
+
+
+def principal_order(world: World, key: str) -> tuple[bool, str, str]:
+    """Users before roles, then by label, then by ARN (labels repeat across accounts)."""
+    return (world.kind_of(key) is NodeKind.ROLE, world.label_of(key), key)
+
+
+def who_can_direct(
+    engine: Engine, action: str, arn: str, context: tuple[ContextEntry, ...], principals: AbstractSet[str] | None = None, decider: FastDecider | None = None
+) -> list[WhoCanEntry]:
+    """The principals (of ``principals``) allowed by their own policies, the resource policy
+    included. Only those that could be allowed are evaluated (see the module's docstring)."""
     world = engine.world
     index = world_index(world)
     action_lower = action.lower()
@@ -85,32 +109,45 @@ def _who_can_one(engine: Engine, decider: FastDecider, action: str, arn: str, co
         # names an account, a principal of that account whose own policies allow it.
         candidates = {k for k in candidates if world.account_of(k) in accounts}
     candidates |= set(index.principals) if everyone else named
-
+    if principals is not None:
+        candidates &= principals
+    decider = decider or FastDecider(engine)
     direct: list[WhoCanEntry] = []
-    allowed: set[str] = set()
-    for key in sorted(candidates, key=lambda k: (world.kind_of(k) is NodeKind.ROLE, world.label_of(k))):
+    for key in sorted(candidates, key=lambda k: principal_order(world, k)):
         decision = decider.evaluate(key, action, arn, context)
         if decision.allowed:
-            allowed.add(key)
             direct.append(_entry(world, key, action, arn, "direct", decision))
+    return direct
 
+
+def who_can_via_roles(
+    engine: Engine, action: str, arn: str, context: tuple[ContextEntry, ...], allowed: AbstractSet[str], principals: AbstractSet[str] | None = None
+) -> list[WhoCanEntry]:
+    """The principals (of ``principals``, not in ``allowed``: those allowed directly) that get
+    there by assuming roles. Only worth asking when some role is allowed directly."""
+    world = engine.world
+    index = world_index(world)
+    starters = index.possible_holders("sts:assumerole")
+    trust_everyone, trusted = _trust_names(engine)
+    starters |= set(index.principals) if trust_everyone else trusted
+    if principals is not None:
+        starters &= principals
     via: list[WhoCanEntry] = []
-    allowed_roles = {k for k in allowed if world.kind_of(k) is NodeKind.ROLE}
-    if allowed_roles:
-        starters = index.possible_holders("sts:assumerole")
-        trust_everyone, trusted = _trust_names(engine)
-        starters |= set(index.principals) if trust_everyone else trusted
-        for key in sorted(starters - allowed, key=lambda k: (world.kind_of(k) is NodeKind.ROLE, world.label_of(k))):
-            decision = engine.can(key, action, arn, context, via_roles=True)
-            if decision.via_role is not None:
-                route = decision.via_role
-                roles = tuple(step.role for step in route.steps)
-                paths = tuple(m.path_text for step in route.steps for m in step.decision.matched_statements)
-                paths += tuple(m.path_text for m in route.decision.matched_statements)
-                via.append(_entry(world, key, action, arn, "via-roles", decision, roles, paths))
+    for key in sorted(starters - allowed, key=lambda k: principal_order(world, k)):
+        decision = engine.can(key, action, arn, context, via_roles=True)
+        if decision.via_role is not None:
+            route = decision.via_role
+            roles = tuple(step.role for step in route.steps)
+            paths = tuple(m.path_text for step in route.steps for m in step.decision.matched_statements)
+            paths += tuple(m.path_text for m in route.decision.matched_statements)
+            via.append(_entry(world, key, action, arn, "via-roles", decision, roles, paths))
+    return via
 
-    outside = _outside_principals(engine, target.resource_policy, target.rcp_levels, target.owner, action, arn, context)
-    return direct + via + outside
+
+def who_can_outside(engine: Engine, action: str, arn: str, context: tuple[ContextEntry, ...]) -> list[WhoCanEntry]:
+    """Outside principals (other accounts, services, ``*``) the resource-based policy grants."""
+    target = engine.target(arn, "resource")
+    return _outside_principals(engine, target.resource_policy, target.rcp_levels, target.owner, action, arn, context)
 
 
 def _entry(

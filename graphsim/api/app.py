@@ -145,10 +145,13 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
     ws = workspace or Workspace.with_world()
 
     async def healthz(request: Request) -> Response:
+        # store: "unreachable" while the store's database cannot be read (questions are then
+        # answered from the worlds last read, changes refused): a readiness probe's signal.
+        store = "ok" if ws.store_error is None else "unreachable"
         if request.scope.get(ACCESS_KEY, Access.WRITE) is Access.NONE:
-            return JSONResponse({"status": "ok", "version": __version__})  # world names need the read token
+            return JSONResponse({"status": "ok", "version": __version__, "store": store})  # world names need the read token
         # process: which server process answered (one of several with --workers)
-        return JSONResponse({"status": "ok", "version": __version__, "worlds": sorted(ws.worlds), "default": ws.default, "process": os.getpid()})
+        return JSONResponse({"status": "ok", "version": __version__, "store": store, "worlds": sorted(ws.worlds), "default": ws.default, "process": os.getpid()})
 
     async def home(request: Request) -> Response:
         # The web page lives in client/web (a source checkout, as `make serve` runs); an

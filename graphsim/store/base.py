@@ -50,6 +50,8 @@ class Store(Protocol):
 
     # Where the store is, for messages (a path, or a URL without its password).
     path: str
+    # What opens it again (another process, a Dask worker): may hold a password, never printed.
+    location: str
 
     def close(self) -> None: ...
 

@@ -80,7 +80,7 @@ class PostgresStore:
     """The shared store (``graphsim.store.base.Store``) in one PostgreSQL database."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = self.location = url
         self.path = redact(url)
         try:
             conninfo_to_dict(url)

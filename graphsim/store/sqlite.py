@@ -73,7 +73,7 @@ class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         # A location that is not an SQLite file (or a folder that does not exist) is refused
         # before anything is created; see location.py.
-        self.path = check_location(path)
+        self.path = self.location = check_location(path)
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves (Python 3.11).
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
