@@ -10,6 +10,7 @@ import pytest
 
 from graphsim.cli import EXIT_INPUT, EXIT_OK, main
 from graphsim.engine import Engine
+from graphsim.errors import InvalidRequestError
 from graphsim.world.io import load_demo_world
 from tests.conftest import GraphQLClient
 
@@ -126,3 +127,17 @@ def test_what_if_questions_need_no_expect_and_fork_then_diff(tmp_path: Path, cap
     assert main(["fork", "final-friday", "review", "--db", str(db)]) == EXIT_OK
     assert main(["diff", "final-friday", "review", "--actions", "s3:GetObject", "--resources", "final-friday-reports/q4.pdf", "--db", str(db)]) == EXIT_OK
     assert capsys.readouterr().out.splitlines()[-1] == "no access gained or lost"
+
+
+def test_a_bad_context_entry_is_named_by_its_own_place_each_time() -> None:
+    # Entries are checked once each and remembered (batches repeat them); a bad one is never
+    # remembered and names its index in the context it came in.
+    from graphsim.engine import ContextEntry, build_context
+
+    good = ContextEntry("aws:SourceIp", ("10.0.0.1",), "ip")
+    bad = ContextEntry("aws:EpochTime", ("soon",), "numeric")
+    assert build_context([good], field="contextEntries") == {"aws:sourceip": ("10.0.0.1",)}
+    for entries, where in (([good, bad], "contextEntries[1].contextKeyValues[0]"), ([bad], "contextEntries[0].contextKeyValues[0]")):
+        with pytest.raises(InvalidRequestError) as raised:
+            build_context(entries, field="contextEntries")
+        assert raised.value.field == where and "'soon' is not a valid numeric value" in raised.value.message

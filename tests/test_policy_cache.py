@@ -43,6 +43,24 @@ def test_shared_action_and_resource_warnings_carry_each_statements_path() -> Non
     assert one.statements[0].actions is two.statements[1].actions
 
 
+def test_statements_that_differ_only_in_sid_share_their_compiled_body_but_keep_their_sid_and_paths() -> None:
+    bad = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"DateLessThan": {"aws:CurrentTime": "2024-7"}}}
+    first = _problems({"Version": "2012-10-17", "Statement": [{**bad, "Sid": "Draft1"}]})
+    second = _problems({"Version": "2012-10-17", "Statement": [ALLOW_READ, {**bad, "Sid": "Draft-2"}]})
+    assert list(first) == ["Statement[0].Condition.DateLessThan.aws:CurrentTime"]
+    # The body's problem at this document's own path, and the Sid checked for this statement.
+    assert list(second) == ["Statement[1].Sid", "Statement[1].Condition.DateLessThan.aws:CurrentTime"]
+    one = parse_policy({"Version": "2012-10-17", "Statement": [{**ALLOW_READ, "Sid": "One"}]})
+    two = parse_policy({"Version": "2012-10-17", "Statement": [{"Sid": "Two", **ALLOW_READ}, {**ALLOW_READ, "Sid": "Three"}]})
+    assert [(s.index, s.sid) for s in two.statements] == [(0, "Two"), (1, "Three")] and one.statements[0].sid == "One"
+    assert one.statements[0].actions is two.statements[1].actions and one.statements[0].resources is two.statements[0].resources
+    assert two.statements[1].raw["Sid"] == "Three"
+    # The kind is part of the body: the same statement is an error in an identity policy, fine in a resource policy.
+    public = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    assert parse_policy({"Version": "2012-10-17", "Statement": [public]}, kind=PolicyKind.RESOURCE).statements[0].principals is not None
+    assert "Statement[0].Principal" in _problems({"Version": "2012-10-17", "Statement": [public]})
+
+
 def test_condition_values_of_different_json_types_are_not_confused() -> None:
     # true and 1 are different texts for the operators ("true" vs "1"); the cache keeps them apart.
     as_bool = parse_policy({"Version": "2012-10-17", "Statement": [{**ALLOW_READ, "Condition": {"Bool": {"aws:SecureTransport": True}}}]})

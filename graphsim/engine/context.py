@@ -47,30 +47,45 @@ def _build_context(entries: tuple[ContextEntry, ...], field: str) -> Context:
     # Access reviews ask many questions with one context: validate each distinct context once.
     ctx: Context = {}
     for i, entry in enumerate(entries):
-        where = f"{field}[{i}]"
-        if not entry.key or not entry.key.strip():
-            raise InvalidRequestError("contextKeyName must not be empty", field=f"{where}.contextKeyName")
-        ctype = entry.type
-        match = next((t for t in CONTEXT_TYPES if t.lower() == ctype.lower()), None)
-        if match is None:
-            raise InvalidRequestError(f"contextKeyType must be one of {', '.join(CONTEXT_TYPES)}, got {ctype!r}", field=f"{where}.contextKeyType")
-        is_list = match.endswith("List")
-        if not is_list and len(entry.values) != 1:
-            raise InvalidRequestError(f"{entry.key}: type {match} takes exactly one value, got {len(entry.values)}; use {match}List for several", field=f"{where}.contextKeyValues")
-        parser = _PARSERS[match.removesuffix("List")]
-        values: list[str] = []
-        for j, value in enumerate(entry.values):
-            if parser is not None:
-                try:
-                    parser(value)
-                except (ValueError, TypeError, OverflowError, OSError) as exc:
-                    raise InvalidRequestError(f"{entry.key}: {value!r} is not a valid {match.removesuffix('List')} value ({exc})", field=f"{where}.contextKeyValues[{j}]") from None
-            if match.startswith("boolean"):
-                value = "true" if value.strip().lower() == "true" else "false"
-            values.append(value)
-        key = entry.key.strip().lower()
-        ctx[key] = ctx.get(key, ()) + tuple(values)
+        try:
+            key, values = _checked_entry(entry)
+        except _EntryError as exc:
+            raise InvalidRequestError(exc.message, field=f"{field}[{i}]{exc.where}") from None
+        ctx[key] = ctx.get(key, ()) + values
     return ctx
+
+
+class _EntryError(Exception):
+    def __init__(self, message: str, where: str) -> None:
+        self.message = message
+        self.where = where
+
+
+@lru_cache(maxsize=16384)
+def _checked_entry(entry: ContextEntry) -> tuple[str, tuple[str, ...]]:
+    """(lower-cased key, values) of one valid entry; batches whose every request carries its
+    own context still repeat its entries (a region, a tag, a time), so each is checked once."""
+    if not entry.key or not entry.key.strip():
+        raise _EntryError("contextKeyName must not be empty", ".contextKeyName")
+    ctype = entry.type
+    match = next((t for t in CONTEXT_TYPES if t.lower() == ctype.lower()), None)
+    if match is None:
+        raise _EntryError(f"contextKeyType must be one of {', '.join(CONTEXT_TYPES)}, got {ctype!r}", ".contextKeyType")
+    is_list = match.endswith("List")
+    if not is_list and len(entry.values) != 1:
+        raise _EntryError(f"{entry.key}: type {match} takes exactly one value, got {len(entry.values)}; use {match}List for several", ".contextKeyValues")
+    parser = _PARSERS[match.removesuffix("List")]
+    values: list[str] = []
+    for j, value in enumerate(entry.values):
+        if parser is not None:
+            try:
+                parser(value)
+            except (ValueError, TypeError, OverflowError, OSError) as exc:
+                raise _EntryError(f"{entry.key}: {value!r} is not a valid {match.removesuffix('List')} value ({exc})", f".contextKeyValues[{j}]") from None
+        if match.startswith("boolean"):
+            value = "true" if value.strip().lower() == "true" else "false"
+        values.append(value)
+    return entry.key.strip().lower(), tuple(values)
 
 
 def parse_cli_context(pairs: Sequence[str], types: Sequence[str] = ()) -> list[ContextEntry]:

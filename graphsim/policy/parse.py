@@ -151,6 +151,11 @@ def _string_list(value: Any, path: str, errors: list[Problem]) -> list[str] | No
     return out
 
 
+# A statement's compiled body (everything but its Sid and place), its errors and its warnings,
+# their paths relative to the statement.
+_Body = tuple[tuple[Any, ...] | None, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+
+
 def _parse_statement(
     st: Any,
     index: int,
@@ -177,6 +182,51 @@ def _parse_statement(
         elif kind in (PolicyKind.IDENTITY, PolicyKind.BOUNDARY) and not _IAM_SID.match(sid):
             errors.append(Problem(f"{path}.Sid", f"IAM policies allow only letters and digits in Sid, got {sid!r}"))
 
+    # Drafts and accounts repeat whole statements but for their Sid: each distinct body (by its
+    # compact JSON text, as Condition blocks are keyed) is checked and compiled once.
+    body_raw = {k: v for k, v in st.items() if k != "Sid"}
+    try:
+        key = _KEY_TEXT(body_raw)
+    except (TypeError, ValueError):  # a value no JSON document holds: compile it uncached; it reports itself
+        body, body_errors, body_warnings = _statement_body(body_raw, kind, variables, check_action)
+    else:
+        body, body_errors, body_warnings = COMPILED.get(
+            ("statement", key, kind, variables, check_action), len(key), lambda: _statement_body(body_raw, kind, variables, check_action)
+        )
+    errors.extend(Problem(path + where, rule) for where, rule in body_errors)
+    warnings.extend(Problem(path + where, rule) for where, rule in body_warnings)
+    if len(errors) > before or body is None:
+        return None
+    effect, actions, not_action, resources, not_resource, principals, not_principal, condition = body
+    return Statement(
+        index=index,
+        sid=sid,
+        effect=effect,
+        actions=actions,
+        not_action=not_action,
+        resources=resources,
+        not_resource=not_resource,
+        principals=principals,
+        not_principal=not_principal,
+        condition=condition,
+        raw=st,
+    )
+
+
+def _statement_body(st: Mapping[str, Any], kind: PolicyKind, variables: bool, check_action: ActionCheck | None) -> _Body:
+    """The elements of a statement but Sid, checked and compiled; problem paths are relative
+    to the statement ("" for the statement itself, ".Effect", ".Action[2]"...)."""
+    path = ""
+    problems: list[Problem] = []
+    warned: list[Problem] = []
+    body = _compile_body(st, path, kind, variables, check_action, problems, warned)
+    return body, tuple((p.path, p.rule) for p in problems), tuple((p.path, p.rule) for p in warned)
+
+
+def _compile_body(
+    st: Mapping[str, Any], path: str, kind: PolicyKind, variables: bool, check_action: ActionCheck | None, errors: list[Problem], warnings: list[Problem]
+) -> tuple[Any, ...] | None:
+    before = len(errors)
     effect_raw = st.get("Effect")
     effect = None
     if effect_raw is None:
@@ -248,19 +298,7 @@ def _parse_statement(
 
     if len(errors) > before or effect is None or actions is None:
         return None
-    return Statement(
-        index=index,
-        sid=sid,
-        effect=effect,
-        actions=actions,
-        not_action=not_action,
-        resources=resources,
-        not_resource=not_resource,
-        principals=principals,
-        not_principal=not_principal,
-        condition=condition,
-        raw=st,
-    )
+    return (effect, actions, not_action, resources, not_resource, principals, not_principal, condition)
 
 
 # ---- elements compiled once per process ----------------------------------------------------
