@@ -266,3 +266,18 @@ def test_graphiql_says_graphsim_and_the_examples_are_one_click_away(page: Page) 
     link.click()
     expect(page).to_have_title("graphsim · GraphiQL")
     expect(page.locator(".graphiql-query-editor")).to_contain_text("ClassifiedViaRoles", timeout=20_000)
+
+
+def test_graphiql_runs_the_world_changed_subscription(page: Page, server: str) -> None:
+    # Its own fork, so the change does not touch the other tests' world.
+    gql(server, 'mutation { forkWorld(source: "final-friday", name: "live-graphiql") { __typename } }')
+    from urllib.parse import quote
+
+    page.goto("/graphql?q=" + quote('subscription { worldChanged(world: "live-graphiql") { version mutation summary } }'))
+    expect(page.locator(".graphiql-query-editor")).to_contain_text("worldChanged", timeout=20_000)
+    page.locator(".graphiql-execute-button").click()
+    page.wait_for_timeout(1500)  # the subscription starts listening over graphql-transport-ws
+    gql(server, 'mutation { createUser(name: "watched", world: "live-graphiql") { __typename } }')
+    response = page.locator(".graphiql-response")
+    expect(response).to_contain_text('"mutation": "createUser"', timeout=20_000)
+    expect(response).to_contain_text('"version": 2')

@@ -15,9 +15,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from .. import __version__
@@ -29,6 +30,7 @@ from .errors import aws_error, http_error
 from .graph import graph_from_params
 from .schema import schema
 from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation
+from .websocket import GuardedTransportWS, connection_access
 
 STATIC = Path(__file__).parent / "static"
 WEB_DIR = Path(__file__).resolve().parents[2] / "client" / "web"
@@ -65,10 +67,13 @@ query NewbieAndTheClassifiedBucket {
 
 
 class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
-    """Hands every resolver the workspace through ``info.context``; serves GraphiQL offline."""
+    """Hands every resolver the workspace through ``info.context``; serves GraphiQL offline;
+    subscriptions over graphql-transport-ws only (websocket.py checks their tokens)."""
 
-    def __init__(self, workspace: Workspace, security: ServerSecurity | None = None) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+    graphql_transport_ws_handler_class = GuardedTransportWS
+
+    def __init__(self, workspace: Workspace, security: ServerSecurity | None = None, allowed_origins: Sequence[str] = ()) -> None:
+        super().__init__(schema, graphql_ide="graphiql", subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), allowed_origins=allowed_origins)
         self.workspace = workspace
         self.security = security
         html = super().graphql_ide_html
@@ -87,6 +92,10 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:  # type: ignore[override]
         return {"request": request, "response": response, "workspace": self.workspace}
+
+    async def on_ws_connect(self, context: dict[str, Any]) -> Any:  # type: ignore[override]
+        connection_access(self.security, context)
+        return await super().on_ws_connect(context)  # type: ignore[arg-type]
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any) -> ExecutionResult:  # type: ignore[override]
         # A mutation needs write access (security.py); refused before anything runs.
@@ -224,9 +233,11 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
     if security is not None:
         middleware.append(Middleware(SecurityMiddleware, security=security))
     middleware.append(Middleware(StoreRefresh, workspace=ws))
+    graphql = GraphsimGraphQL(ws, security, allowed_origins=cors_origins)
     return Starlette(
         routes=[
-            Route("/graphql", GraphsimGraphQL(ws, security), methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/aws/{operation:str}", aws_simulate, methods=["POST"]),
             Route("/export/matrix.csv", matrix_csv, methods=["GET"]),

@@ -28,6 +28,7 @@ from .mutations import Mutation
 from .nodes import NodeQuery
 from .queries import EvaluationQuery, WorldQuery
 from .reviews import ReviewQuery
+from .subscriptions import Subscription
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -62,6 +63,7 @@ def build_schema() -> strawberry.Schema:
     return GraphsimSchema(
         query=fail_one_by_one(merge_types("Query", QUERIES)),
         mutation=Mutation,
+        subscription=Subscription,
         types=[InvalidPolicy, InvalidImport, NotFound, Conflict, InvalidInput],
         config=StrawberryConfig(),
         extensions=[
