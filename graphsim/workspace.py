@@ -10,7 +10,8 @@ through the same registry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,6 +63,8 @@ class Workspace:
     pinned: str | None = None
     # Why the store could not be read at the last refresh (its server unreachable), else None.
     store_error: str | None = None
+    # Called with the seconds each change took to apply and record (the server's metrics).
+    on_write: Callable[[float], None] | None = None
     _seen_data_version: int = -1
     _created_at: dict[str, str] = field(default_factory=dict)
 
@@ -176,6 +179,7 @@ class Workspace:
         if self.store is not None and self.store_error is not None:
             # The last refresh could not reach the store: refuse before memory is touched.
             raise StoreUnavailableError(f"{self.store_error}; nothing was changed, try again", field="world")
+        started = time.perf_counter()
         command = command.stamped(now()[:19] + "Z")
         for attempt in range(CHANGE_ATTEMPTS):
             version = world.version + 1
@@ -186,6 +190,8 @@ class Workspace:
             try:
                 snapshot = world_to_dict(world) if version % SNAPSHOT_EVERY == 0 else None
                 self.store.append(world.name, version, command.command_name, command.to_fields(), command.summary, snapshot)
+                if self.on_write is not None:
+                    self.on_write(time.perf_counter() - started)
                 return result
             except VersionConflictError:
                 self._reload_after_failed_write(world.name)  # catch up with the other process's change
@@ -289,6 +295,16 @@ class Workspace:
         self.pinned = None
         self.default = target
         return target
+
+    def stale(self) -> bool:
+        """Whether another process committed to the store since the last ``refresh`` (one
+        PRAGMA, no table read): a server asks before each request, and refreshes only then."""
+        if self.store is None:
+            return False
+        try:
+            return self.store.data_version() != self._seen_data_version
+        except StoreUnavailableError:
+            return True  # refresh notes why
 
     def refresh(self) -> bool:
         """Catch up with what other processes committed to the store since the last call: new,

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from .. import catalog
 from ..engine import Engine
 from ..errors import InvalidRequestError
+from ..limits import check_deadline
 from ..policy import Effect, Statement
 from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, World
 from .escalation import ADMIN_PROBES, is_admin_equivalent
@@ -65,7 +66,9 @@ def findings(world: World, engine: Engine, rules: Iterable[str] | None = None) -
     chosen = check_rules(rules)
     out: list[Finding] = []
     for rule_id in chosen:
-        out += RULES[rule_id](world, engine)
+        for finding in RULES[rule_id](world, engine):
+            check_deadline()
+            out.append(finding)
     return sorted(out, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule_id, f.path))
 
 
@@ -85,6 +88,7 @@ def _identity_statements(world: World) -> Iterator[tuple[str, str, Statement]]:
     """(policy key, policy label, statement) for every identity-based policy of the world."""
     for kind in (NodeKind.POLICY, NodeKind.INLINE_POLICY):
         for key, data in sorted(world.documents_of(kind)):
+            check_deadline()
             for st in data["document"].statements:
                 yield key, data["label"], st
 

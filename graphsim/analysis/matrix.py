@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from .. import catalog
 from ..engine import ContextEntry, DecisionKind, Engine, Entry, PolicySet, build_context, requires_resource_grant
+from ..limits import check_deadline
 from ..policy import Effect, Statement
 from ..world import NodeKind
 from .index import named_arns, principal_specific, referenced_keys, world_index, world_principal_for
@@ -225,6 +226,7 @@ def access_matrix(
         classes: dict[tuple[Any, ...], list[int]] = {}
         matched_of: dict[tuple[Any, ...], tuple[tuple[Entry, ...], list[Entry]]] = {}
         for a, al in enumerate(lowers):
+            check_deadline()
             per_set = [_matching(ps, al) for ps in sets]
             sig = (al.startswith("sts:"), tuple(tuple(id(e) for e in m) for m in per_set), resource_sig[a])
             if sig not in classes:

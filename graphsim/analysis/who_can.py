@@ -30,6 +30,7 @@ from ..engine import (
     scan,
 )
 from ..errors import InvalidRequestError
+from ..limits import check_deadline
 from ..policy import Effect, Statement
 from ..world import NodeKind, World
 from .fastpath import FastDecider
@@ -114,6 +115,7 @@ def who_can_direct(
     decider = decider or FastDecider(engine)
     direct: list[WhoCanEntry] = []
     for key in sorted(candidates, key=lambda k: principal_order(world, k)):
+        check_deadline()
         decision = decider.evaluate(key, action, arn, context)
         if decision.allowed:
             direct.append(_entry(world, key, action, arn, "direct", decision))
@@ -134,6 +136,7 @@ def who_can_via_roles(
         starters &= principals
     via: list[WhoCanEntry] = []
     for key in sorted(starters - allowed, key=lambda k: principal_order(world, k)):
+        check_deadline()
         decision = engine.can(key, action, arn, context, via_roles=True)
         if decision.via_role is not None:
             route = decision.via_role

@@ -7,10 +7,10 @@ whose paths name the input.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 
 from ..errors import PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind
+from ..policy.cache import DOCUMENT_WEIGHT, DOCUMENTS
 from ..world import NodeKind, PathStep, PolicyAttachment, PolicyType
 from ..world.graph import parse_with_catalog
 from .decision import Layer
@@ -25,10 +25,10 @@ def document_attachments(documents: Sequence[PolicyDocument], label: str, ptype:
     return out
 
 
-@lru_cache(maxsize=4096)
 def _parse_cached(text: str, kind: PolicyKind) -> PolicyDocument:
-    # Batches of simulations repeat the same documents; parse and compile each once.
-    return parse_with_catalog(text, kind=kind)
+    # Batches of simulations repeat the same documents; parse and compile each once, in a cache
+    # bounded by bytes (500 distinct 100 KB documents must not hold 1.5 GB for ever).
+    return DOCUMENTS.get(("parse", text, kind), len(text) * DOCUMENT_WEIGHT, lambda: parse_with_catalog(text, kind=kind))
 
 
 def parse_document(document: str | Mapping[str, object], kind: PolicyKind, field: str) -> PolicyDocument:
@@ -55,10 +55,13 @@ def _input_field(field: str, index: int) -> str:
     return f"{field}[{index}]" if field.endswith("List") else field
 
 
-@lru_cache(maxsize=4096)
 def _input_set_cached(texts: tuple[str, ...], kind: PolicyKind, field: str, label: str, ptype: PolicyType, layer: Layer) -> PolicySet:
-    docs = [parse_document(d, kind, _input_field(field, i)) for i, d in enumerate(texts)]
-    return PolicySet(document_attachments(docs, label, ptype), layer)
+    def build() -> PolicySet:
+        docs = [parse_document(d, kind, _input_field(field, i)) for i, d in enumerate(texts)]
+        return PolicySet(document_attachments(docs, label, ptype), layer)
+
+    # The documents themselves are held by _parse_cached; a set adds its index (a third of that).
+    return DOCUMENTS.get(("set", texts, kind, field, label, ptype, layer), sum(map(len, texts)) * DOCUMENT_WEIGHT // 3, build)
 
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from ..arn import Arn, is_account_id
+from ..limits import check_deadline
 from ..policy import Effect
 from ..world import EdgeKind, NodeKind, World
 from .context import ContextEntry
@@ -108,6 +109,7 @@ class RoleChains:
                 yield found[i]
                 i += 1
                 continue
+            check_deadline()  # before a role is taken from the pending ones, so none is lost
             with self._lock:
                 if i < len(found):
                     continue
@@ -126,6 +128,7 @@ class RoleChains:
         edges = []
         for kind in (NodeKind.USER, NodeKind.ROLE):
             for key, _ in sorted(self.world.nodes_of(kind)):
+                check_deadline()
                 edges += [(key, role, d) for role, d in self.assumable_roles(key)]
         return edges
 

@@ -22,7 +22,9 @@ from typing import Any
 from .. import catalog
 from ..arn import Arn, account_of, is_account_id
 from ..errors import InvalidRequestError, PolicyValidationError, Problem
+from ..limits import Limits, active, check_deadline
 from ..policy import PolicyDocument, PolicyKind
+from ..policy.cache import DOCUMENT_WEIGHT, DOCUMENTS
 from ..world import NodeKind, PathStep, PolicyAttachment, PolicyType
 from .context import Context, ContextEntry, build_context, merge_derived
 from .decision import Decision, Layer
@@ -33,7 +35,7 @@ from .principals import CallerIdentity, parse_caller_arn
 from .questions import Engine
 from .resolve import validate_resource_arn
 
-MAX_SIMULATIONS = 10_000  # action x resource pairs in one request
+MAX_SIMULATIONS = Limits().simulation_pairs  # action x resource pairs in one request, by default (serve --max-simulation-pairs)
 
 Document = str | Mapping[str, Any]
 Levels = tuple[tuple[Document, ...], ...]
@@ -47,10 +49,11 @@ class SimulationTooLargeError(InvalidRequestError):
     def __init__(self, pairs: int, limit: int = MAX_SIMULATIONS) -> None:
         self.pairs = pairs
         self.limit = limit
-        super().__init__(f"at most {limit:,} action x resource pairs per call; this request asks for {pairs:,} (split it into several calls)", field="actionNames")
+        flag = Limits.flag("simulation_pairs")
+        super().__init__(f"at most {limit:,} action x resource pairs per call; this request asks for {pairs:,} (split it into several calls, or start the server with a larger {flag})", field="actionNames")
 
     def extensions(self) -> dict[str, object]:
-        return {**super().extensions(), "limit": self.limit, "pairs": self.pairs}
+        return {**super().extensions(), "limit": self.limit, "maximum": self.limit, "pairs": self.pairs, "flag": Limits.flag("simulation_pairs")}
 
 
 def _check_size(actions: Sequence[str], resources: Sequence[str]) -> None:
@@ -58,8 +61,9 @@ def _check_size(actions: Sequence[str], resources: Sequence[str]) -> None:
         raise InvalidRequestError("actionNames must name at least one action", field="actionNames")
     if not resources:
         raise InvalidRequestError("resourceArns must name at least one resource (or '*')", field="resourceArns")
-    if len(actions) * len(resources) > MAX_SIMULATIONS:
-        raise SimulationTooLargeError(len(actions) * len(resources))
+    limit = active().simulation_pairs
+    if len(actions) * len(resources) > limit:
+        raise SimulationTooLargeError(len(actions) * len(resources), limit)
 
 
 def _single_boundary(documents: Sequence[Document]) -> None:
@@ -215,11 +219,13 @@ def _compile(request: CustomSimulation) -> _Compiled:
     return _compile_parts(*parts)
 
 
-@lru_cache(maxsize=1024)
 def _compile_cached(
     policies: tuple[str, ...], permissions_boundary: str | None, caller_arn: str | None, session_policy: str | None, scps: Levels | None, management_account: str | None,
 ) -> _Compiled:
-    return _compile_parts(policies, permissions_boundary, caller_arn, session_policy, scps, management_account)
+    key = ("compiled", policies, permissions_boundary, caller_arn, session_policy, scps, management_account)
+    size = sum(map(len, policies)) + len(permissions_boundary or "") + len(session_policy or "") + sum(len(d) for level in scps or () for d in level)  # type: ignore[arg-type]
+    # Bounded by bytes; the documents are held (and counted) by the parse cache, this entry adds the sets.
+    return DOCUMENTS.get(key, size * DOCUMENT_WEIGHT // 3, lambda: _compile_parts(policies, permissions_boundary, caller_arn, session_policy, scps, management_account))
 
 
 def _compile_parts(
@@ -262,7 +268,19 @@ def _simulate_custom(request: CustomSimulation) -> list[Decision]:
     actions = [catalog.require_action(a, field="actionNames") for a in request.actions]
     resources = [validate_resource_arn(r, field="resourceArns") for r in request.resources]
     owners = {arn: _owner(request.resource_owner, arn, compiled.caller) for arn in resources}
-    return [_decide(request, compiled, context, action, arn, owners[arn]) for action in actions for arn in resources]
+    # Each pair may match every statement, and a decision keeps what matched: bound the product.
+    statements = sum(_statements(s) for s in (compiled.identity, compiled.boundary, compiled.session, *(compiled.scp_levels or ())))
+    active().check("simulation_work", statements * len(actions) * len(resources), what=f"{statements:,} statements x {len(actions) * len(resources):,} action x resource pairs", field="policyInputList")
+    out = []
+    for action in actions:
+        for arn in resources:
+            check_deadline()
+            out.append(_decide(request, compiled, context, action, arn, owners[arn]))
+    return out
+
+
+def _statements(policies: PolicySet | None) -> int:
+    return 0 if policies is None else sum(len(a.document.statements) for a in policies.attachments)
 
 
 def _decide(request: CustomSimulation, compiled: _Compiled, context: Context, action: str, arn: str, owner: str | None) -> Decision:
@@ -324,10 +342,10 @@ def _org_input(levels: Levels, policy_type: str, field: str) -> tuple[PolicySet,
     return _org_input_build(levels, policy_type, field)
 
 
-@lru_cache(maxsize=1024)
 def _org_input_cached(levels: Levels, policy_type: str, field: str) -> tuple[PolicySet, ...]:
     # Batches of simulations repeat the same SCP texts; compile each set of levels once.
-    return _org_input_build(levels, policy_type, field)
+    size = sum(len(d) for level in levels for d in level)  # type: ignore[arg-type]
+    return DOCUMENTS.get(("org", levels, policy_type, field), size * DOCUMENT_WEIGHT // 3, lambda: _org_input_build(levels, policy_type, field))
 
 
 def _org_input_build(levels: Levels, policy_type: str, field: str) -> tuple[PolicySet, ...]:

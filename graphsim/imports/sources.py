@@ -243,7 +243,11 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     takes time in the number of distinct nodes (depth is already bounded by the composer)."""
     known = sizes.get(id(node))
     if known is not None:
+        if known < 0:
+            # An alias inside the node it names (``a: &a [*a]``): infinitely deep once expanded.
+            raise _Limit("levels of nesting", MAX_DEPTH, f"an alias that refers to itself{_at(node)} would nest without end")
         return known
+    sizes[id(node)] = -1  # being counted
     size = 1
     if isinstance(node, yaml.SequenceNode):
         size += sum(_expanded_size(child, sizes) for child in node.value)

@@ -42,7 +42,7 @@ class BoundedCache:
 
     def get(self, key: Hashable, size: int, build: Callable[[], V]) -> V:
         """The value under ``key``, built (outside the lock) when absent; ``size`` is the length
-        of the text it was built from."""
+        of the text it was built from, times how much larger than its text such a value is."""
         # A hit takes no lock: dict reads and move_to_end are atomic under the GIL, and a batch
         # looks up a few dozen parts per request. An entry evicted meanwhile is still returned.
         found = self._data.get(key)
@@ -85,3 +85,10 @@ class BoundedCache:
 
 
 COMPILED = BoundedCache(64 * 1024 * 1024)
+# Whole documents parsed from text, and what requests build from them (policy sets, statement
+# positions): keyed by the text itself, so bounded by it. ``graphsim serve --cache-bytes``
+# shares its bound between this cache and COMPILED.
+DOCUMENTS = BoundedCache(128 * 1024 * 1024)
+# A parsed document holds some 30 times the bytes of its JSON text (dicts of the raw document,
+# frozen statements, compiled matchers): DOCUMENT_WEIGHT x 3 per character of text.
+DOCUMENT_WEIGHT = 10

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import PolicyValidationError, Problem
+from ..limits import Limits, active, nesting_depth
 from .cache import COMPILED
 from .conditions import EMPTY_CONDITION, Condition, compile_condition
 from .model import Effect, PolicyDocument, PolicyKind, Principals, Statement
@@ -35,6 +36,15 @@ def load_json(text: str, *, source: str = "policy") -> Any:
         raise PolicyValidationError(
             [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")], source=source
         ) from None
+    except RecursionError:
+        raise PolicyValidationError([_too_deep()], source=source) from None
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+        raise PolicyValidationError([Problem("", f"holds a number that cannot be read: {exc}")], source=source) from None
+
+
+def _too_deep() -> Problem:
+    limit = active().json_depth
+    return Problem("", f"nested deeper than {limit} levels (the limit json_depth; a server takes more with {Limits.flag('json_depth')})")
 
 
 def parse_policy(
@@ -50,6 +60,9 @@ def parse_policy(
     warnings: list[Problem] = []
     if not isinstance(raw, Mapping):
         raise PolicyValidationError([Problem("", f"a policy must be a JSON object, got {type(raw).__name__}")], source=source)
+    if nesting_depth(raw, active().json_depth) > active().json_depth:
+        # Checked before any element is read: the parse below recurses into conditions.
+        raise PolicyValidationError([_too_deep()], source=source)
 
     for key in raw:
         if key not in _TOP_KEYS:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+
+from .cache import DOCUMENTS
 
 # JSON strings (escapes included) and brackets: the only tokens that decide where a statement
 # starts and ends. The scan walks these tokens, not characters.
@@ -42,9 +43,13 @@ def _position(text: str, offset: int) -> Position:
     return line, offset - line_start + _COLUMN_BASE
 
 
-@lru_cache(maxsize=4096)
 def statement_positions(text: str) -> list[tuple[Position, Position]]:
-    """(start, end) of each statement object, in order; [] when the text cannot be scanned."""
+    """(start, end) of each statement object, in order; [] when the text cannot be scanned.
+    Kept per text in the byte-bounded document cache (a few numbers per statement)."""
+    return DOCUMENTS.get(("positions", text), len(text) // 3, lambda: _statement_positions(text))
+
+
+def _statement_positions(text: str) -> list[tuple[Position, Position]]:
     tokens = _TOKEN.finditer(text)
     depth = 0
     for m in tokens:

@@ -95,6 +95,12 @@ class SqliteStore:
     def close(self) -> None:
         self.db.close()
 
+    def cap_lock_wait(self, seconds: float) -> None:
+        """Wait at most ``seconds`` in all for another process's write lock before STORE_BUSY (a
+        server keeps this under its request deadline); a shorter wait already set is kept."""
+        (current,) = self.db.execute("PRAGMA busy_timeout").fetchone()
+        self.db.execute(f"PRAGMA busy_timeout = {min(int(current), max(1, int(seconds * 1000 / WRITE_ATTEMPTS)))}")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         for attempt in range(WRITE_ATTEMPTS):

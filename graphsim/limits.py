@@ -1,0 +1,193 @@
+"""Every bound on one request, in one place, and the deadline of the work it starts.
+
+A server takes questions from anyone allowed to reach it, and one small request must not stop it
+for everyone: each kind of work is bounded before it starts (``Limits``), and the work that
+remains runs against a deadline. A refusal is a ``LimitExceededError`` (``LIMIT_EXCEEDED``, with
+the limit's name, its maximum, what was asked and the ``graphsim serve`` flag that raises it);
+running past the deadline is a ``DeadlineExceededError`` (``DEADLINE_EXCEEDED``, retryable once
+the server is less busy, or with a longer ``--deadline``).
+
+The limits in force are a context variable: ``graphsim serve`` sets them for every request (its
+flags, ``add_arguments``/``from_arguments``), and code that runs outside a server (the CLI, tests,
+embedding) gets the defaults. Nothing here knows HTTP or GraphQL, so the pure core may check them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .errors import GraphsimError, InvalidRequestError
+
+MIB = 1024 * 1024
+
+
+def _limit(default: float, flag: str, help: str) -> Any:
+    return field(default=default, metadata={"flag": flag, "help": help})
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The bounds of one server (each with the ``graphsim serve`` flag that sets it)."""
+
+    body_bytes: int = _limit(10 * MIB, "--max-body-bytes", "largest request body, in bytes (default 10 MiB)")
+    query_cost: int = _limit(20_000, "--max-query-cost", "most fields one GraphQL document may select, each fragment counted at every place it is spread (default 20,000)")
+    query_depth: int = _limit(10, "--max-query-depth", "deepest nesting of fields in a GraphQL document, fragments expanded (default 10)")
+    query_aliases: int = _limit(30, "--max-query-aliases", "most aliased fields in a GraphQL document, fragments expanded (default 30)")
+    json_depth: int = _limit(100, "--max-json-depth", "deepest nesting of a JSON body or policy document (default 100)")
+    simulation_pairs: int = _limit(10_000, "--max-simulation-pairs", "most action x resource pairs in one simulate request (default 10,000)")
+    simulation_work: int = _limit(5_000_000, "--max-simulation-work", "most statements x pairs one simulate request may evaluate (default 5,000,000)")
+    matrix_cells: int = _limit(200_000, "--max-matrix-cells", "most cells of an access matrix asked through GraphQL (default 200,000)")
+    csv_cells: int = _limit(1_000_000, "--max-csv-cells", "most cells of GET /export/matrix.csv (default 1,000,000)")
+    analysis_size: int = _limit(2_000_000, "--max-analysis-size", "most evaluations one review may plan: principals x actions for whoCan, principals x roles for canAssumeEdges (default 2,000,000)")
+    deadline_seconds: float = _limit(8.0, "--deadline", "seconds a request may work before it is stopped with DEADLINE_EXCEEDED (default 8)")
+    cache_bytes: int = _limit(256 * MIB, "--cache-bytes", "bytes the caches of parsed and compiled policy documents may hold (default 256 MiB)")
+
+    def check(self, name: str, asked: int, *, what: str, field: str | None = None) -> None:
+        """Refuse ``asked`` when it is over the limit called ``name`` (a field of Limits)."""
+        maximum = getattr(self, name)
+        if asked > maximum:
+            raise LimitExceededError(name, maximum, asked, what=what, field=field)
+
+    @classmethod
+    def flag(cls, name: str) -> str:
+        return str(_FIELDS[name].metadata["flag"])
+
+    # ---- graphsim serve's flags ---------------------------------------------------------------
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("limits", "bounds on one request; a refusal names the limit and its flag")
+        for f in fields(cls):
+            kind = float if f.type in (float, "float") else int
+            metavar = "SECONDS" if kind is float else "BYTES" if f.name.endswith("bytes") else "N"
+            group.add_argument(f.metadata["flag"], dest=f"limit_{f.name}", type=_positive(kind), metavar=metavar, default=None, help=f.metadata["help"])
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> Limits:
+        given = {f.name: getattr(args, f"limit_{f.name}") for f in fields(cls) if getattr(args, f"limit_{f.name}", None) is not None}
+        return replace(cls(), **given)
+
+
+_FIELDS = {f.name: f for f in fields(Limits)}
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
+        return value  # type: ignore[no-any-return]
+
+    return parse
+
+
+class LimitExceededError(InvalidRequestError):
+    """A request asks for more than a limit of the server allows; nothing was done."""
+
+    code = "LIMIT_EXCEEDED"
+
+    def __init__(self, limit: str, maximum: float, asked: float, *, what: str, field: str | None = None) -> None:
+        self.limit = limit
+        self.maximum = maximum
+        self.asked = asked
+        flag = Limits.flag(limit)
+        super().__init__(
+            f"{what}: {asked:,} is over the limit {limit} of {maximum:,}; ask for less, or start the server with a larger {flag}",
+            field=field,
+        )
+
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions(), "limit": self.limit, "maximum": self.maximum, "asked": self.asked, "flag": Limits.flag(self.limit)}
+
+
+class DeadlineExceededError(GraphsimError):
+    """The work of a request ran past the server's deadline and was stopped; nothing changed."""
+
+    code = "DEADLINE_EXCEEDED"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"the request was stopped after {seconds:g} s (the limit deadline_seconds); ask a narrower question, "
+            f"or start the server with a larger {Limits.flag('deadline_seconds')}",
+        )
+
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions(), "limit": "deadline_seconds", "maximum": self.seconds, "flag": Limits.flag("deadline_seconds"), "retryable": True}
+
+
+# ---- the limits and deadline in force -------------------------------------------------------
+
+DEFAULTS = Limits()  # frozen: one shared value
+_ACTIVE: ContextVar[Limits] = ContextVar("graphsim_limits", default=DEFAULTS)
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("graphsim_deadline", default=None)
+
+
+def active() -> Limits:
+    """The limits of the request being answered (the defaults outside a server)."""
+    return _ACTIVE.get()
+
+
+@contextlib.contextmanager
+def using(limits: Limits) -> Iterator[Limits]:
+    token = _ACTIVE.set(limits)
+    try:
+        yield limits
+    finally:
+        _ACTIVE.reset(token)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Work inside this block stops with DeadlineExceededError at its next ``check_deadline``
+    once ``seconds`` have passed."""
+    token = _DEADLINE.set((time.monotonic() + seconds, seconds))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def check_deadline() -> None:
+    """Called in the loops of long work (analyses, simulations, GraphQL execution): cheap, and a
+    no-op outside a deadline."""
+    current = _DEADLINE.get()
+    if current is not None and time.monotonic() > current[0]:
+        raise DeadlineExceededError(current[1])
+
+
+def nesting_depth(value: Any, stop: int) -> int:
+    """How deeply lists and objects nest in ``value`` (a scalar is 0, ``[]`` is 1), counted
+    without recursion and given up once past ``stop`` (then ``stop + 1``)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > stop:
+                return stop + 1
+        stack.extend((child, depth) for child in children if isinstance(child, (dict, list, tuple)))
+    return deepest
+
+
+def remaining() -> float | None:
+    """Seconds left before the deadline, or None without one."""
+    current = _DEADLINE.get()
+    return None if current is None else current[0] - time.monotonic()
