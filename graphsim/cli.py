@@ -17,6 +17,7 @@ from typing import Any
 
 from .engine import ContextEntry, DecisionKind, Engine, explain, parse_cli_context
 from .errors import GraphsimError, InvalidRequestError
+from .limits import Limits
 from .presentation import to_json
 from .store.location import store_location
 from .store.sqlite import default_db_path
@@ -150,6 +151,7 @@ def cmd_simulate_principal(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .api.metrics import log_requests
     from .api.security import ServerSecurity, is_loopback
     from .api.serving import ServeConfig, build_app, run_workers
     from .store.location import MEMORY
@@ -174,11 +176,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = ServeConfig(
         host=args.host, db=ws.store.path, world=ws.pinned, cors_origins=tuple(args.cors_origin or ()), token_file=args.token_file,
         read_token_file=args.read_token_file, read_only=args.read_only, allowed_hosts=tuple(args.allowed_host or ()),
+        limits=Limits.from_arguments(args),
     )
+    log_requests(args.log_level)
     processes = f"{args.workers} worker processes on {ws.store.path}" if args.workers > 1 else f"store {ws.store.path}"
     print(f"graphsim: world {ws.default!r}, {processes}; GraphiQL at http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    # access_log off: graphsim logs each request itself, as one JSON line (api/metrics.py).
     if args.workers == 1:
-        uvicorn.run(build_app(config, workspace=ws), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(build_app(config, workspace=ws), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
         return EXIT_OK
     ws.store.close()  # each worker opens the store itself
     run_workers(config, workers=args.workers, port=args.port, log_level=args.log_level)
@@ -550,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--read-only", action="store_true", help="answer questions only; every mutation is refused")
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="serve from N processes on one store (they stay coherent; needs a store file, not :memory:)")
     serve.add_argument("--allowed-host", action="append", metavar="NAME", help="a Host name the server answers to besides loopback and --host (a proxy's or DNS name; repeatable)")
+    Limits.add_arguments(serve)  # --max-body-bytes, --max-query-cost, ..., --deadline, --cache-bytes
     serve.set_defaults(func=cmd_serve)
 
     can = sub.add_parser("can", help="can PRINCIPAL do ACTION on RESOURCE?")

@@ -109,9 +109,14 @@ def test_internal_errors_are_masked_and_logged(gql: GraphQLClient, monkeypatch: 
 
 
 def test_query_depth_alias_and_token_limits(gql: GraphQLClient) -> None:
+    # Depth 12 and 40 aliases, over the defaults of 10 and 30 (graphsim.limits): typed refusals
+    # naming the limit, its maximum, what was asked and the serve flag that raises it.
     deep = "{ world { users { groups { users { groups { users { groups { users { groups { users { groups { name } } } } } } } } } } } }"
-    assert "exceeds maximum operation depth" in gql(deep)["errors"][0]["message"]
+    error = gql(deep)["errors"][0]
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "query_depth", "maximum": 10, "asked": 12, "flag": "--max-query-depth"}
+    assert "--max-query-depth" in error["message"]
     aliases = "{ " + " ".join(f"a{i}: worlds {{ name }}" for i in range(40)) + " }"
-    assert "aliases found" in gql(aliases)["errors"][0]["message"]
+    error = gql(aliases)["errors"][0]
+    assert (error["extensions"]["limit"], error["extensions"]["maximum"], error["extensions"]["asked"]) == ("query_aliases", 30, 40)
     tokens = "{ " + " ".join("worlds { name }" for _ in range(2000)) + " }"
     assert "more than" in gql(tokens)["errors"][0]["message"]

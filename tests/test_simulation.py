@@ -82,7 +82,8 @@ def test_the_size_limit_guards_graphql(gql: GraphQLClient) -> None:
     query = """query($in: SimulateCustomPolicyInput!) { simulateCustomPolicy(input: $in) { evalDecision } }"""
     body = gql(query, **{"in": {"policyInputList": [ALLOW_S3], "actionNames": TWO_ACTIONS, "resourceArns": TOO_MANY}})
     (error,) = body["errors"]
-    assert error["extensions"] == {"code": "SIMULATION_TOO_LARGE", "field": "actionNames", "limit": MAX_SIMULATIONS, "pairs": 2 * len(TOO_MANY)}
+    assert error["extensions"] == {"code": "SIMULATION_TOO_LARGE", "field": "actionNames", "limit": MAX_SIMULATIONS, "pairs": 2 * len(TOO_MANY),
+                                   "maximum": MAX_SIMULATIONS, "flag": "--max-simulation-pairs"}
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
@@ -25,11 +27,16 @@ from .. import __version__
 from ..analysis import access_matrix, all_principals
 from ..awscli import simulate_custom_policy, simulate_principal_policy
 from ..errors import GraphsimError, InvalidRequestError
+from ..limits import DeadlineExceededError, Limits
+from ..policy.cache import COMPILED, DOCUMENTS
 from ..workspace import Workspace
 from .errors import aws_error, http_error
 from .graph import graph_from_params
+from .limits import BodyError, DeadlineStop, RequestLimits, decode_body
+from .metrics import CONTENT_TYPE, LOG_KEY, Metrics, RequestLog
+from .running import Runner, run_coroutine
 from .schema import schema
-from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation
+from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation, root_fields
 from .websocket import GuardedTransportWS, connection_access
 
 STATIC = Path(__file__).parent / "static"
@@ -66,16 +73,24 @@ query NewbieAndTheClassifiedBucket {
 """
 
 
+SUBSCRIPTION_CATCH_UP_SECONDS = 5.0  # a subscription's check of the store; a rebuild goes on past it
+
+
 class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
     """Hands every resolver the workspace through ``info.context``; serves GraphiQL offline;
     subscriptions over graphql-transport-ws only (websocket.py checks their tokens)."""
 
     graphql_transport_ws_handler_class = GuardedTransportWS
 
-    def __init__(self, workspace: Workspace, security: ServerSecurity | None = None, allowed_origins: Sequence[str] = ()) -> None:
+    def __init__(
+        self, workspace: Workspace, security: ServerSecurity | None = None, allowed_origins: Sequence[str] = (), *,
+        runner: Runner | None = None, metrics: Metrics | None = None,
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql", subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), allowed_origins=allowed_origins)
         self.workspace = workspace
         self.security = security
+        self.runner = runner or Runner(workspace, Limits())
+        self.metrics = metrics
         html = super().graphql_ide_html
         for remote, local in _IDE_ASSETS.items():
             html = html.replace(remote, f"/static/graphiql/{local}")
@@ -91,11 +106,23 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
         return self._ide_html
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:  # type: ignore[override]
-        return {"request": request, "response": response, "workspace": self.workspace}
+        # catch_up: how a subscription catches up with the store (in the runner's threads).
+        return {"request": request, "response": response, "workspace": self.workspace, "catch_up": self._catch_up}
+
+    async def _catch_up(self, _: Workspace) -> None:
+        await self.runner.catch_up(SUBSCRIPTION_CATCH_UP_SECONDS)
 
     async def on_ws_connect(self, context: dict[str, Any]) -> Any:  # type: ignore[override]
         connection_access(self.security, context)
         return await super().on_ws_connect(context)  # type: ignore[arg-type]
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Bodies and GET variables: UTF-8, bounded nesting, numbers Python reads, an object (or
+        # a batch list); anything else is a 400 that says why, never a 500.
+        try:
+            return decode_body(data, what="the GraphQL request", shapes=(dict, list))
+        except BodyError as exc:
+            raise HTTPException(400, str(exc)) from None
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any) -> ExecutionResult:  # type: ignore[override]
         # A mutation needs write access (security.py); refused before anything runs.
@@ -107,7 +134,35 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
                 if refusal.status == 401:
                     sub_response.headers["www-authenticate"] = 'Bearer realm="graphsim"'
                 return ExecutionResult(data=None, errors=[GraphQLError(refusal.message, extensions={"code": refusal.code})])
-        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        kind, fields, name = root_fields(request_data.query, request_data.operation_name)
+        record = request.scope.get(LOG_KEY, {})
+        record.update(operation=name, fields=fields, world=(request_data.variables or {}).get("world"))
+        execute = super().execute_single
+
+        def work() -> ExecutionResult:
+            try:
+                return run_coroutine(execute(request, request_adapter, sub_response, context, root_value, request_data))
+            except DeadlineStop:
+                raise DeadlineExceededError(self.runner.limits.deadline_seconds) from None
+
+        try:
+            result = await self.runner.run(work, write=kind == "mutation")
+        except DeadlineExceededError as exc:
+            result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions())])
+        self._note(record, kind, fields, result)
+        return result
+
+    def _note(self, record: dict[str, Any], kind: str, fields: list[str], result: ExecutionResult) -> None:
+        """The request's outcome for the log line and the metrics: ``ok``, or the first error's code."""
+        codes = [str((e.extensions or {}).get("code", "ERROR")) for e in result.errors or []]
+        record["outcome"] = codes[0] if codes else "ok"
+        # A label per root field of the schema (a finite set), never the client's operation name.
+        record["metric"] = f"{kind}:{fields[0] if fields else '?'}"
+        if self.metrics is not None:
+            for error in result.errors or []:
+                ext = error.extensions or {}
+                if ext.get("code") in ("LIMIT_EXCEEDED", "DEADLINE_EXCEEDED", "SIMULATION_TOO_LARGE"):
+                    self.metrics.refused(str(ext.get("limit") if isinstance(ext.get("limit"), str) else "simulation_pairs"))
 
 def example_operations() -> list[tuple[str, str]]:
     """(name, text) of each operation of schema/operations, in a source checkout."""
@@ -134,24 +189,21 @@ def operations_page() -> str:
     )
 
 
-class StoreRefresh:
-    """ASGI middleware: before each request, the workspace catches up with what other processes
-    committed to its store (Workspace.refresh: one PRAGMA when nothing changed)."""
-
-    def __init__(self, app: Any, workspace: Workspace) -> None:
-        self.app = app
-        self.workspace = workspace
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.workspace.refresh()
-        await self.app(scope, receive, send)
-
-
-def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str] = (), security: ServerSecurity | None = None) -> Starlette:
+def create_app(
+    workspace: Workspace | None = None, *, cors_origins: Sequence[str] = (), security: ServerSecurity | None = None, limits: Limits | None = None,
+) -> Starlette:
     """The app over ``workspace``; ``security`` (what ``graphsim serve`` builds) adds the Host
-    check and tokens; without it, as in-process tests and embedding use it, nothing is checked."""
+    check and tokens; without it, as in-process tests and embedding use it, nothing is checked.
+    ``limits`` bound every request (graphsim.limits; the defaults when None). Every request's
+    work runs off the event loop (running.py), after catching up with the store."""
     ws = workspace or Workspace.with_world()
+    bounds = limits or Limits()
+    # One bound for the process' two caches of policy text (its --cache-bytes), shared evenly.
+    COMPILED.resize(bounds.cache_bytes // 2)
+    DOCUMENTS.resize(bounds.cache_bytes // 2)
+    runner = Runner(ws, bounds)
+    metrics = Metrics(lambda: (("compiled-parts", COMPILED.info()), ("documents", DOCUMENTS.info())))
+    ws.on_write = metrics.store_writes.observe
 
     async def healthz(request: Request) -> Response:
         # store: "unreachable" while the store's database cannot be read (questions are then
@@ -160,7 +212,12 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         if request.scope.get(ACCESS_KEY, Access.WRITE) is Access.NONE:
             return JSONResponse({"status": "ok", "version": __version__, "store": store})  # world names need the read token
         # process: which server process answered (one of several with --workers)
-        return JSONResponse({"status": "ok", "version": __version__, "store": store, "worlds": sorted(ws.worlds), "default": ws.default, "process": os.getpid()})
+        return JSONResponse({"status": "ok", "version": __version__, "store": store, "worlds": sorted(list(ws.worlds)), "default": ws.default, "process": os.getpid()})
+
+    async def metrics_page(request: Request) -> Response:
+        """Prometheus' text format (metrics.py); a question like any other, so it needs the read
+        token when the server has one (security.py)."""
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     async def home(request: Request) -> Response:
         # The web page lives in client/web (a source checkout, as `make serve` runs); an
@@ -173,23 +230,37 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         """The example operations of schema/operations, each one click from GraphiQL."""
         return HTMLResponse(operations_page())
 
+    def note(request: Request, operation: str, exc: GraphsimError | None = None) -> None:
+        record = request.scope.get(LOG_KEY, {})
+        record.update(operation=operation, world=request.query_params.get("world"), outcome="ok" if exc is None else exc.code)
+        limit = getattr(exc, "limit", None)
+        if exc is not None and exc.code in ("LIMIT_EXCEEDED", "DEADLINE_EXCEEDED", "SIMULATION_TOO_LARGE"):
+            metrics.refused(limit if isinstance(limit, str) else "deadline_seconds" if exc.code == "DEADLINE_EXCEEDED" else "simulation_pairs")
+
     async def matrix_csv(request: Request) -> Response:
         """GET /export/matrix.csv?actions=a,b&resources=r1,r2[&principals=p1,p2][&world=NAME]:
-        the access matrix as CSV (principal, action, resource, decision), for spreadsheets."""
+        the access matrix as CSV (principal, action, resource, decision), for spreadsheets;
+        at most ``csv_cells`` cells, counted before any is evaluated, and streamed as written."""
         def listed(name: str) -> list[str]:
             return [v for part in request.query_params.getlist(name) for v in part.split(",") if v]
 
         actions, resources = listed("actions"), listed("resources")
         if not actions or not resources:
             return http_error(InvalidRequestError("give actions=... and resources=... (comma-separated or repeated)", field="resources" if actions else "actions"))
-        try:
+
+        def work() -> Any:
             engine = ws.engine(request.query_params.get("world"))
-            matrix = access_matrix(engine, listed("principals") or all_principals(engine), actions, resources)
+            principals = listed("principals") or all_principals(engine)
+            bounds.check("csv_cells", len(principals) * len(actions) * len(resources), what="matrix cells (principals x actions x resources)", field="actions")
+            return access_matrix(engine, principals, actions, resources)
+
+        try:
+            matrix = await runner.run(work)
         except GraphsimError as exc:
+            note(request, "matrixCsv", exc)
             return http_error(exc)
-        out = io.StringIO()
-        matrix.to_csv(out)
-        return Response(out.getvalue(), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="matrix.csv"'})
+        note(request, "matrixCsv")
+        return StreamingResponse(_csv_chunks(matrix), media_type="text/csv", headers={"Content-Disposition": 'attachment; filename="matrix.csv"'})
 
     async def graph_download(request: Request) -> Response:
         """GET /export/graph/KIND.graphml or .json (KIND: decision, who-can, neighbourhood,
@@ -198,47 +269,67 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         kind, fmt = request.path_params["kind"], request.path_params["format"]
         if fmt not in ("graphml", "json"):
             return http_error(InvalidRequestError(f"format must be graphml or json, got {fmt!r}", field="format"))
-        try:
+
+        def work() -> Any:
             sg = graph_from_params(ws.engine(request.query_params.get("world")), kind, request.query_params)
+            return sg.to_graphml() if fmt == "graphml" else sg.to_node_link()
+
+        try:
+            body = await runner.run(work)
         except GraphsimError as exc:
+            note(request, f"graph:{kind}", exc)
             return http_error(exc)
+        note(request, f"graph:{kind}")
         headers = {"Content-Disposition": f'attachment; filename="{kind}.{fmt}"'}
         if fmt == "graphml":
-            return Response(sg.to_graphml(), media_type="application/graphml+xml", headers=headers)
-        return JSONResponse(sg.to_node_link(), headers=headers)
+            return Response(body, media_type="application/graphml+xml", headers=headers)
+        return JSONResponse(body, headers=headers)
 
     async def aws_simulate(request: Request) -> Response:
         """AWS's SimulateCustomPolicy / SimulatePrincipalPolicy request and response shapes, for
-        scripts written against boto3 (see client/)."""
-        try:
-            body = await request.json()
-        except ValueError:
-            return JSONResponse({"Error": {"Code": "InvalidInput", "Message": "the body must be a JSON object"}}, status_code=400)
-        world = request.query_params.get("world")
-        if request.path_params["operation"] not in ("simulate-custom-policy", "simulate-principal-policy"):
+        scripts written against boto3 (see client/). The body must be sent as JSON: a page of
+        another site can send text/plain without asking (no CORS preflight), never JSON."""
+        operation = request.path_params["operation"]
+        if operation not in ("simulate-custom-policy", "simulate-principal-policy"):
             return JSONResponse({"Error": {"Code": "NotFound", "Message": "POST /aws/simulate-custom-policy or /aws/simulate-principal-policy"}}, status_code=404)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            note(request, operation, InvalidRequestError("content type"))
+            return JSONResponse({"Error": {"Code": "UnsupportedMediaType", "Message": f"send the request as Content-Type: application/json (got {media or 'none'!r})"}}, status_code=415)
         try:
-            if request.path_params["operation"] == "simulate-custom-policy":
-                result = simulate_custom_policy(body)
-            else:
-                result = simulate_principal_policy(ws.engine(world), body)
+            body = decode_body(await request.body(), what="the request body")
+        except BodyError as exc:
+            note(request, operation, InvalidRequestError(str(exc)))
+            return JSONResponse({"Error": {"Code": "InvalidInput", "Message": str(exc)}}, status_code=400)
+        world = request.query_params.get("world")
+
+        def work() -> Any:
+            if operation == "simulate-custom-policy":
+                return simulate_custom_policy(body)
+            return simulate_principal_policy(ws.engine(world), body)
+
+        try:
+            result = await runner.run(work)
         except GraphsimError as exc:
+            note(request, operation, exc)
             return aws_error(exc)
+        note(request, operation)
         return JSONResponse(result)
 
-    middleware = []
+    middleware = [Middleware(RequestLog, metrics=metrics)]
     if cors_origins:
         # None by default: a browser page from another origin may call us only when allowed.
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"], allow_headers=["content-type", "authorization"]))
     if security is not None:
         middleware.append(Middleware(SecurityMiddleware, security=security))
-    middleware.append(Middleware(StoreRefresh, workspace=ws))
-    graphql = GraphsimGraphQL(ws, security, allowed_origins=cors_origins)
+    middleware.append(Middleware(RequestLimits, limits=bounds))
+    graphql = GraphsimGraphQL(ws, security, allowed_origins=cors_origins, runner=runner, metrics=metrics)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
             Route("/aws/{operation:str}", aws_simulate, methods=["POST"]),
             Route("/export/matrix.csv", matrix_csv, methods=["GET"]),
             Route("/export/graph/{kind}.{format}", graph_download, methods=["GET"]),
@@ -249,3 +340,17 @@ def create_app(workspace: Workspace | None = None, *, cors_origins: Sequence[str
         ],
         middleware=middleware,
     )
+
+
+def _csv_chunks(matrix: Any, rows_per_chunk: int = 10_000) -> Iterator[str]:
+    """The matrix as CSV text, a chunk of rows at a time (a large matrix is never one string)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("principal", "action", "resource", "decision"))
+    for i, row in enumerate(matrix.rows(), start=1):
+        writer.writerow(row)
+        if i % rows_per_chunk == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()

@@ -10,7 +10,9 @@ from strawberry.types import Info
 
 from ..engine import CustomSimulation, PrincipalSimulation, simulate
 from ..errors import PolicyValidationError
+from ..limits import active
 from ..policy import PolicyKind
+from ..world import NodeKind
 from ..world.graph import parse_with_catalog
 from .context import workspace
 from .decision import AnsweringWorld, AssumeEdge, Decision, EvaluationResult
@@ -51,6 +53,9 @@ class EvaluationQuery:
     @typed_errors
     def can_assume_edges(self, info: Info, world: str | None = None) -> list[AssumeEdge]:
         engine = workspace(info).engine(world)
+        roles = sum(1 for _ in engine.world.nodes_of(NodeKind.ROLE))
+        principals = sum(1 for _ in engine.world.nodes_of(NodeKind.USER)) + roles
+        active().check("analysis_size", principals * roles, what=f"canAssumeEdges would evaluate {principals:,} principals x {roles:,} roles")
         return [AssumeEdge(principal=p, role=r, decision=Decision.of(d)) for p, r, d in engine.can_assume_graph()]
 
     @strawberry.field(description="AWS's SimulatePrincipalPolicy: a user's (with its groups'), group's or role's policies.")

@@ -7,13 +7,14 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from .. import analysis
-from ..errors import InvalidRequestError
+from ..limits import Limits, active
+from ..world import NodeKind
 from .context import workspace
 from .decision import Decision, DecisionKind
 from .errors import typed_errors
 from .inputs import ChangeInput, ContextEntryInput, QuestionInput, to_context
 
-MAX_MATRIX_CELLS = 200_000  # larger matrices: GET /export/matrix.csv or `graphsim matrix`
+MAX_MATRIX_CELLS = Limits().matrix_cells  # by default (serve --max-matrix-cells); larger: GET /export/matrix.csv or `graphsim matrix`
 
 
 @strawberry.type(description="A principal allowed the action on the resource, and how.")
@@ -165,7 +166,10 @@ class ReviewQuery:
     @strawberry.field(description="Every principal allowed the actions on the resource, each with the path that allows it.")
     @typed_errors
     def who_can(self, info: Info, actions: list[str], resource: str, context: list[ContextEntryInput] | None = None, world: str | None = None) -> list[WhoCanEntry]:
-        return [WhoCanEntry.of(e) for e in analysis.who_can(workspace(info).engine(world), actions, resource, to_context(context))]
+        engine = workspace(info).engine(world)
+        principals = sum(1 for kind in (NodeKind.USER, NodeKind.ROLE) for _ in engine.world.nodes_of(kind))
+        active().check("analysis_size", principals * len(set(actions)), what=f"whoCan would evaluate {principals:,} principals x {len(set(actions)):,} actions", field="actions")
+        return [WhoCanEntry.of(e) for e in analysis.who_can(engine, actions, resource, to_context(context))]
 
     @strawberry.field(description="A principal's effective permissions, by resource pattern, and as one policy.")
     @typed_errors
@@ -186,8 +190,7 @@ class ReviewQuery:
     ) -> AccessMatrix:
         engine = workspace(info).engine(world)
         chosen = principals or analysis.all_principals(engine)
-        if len(chosen) * len(actions) * len(resources) > MAX_MATRIX_CELLS:
-            raise InvalidRequestError(f"at most {MAX_MATRIX_CELLS:,} cells through GraphQL; use GET /export/matrix.csv or graphsim matrix", field="principals")
+        active().check("matrix_cells", len(chosen) * len(actions) * len(resources), what="accessMatrix cells (principals x actions x resources; GET /export/matrix.csv and graphsim matrix take more)", field="principals")
         return AccessMatrix(_m=analysis.access_matrix(engine, chosen, actions, resources, to_context(context)))
 
     @strawberry.field(description="Why a request is denied, and the smallest change that would allow it.")

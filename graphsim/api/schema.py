@@ -17,24 +17,33 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types.base import StrawberryOptional, get_object_definition
 
 from .errors import ApiError, Conflict, InvalidImport, InvalidInput, InvalidPolicy, NotFound
 from .graph import GraphQuery
+from .limits import DocumentLimits, field_deadline
 from .mutations import Mutation
 from .nodes import NodeQuery
 from .queries import EvaluationQuery, WorldQuery
 from .reviews import ReviewQuery
 from .subscriptions import Subscription
 
-MAX_DEPTH = 10
-MAX_ALIASES = 30
-MAX_TOKENS = 5000
+MAX_TOKENS = 5000  # bounds parsing; the document's cost, depth and aliases are graphsim.limits'
 
 QUERIES: tuple[type, ...] = (EvaluationQuery, WorldQuery, ReviewQuery, GraphQuery, NodeQuery)
+
+
+class DeadlineExecution(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's execution, checking the request's deadline as each field starts, so a
+    large answer (a whole world browsed) stops at the deadline like any other work."""
+
+    def build_resolve_info(self, *args: Any, **kwargs: Any) -> Any:
+        field_deadline()
+        return super().build_resolve_info(*args, **kwargs)
 
 
 def _mask(error: GraphQLError) -> bool:
@@ -66,9 +75,11 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=[InvalidPolicy, InvalidImport, NotFound, Conflict, InvalidInput],
         config=StrawberryConfig(),
+        execution_context_class=DeadlineExecution,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            # Cost, depth and aliases with each fragment measured once (api/limits.py), not
+            # Strawberry's limiters, which expand every spread again.
+            lambda: AddValidationRules([DocumentLimits]),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: MaskErrors(should_mask_error=_mask),
         ],

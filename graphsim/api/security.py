@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError, OperationType, parse
+from graphql import FieldNode, GraphQLError, OperationType, parse
 from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -197,17 +197,30 @@ def read_token_file_or_env(path: str | None, option: str, env_value: str | None,
     return None
 
 
-def is_mutation(query: str | None, operation_name: str | None) -> bool:
-    """Whether the GraphQL document would run a mutation; a document that does not parse, or
-    names no operation it holds, is left to the GraphQL layer to refuse."""
-    if not query:
-        return False
+MAX_TOKENS = 5000  # as the schema's parser limit: a document is read at most this far here
+
+
+def root_fields(query: str | None, operation_name: str | None) -> tuple[str, list[str], str]:
+    """The kind of the operation the document would run (``query``, ``mutation``,
+    ``subscription``), its root field names and its name (``anonymous`` without one); a document
+    that does not parse, or names no operation it holds, is ``("query", [], ...)``, left to the
+    GraphQL layer to refuse."""
+    if not query or not isinstance(query, str):
+        return "query", [], "anonymous"
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError:
-        return False
+        return "query", [], "anonymous"
     operation = get_operation_ast(document, operation_name)
-    return operation is not None and operation.operation is OperationType.MUTATION
+    if operation is None:
+        return "query", [], operation_name or "anonymous"
+    names = [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    return operation.operation.value, names, operation.name.value if operation.name else "anonymous"
+
+
+def is_mutation(query: str | None, operation_name: str | None) -> bool:
+    """Whether the GraphQL document would run a mutation (see ``root_fields``)."""
+    return root_fields(query, operation_name)[0] == OperationType.MUTATION.value
 
 
 class SecurityMiddleware:

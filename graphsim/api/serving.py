@@ -14,15 +14,17 @@ import json
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 
 import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from ..errors import InvalidRequestError
+from ..limits import Limits
 from ..workspace import Workspace
 from .app import create_app
+from .metrics import log_requests
 from .security import ServerSecurity
 
 ENVIRONMENT_KEY = "GRAPHSIM_SERVE_CONFIG"
@@ -39,6 +41,7 @@ class ServeConfig:
     read_token_file: str | None = None
     read_only: bool = False
     allowed_hosts: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)  # --max-..., --deadline, --cache-bytes
 
     def security(self, environ: Mapping[str, str] | None = None) -> ServerSecurity:
         return ServerSecurity.for_serving(
@@ -55,7 +58,8 @@ class ServeConfig:
         if not text:
             raise InvalidRequestError(f"${ENVIRONMENT_KEY} is not set: worker processes are started by `graphsim serve --workers N`", field=ENVIRONMENT_KEY)
         data = json.loads(text)
-        return cls(**{**data, "cors_origins": tuple(data.get("cors_origins", ())), "allowed_hosts": tuple(data.get("allowed_hosts", ()))})
+        limits = Limits(**{f.name: data.get("limits", {})[f.name] for f in fields(Limits) if f.name in data.get("limits", {})})
+        return cls(**{**data, "cors_origins": tuple(data.get("cors_origins", ())), "allowed_hosts": tuple(data.get("allowed_hosts", ())), "limits": limits})
 
 
 def build_app(config: ServeConfig, workspace: Workspace | None = None) -> Starlette:
@@ -63,11 +67,12 @@ def build_app(config: ServeConfig, workspace: Workspace | None = None) -> Starle
     worker), else the store of ``config`` opened afresh (each of several workers)."""
     security = config.security()
     ws = workspace if workspace is not None else Workspace.open(config.db, default=config.world)
-    return create_app(ws, cors_origins=config.cors_origins, security=security)
+    return create_app(ws, cors_origins=config.cors_origins, security=security, limits=config.limits)
 
 
 def app_from_environment() -> Starlette:
     """uvicorn's app factory in each worker process (``--workers N``)."""
+    log_requests()  # each worker logs its own requests, as one process does
     return build_app(ServeConfig.from_environment())
 
 
@@ -87,7 +92,8 @@ def run_workers(config: ServeConfig, *, workers: int, port: int, log_level: str)
     """Serve from ``workers`` processes (uvicorn's supervisor, which restarts a worker that dies);
     each builds its app from ``config``, passed in its environment."""
     os.environ[ENVIRONMENT_KEY] = config.to_environment()
-    uv = _WorkersConfig(APP_FACTORY, factory=True, host=config.host, port=port, workers=workers, log_level=log_level)
+    # access_log off: each worker logs its requests as JSON lines (metrics.py).
+    uv = _WorkersConfig(APP_FACTORY, factory=True, host=config.host, port=port, workers=workers, log_level=log_level, access_log=False)
     try:
         Multiprocess(uv, sockets=[uv.bind_socket()]).run()
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ or pushed twice even when several land between two checks. Served over graphql-t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -49,12 +49,20 @@ def _changes_since(ws: Workspace, name: str, seen: int, version: int) -> list[Wo
     return [_change(name, c) for c in ws.store.history(name, after=seen)]
 
 
-async def world_changes(ws: Workspace, name: str, *, poll: float = POLL_SECONDS) -> AsyncGenerator[WorldChange, None]:
-    """Every change committed to world ``name`` from now on, as it is committed."""
+async def _refresh_here(ws: Workspace) -> None:
+    ws.refresh()
+
+
+async def world_changes(
+    ws: Workspace, name: str, *, poll: float = POLL_SECONDS, catch_up: Callable[[Workspace], Awaitable[None]] = _refresh_here,
+) -> AsyncGenerator[WorldChange, None]:
+    """Every change committed to world ``name`` from now on, as it is committed. ``catch_up``
+    refreshes the workspace: a server's runs in its worker threads, beside its questions, never
+    rebuilding a world on the event loop."""
     seen = ws.world(name).version
     while True:
         await asyncio.sleep(poll)
-        ws.refresh()
+        await catch_up(ws)
         held = ws.worlds.get(name)
         if held is None:
             if name in ws.unreadable:
@@ -79,5 +87,6 @@ class Subscription:
             name = ws.world(world).name  # the default world is the one of this moment
         except GraphsimError as exc:
             raise ApiError(exc.message, extensions=exc.extensions()) from exc
-        async for change in world_changes(ws, name):
+        catch_up = info.context.get("catch_up") if isinstance(info.context, dict) else None
+        async for change in world_changes(ws, name, **({"catch_up": catch_up} if catch_up is not None else {})):
             yield change

@@ -1,0 +1,248 @@
+"""The limits of graphsim.limits at the HTTP and GraphQL edge, checked before any work starts.
+
+- ``RequestLimits``: ASGI middleware that puts the server's ``Limits`` in force for the request
+  and refuses a body over ``body_bytes`` with 413 (from its Content-Length before reading it,
+  else as soon as the bytes read pass the bound), in the one error shape of the API.
+- ``DocumentLimits``: a GraphQL validation rule measuring the document's cost (fields selected,
+  counting a fragment at every place it is spread), depth and aliases. Each fragment is measured
+  once and its figures reused at every spread, so a document whose fragments each spread the next
+  twice (2^40 fields in 1.6 KB) is refused after 40 small sums, never expanded. Strawberry's own
+  depth and alias limiters walk every spread again, which is what took the server down.
+- ``decode_body``: JSON bodies and ``variables`` as text: UTF-8, nesting, huge numbers, and the
+  object shape, each a 400 naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import limits as L
+from ..errors import GraphsimError
+from ..limits import DeadlineExceededError, LimitExceededError, Limits, nesting_depth
+
+
+def refusal_body(exc: GraphsimError) -> bytes:
+    """The API's one error shape for a request refused before it reached a route."""
+    return json.dumps({"data": None, "errors": [{"message": exc.message, "extensions": exc.extensions()}]}).encode()
+
+
+class RequestLimits:
+    """ASGI middleware: the server's limits for this request (``graphsim.limits.active``), and
+    the request body bound."""
+
+    def __init__(self, app: ASGIApp, limits: Limits, on_refusal: Any = None) -> None:
+        self.app = app
+        self.limits = limits
+        self.on_refusal = on_refusal  # called with the limit's name (metrics)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        with L.using(self.limits):
+            if scope["type"] == "websocket":
+                await self.app(scope, receive, send)
+                return
+            maximum = self.limits.body_bytes
+            declared = _content_length(scope)
+            if declared is not None and declared > maximum:
+                await self._refuse(send, declared)
+                return
+            body, over = await _read_body(receive, maximum)
+            if over is not None:
+                await self._refuse(send, over)
+                return
+            await self.app(scope, _replay(body, receive), send)
+
+    async def _refuse(self, send: Send, asked: int) -> None:
+        exc = LimitExceededError("body_bytes", self.limits.body_bytes, asked, what="the request body, in bytes")
+        if self.on_refusal is not None:
+            self.on_refusal("body_bytes")
+        payload = refusal_body(exc)
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _read_body(receive: Receive, maximum: int) -> tuple[bytes, int | None]:
+    """The whole body, or (what was read, its size) as soon as it passes ``maximum``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), None  # the client went away; the app sees an empty body
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > maximum:
+            return b"", size
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # then http.disconnect, as the server sends it
+
+    return replay
+
+
+class DeadlineStop(BaseException):
+    """Ends a GraphQL execution at its deadline. A BaseException, so graphql-core's per-field
+    error handling (``except Exception``) lets it through instead of nulling one field after
+    another; the view turns it into one DEADLINE_EXCEEDED error."""
+
+
+def field_deadline(*_: Any) -> None:
+    """Checked as each GraphQL field starts (the execution context calls it)."""
+    try:
+        L.check_deadline()
+    except DeadlineExceededError:
+        raise DeadlineStop from None
+
+
+# ---- JSON bodies --------------------------------------------------------------------------------
+
+
+class BodyError(ValueError):
+    """A body that is not the JSON asked for; its message says why (the route answers 400)."""
+
+
+def decode_body(data: str | bytes, *, what: str = "the body", shapes: Sequence[type] = (dict,)) -> Any:
+    """Parse a JSON body: UTF-8, at most ``json_depth`` deep, numbers Python can hold, and one of
+    ``shapes`` at the top (an object by default; GraphQL also takes a batch list)."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BodyError(f"{what} is not UTF-8 text (byte {exc.start})") from None
+    limit = L.active().json_depth
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise BodyError(f"{what} is nested deeper than the limit json_depth of {limit} (start the server with a larger {Limits.flag('json_depth')})") from None
+    except json.JSONDecodeError as exc:
+        raise BodyError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        raise BodyError(f"{what} holds a number graphsim does not read: {exc}") from None
+    depth = nesting_depth(value, limit)
+    if depth > limit:
+        raise BodyError(f"{what} is nested deeper than the limit json_depth of {limit} (start the server with a larger {Limits.flag('json_depth')})")
+    if not isinstance(value, tuple(shapes)):
+        names = " or ".join("a JSON object" if s is dict else "a JSON list" for s in shapes)
+        raise BodyError(f"{what} must be {names}, got {_json_kind(value)}")
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+# ---- GraphQL documents --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What a selection set costs once every fragment is expanded."""
+
+    fields: int
+    depth: int
+    aliases: int
+
+    def __add__(self, other: Measure) -> Measure:
+        return Measure(self.fields + other.fields, max(self.depth, other.depth), self.aliases + other.aliases)
+
+
+NOTHING = Measure(0, 0, 0)
+
+
+def measure_document(document: DocumentNode, operation: OperationDefinitionNode) -> Measure:
+    """The cost of ``operation``: each fragment is measured once (a fragment spread inside
+    itself, which validation refuses, counts as nothing), so the work is the document's size."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    memo: dict[str, Measure] = {}
+    pending: set[str] = set()
+
+    def of_fragment(name: str) -> Measure:
+        found = memo.get(name)
+        if found is not None:
+            return found
+        definition = fragments.get(name)
+        if definition is None or name in pending:
+            return NOTHING
+        pending.add(name)
+        result = of_selections(definition.selection_set)
+        pending.discard(name)
+        memo[name] = result
+        return result
+
+    def of_selections(selections: SelectionSetNode | None) -> Measure:
+        total = NOTHING
+        if selections is None:
+            return total
+        for node in selections.selections:
+            if isinstance(node, FieldNode):
+                inner = of_selections(node.selection_set)
+                total += Measure(1 + inner.fields, 1 + inner.depth, inner.aliases + (1 if node.alias is not None else 0))
+            elif isinstance(node, InlineFragmentNode):
+                total += of_selections(node.selection_set)
+            elif isinstance(node, FragmentSpreadNode):
+                total += of_fragment(node.name.value)
+        return total
+
+    return of_selections(operation.selection_set)
+
+
+class DocumentLimits(ValidationRule):
+    """Refuses an operation over the limits query_cost, query_depth or query_aliases, with
+    ``LIMIT_EXCEEDED`` naming the limit and the flag that raises it."""
+
+    def enter_document(self, node: DocumentNode, *_: Any) -> Any:
+        limits = L.active()
+        for definition in node.definitions:
+            if not isinstance(definition, OperationDefinitionNode):
+                continue
+            m = measure_document(node, definition)
+            name = definition.name.value if definition.name else "anonymous"
+            for limit, asked, what in (
+                ("query_cost", m.fields, f"operation {name!r} selects this many fields once its fragments are expanded"),
+                ("query_depth", m.depth, f"operation {name!r} nests fields this deep"),
+                ("query_aliases", m.aliases, f"operation {name!r} uses this many aliases once its fragments are expanded"),
+            ):
+                try:
+                    limits.check(limit, asked, what=what)
+                except LimitExceededError as exc:
+                    self.report_error(GraphQLError(exc.message, nodes=[definition], extensions=exc.extensions()))
+        return self.SKIP  # the standard rules walk the document; this one needs nothing more

@@ -1,0 +1,133 @@
+"""Where a request's work runs: in worker threads, never on the event loop, under a deadline.
+
+The event loop only moves bytes, so ``/healthz`` (and every other request) is answered while a
+heavy question is being worked out. The work of a request (a GraphQL operation, a simulate call,
+a matrix download) runs in a worker thread of a bounded pool:
+
+- questions share the worlds (``WorldLock.reading``), changes take them alone
+  (``WorldLock.writing``): a mutation, an import, or catching up with what another process
+  committed to the store never runs beside a question that reads the same world;
+- the work runs under the deadline of ``Limits.deadline_seconds``: the loops of long work check
+  it (``graphsim.limits.check_deadline``: analyses, simulations, every GraphQL field), and a
+  question still running past it, plus a grace period, is answered DEADLINE_EXCEEDED and its
+  thread left to finish alone. A change is never abandoned: it is bounded by the store's lock
+  wait instead, and ends in its own answer (STORE_BUSY when another process holds the lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
+
+from .. import limits as L
+from ..limits import DeadlineExceededError, Limits
+from ..workspace import Workspace
+
+T = TypeVar("T")
+GRACE_SECONDS = 2.0  # past the deadline, a question that did not stop by itself is answered anyway
+THREADS = 8
+LOCK_WAIT_SHARE = 0.75  # of the deadline, that a change may wait for another process's write lock
+
+
+class WorldLock:
+    """Many readers or one writer; a waiting writer goes before new readers, so a stream of
+    questions cannot starve a change. Waits end at the request's deadline."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    def _wait(self, ready: Callable[[], bool]) -> None:
+        while not ready():
+            left = L.remaining()
+            if left is not None and left <= 0:
+                raise DeadlineExceededError(L.active().deadline_seconds)
+            self._cond.wait(timeout=None if left is None else left)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._wait(lambda: not self._writing and not self._writers_waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                self._wait(lambda: not self._writing and self._readers == 0)
+            finally:
+                self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+_loops = threading.local()
+
+
+def run_coroutine(coroutine: Awaitable[T]) -> T:
+    """Run ``coroutine`` to its end on this worker thread's own event loop (kept per thread)."""
+    loop = getattr(_loops, "loop", None)
+    if loop is None:
+        loop = _loops.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coroutine)
+
+
+class Runner:
+    """Runs the work of the requests of one app over ``workspace`` (see the module docstring)."""
+
+    def __init__(self, workspace: Workspace, limits: Limits, *, threads: int = THREADS) -> None:
+        self.workspace = workspace
+        self.limits = limits
+        self.lock = WorldLock()
+        self._threads = anyio.CapacityLimiter(threads)
+        cap = getattr(workspace.store, "cap_lock_wait", None)  # SQLite's; PostgreSQL waits by its own rules
+        if cap is not None:
+            # A change waiting for another process's lock ends (STORE_BUSY) within the deadline.
+            cap(limits.deadline_seconds * LOCK_WAIT_SHARE)
+
+    async def run(self, work: Callable[[], T], *, write: bool = False) -> T:
+        """``work()`` in a worker thread, after catching up with the store, under the lock and
+        the deadline; raises DeadlineExceededError when a question runs past it."""
+        limits = self.limits
+        seconds = limits.deadline_seconds
+
+        def in_thread() -> T:
+            with L.using(limits), L.deadline(seconds):
+                self._catch_up()
+                with self.lock.writing() if write else self.lock.reading():
+                    return work()
+
+        if write:
+            return await anyio.to_thread.run_sync(in_thread, limiter=self._threads)
+        try:
+            with anyio.fail_after(seconds + GRACE_SECONDS):
+                return await anyio.to_thread.run_sync(in_thread, abandon_on_cancel=True, limiter=self._threads)
+        except TimeoutError:
+            raise DeadlineExceededError(seconds) from None
+
+    def _catch_up(self) -> None:
+        # What other processes committed (one PRAGMA when nothing did); rebuilding worlds is a change.
+        if self.workspace.stale():
+            with self.lock.writing():
+                self.workspace.refresh()
