@@ -189,6 +189,9 @@ def operations_page() -> str:
     )
 
 
+HEALTH_CATCH_UP_SECONDS = 0.5  # /healthz waits at most this for a catch-up with the store
+
+
 def create_app(
     workspace: Workspace | None = None, *, cors_origins: Sequence[str] = (), security: ServerSecurity | None = None, limits: Limits | None = None,
 ) -> Starlette:
@@ -206,6 +209,7 @@ def create_app(
     ws.on_write = metrics.store_writes.observe
 
     async def healthz(request: Request) -> Response:
+        await runner.catch_up(HEALTH_CATCH_UP_SECONDS)  # another process's fork or import, if it is quick
         # store: "unreachable" while the store's database cannot be read (questions are then
         # answered from the worlds last read, changes refused): a readiness probe's signal.
         store = "ok" if ws.store_error is None else "unreachable"

@@ -126,6 +126,20 @@ class Runner:
         except TimeoutError:
             raise DeadlineExceededError(seconds) from None
 
+    async def catch_up(self, wait: float) -> None:
+        """Catch up with the store for a request that does no work of its own (/healthz): at
+        most ``wait`` seconds, so a rebuild behind a long question never holds it up (the
+        rebuild goes on, and the next request sees it)."""
+        if not self.workspace.stale():  # one PRAGMA
+            return
+
+        def in_thread() -> None:
+            with L.using(self.limits), L.deadline(self.limits.deadline_seconds):
+                self._catch_up()
+
+        with anyio.move_on_after(wait):
+            await anyio.to_thread.run_sync(in_thread, abandon_on_cancel=True, limiter=self._threads)
+
     def _catch_up(self) -> None:
         # What other processes committed (one PRAGMA when nothing did); rebuilding worlds is a change.
         if self.workspace.stale():
