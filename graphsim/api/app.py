@@ -30,6 +30,7 @@ from ..errors import GraphsimError, InvalidRequestError
 from ..limits import DeadlineExceededError, Limits
 from ..policy.cache import COMPILED, DOCUMENTS
 from ..workspace import Workspace
+from ..world.graph import DOCUMENTS as WORLD_DOCUMENTS
 from .errors import aws_error, http_error
 from .graph import graph_from_params
 from .limits import BodyError, DeadlineStop, RequestLimits, decode_body
@@ -201,11 +202,12 @@ def create_app(
     work runs off the event loop (running.py), after catching up with the store."""
     ws = workspace or Workspace.with_world()
     bounds = limits or Limits()
-    # One bound for the process' two caches of policy text (its --cache-bytes), shared evenly.
-    COMPILED.resize(bounds.cache_bytes // 2)
-    DOCUMENTS.resize(bounds.cache_bytes // 2)
+    # One bound for the process' caches of policy text (its --cache-bytes), shared evenly.
+    caches = (("compiled-parts", COMPILED), ("documents", DOCUMENTS), ("world-documents", WORLD_DOCUMENTS))
+    for _, cache in caches:
+        cache.resize(bounds.cache_bytes // len(caches))
     runner = Runner(ws, bounds)
-    metrics = Metrics(lambda: (("compiled-parts", COMPILED.info()), ("documents", DOCUMENTS.info())))
+    metrics = Metrics(lambda: [(name, cache.info()) for name, cache in caches])
     ws.on_write = metrics.store_writes.observe
 
     async def healthz(request: Request) -> Response:

@@ -26,9 +26,9 @@ def document_attachments(documents: Sequence[PolicyDocument], label: str, ptype:
 
 
 def _parse_cached(text: str, kind: PolicyKind) -> PolicyDocument:
-    # Batches of simulations repeat the same documents; parse and compile each once, in a cache
-    # bounded by bytes (500 distinct 100 KB documents must not hold 1.5 GB for ever).
-    return DOCUMENTS.get(("parse", text, kind), len(text) * DOCUMENT_WEIGHT, lambda: parse_with_catalog(text, kind=kind))
+    # Batches of simulations repeat the same documents: parse_with_catalog keeps each parsed
+    # document by its text, in a cache bounded by bytes (world.graph.DOCUMENTS).
+    return parse_with_catalog(text, kind=kind)
 
 
 def parse_document(document: str | Mapping[str, object], kind: PolicyKind, field: str) -> PolicyDocument:

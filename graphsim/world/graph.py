@@ -22,7 +22,7 @@ from ..arn import Arn, iam_arn, pseudo_unique_id, root_arn, s3_bucket_arn
 from ..catalog import policy_action_warning
 from ..errors import ConflictError, InvalidRequestError, NotFoundError, PolicyValidationError, Problem
 from ..policy import PolicyDocument, PolicyKind, parse_policy
-from ..policy.cache import BoundedCache
+from ..policy.cache import DOCUMENT_WEIGHT, BoundedCache
 from .model import EdgeKind, NodeKind, PathStep, PolicyType
 from .nodes import (
     AccountNode,
@@ -60,10 +60,12 @@ def parse_with_catalog(document: str | Mapping[str, Any], *, kind: PolicyKind = 
     an invalid one raises each time, naming its own ``source``."""
     try:
         text = document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
-    except (TypeError, ValueError):  # not JSON data (a YAML date, ...): parse it as it is
+    except (TypeError, ValueError, RecursionError):  # not JSON data (a YAML date, ...; nested past json's reach): parse it as it is
         return parse_policy(document, kind=kind, check_action=policy_action_warning, **kwargs)
     key = (kind, hashlib.blake2b(text.encode(), digest_size=16).digest())
-    return DOCUMENTS.get(key, len(text), lambda: parse_policy(document, kind=kind, check_action=policy_action_warning, **kwargs))
+    # A parsed document holds some 30 times its text's bytes (DOCUMENT_WEIGHT): counted so, the
+    # byte bound holds (500 distinct 100 KB documents had held 1.5 GB).
+    return DOCUMENTS.get(key, len(text) * DOCUMENT_WEIGHT, lambda: parse_policy(document, kind=kind, check_action=policy_action_warning, **kwargs))
 
 
 def _path_ok(path: str) -> bool:
