@@ -432,6 +432,7 @@ def test_a_change_waiting_for_another_process_lock_ends_store_busy(tmp_path: Pat
             other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
             add = {"query": 'mutation { addUserToGroup(user: "newbie", group: "HR") { __typename ... on Conflict { code message } } }'}
             response, health = _while_running(url, add)
+            assert response.json().get("data"), response.text
             busy = response.json()["data"]["addUserToGroup"]
             assert busy["__typename"] == "Conflict" and busy["code"] == "STORE_BUSY" and "try again" in busy["message"]
             assert health and set(health) == {200}

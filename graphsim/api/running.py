@@ -10,8 +10,9 @@ a matrix download) runs in a worker thread of a bounded pool:
 - the work runs under the deadline of ``Limits.deadline_seconds``: the loops of long work check
   it (``graphsim.limits.check_deadline``: analyses, simulations, every GraphQL field), and a
   question still running past it, plus a grace period, is answered DEADLINE_EXCEEDED and its
-  thread left to finish alone. A change is never abandoned: it is bounded by the store's lock
-  wait instead, and ends in its own answer (STORE_BUSY when another process holds the lock).
+  thread left to finish alone. A change is never stopped or abandoned: it is bounded by the
+  store's lock wait instead, and ends in its own answer (STORE_BUSY when another process holds
+  the lock), even when that takes longer than a question may.
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ class Runner:
         seconds = limits.deadline_seconds
 
         def in_thread() -> T:
-            with L.using(limits), L.deadline(seconds):
+            # A change runs to its end: stopped halfway, its answer (committed or not) would be
+            # lost; its wait for another process's lock is what bounds it (cap_lock_wait).
+            with L.using(limits), contextlib.nullcontext() if write else L.deadline(seconds):
                 self._catch_up()
                 with self.lock.writing() if write else self.lock.reading():
                     return work()
