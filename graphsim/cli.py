@@ -1,7 +1,9 @@
 """The ``graphsim`` command: serve the API, ask questions, export the schema.
 
 Exit codes: 0 success (and any --expect met), 1 an --expect (or expectation) not met, 2 bad
-input or usage, 3 an internal error (a bug).
+input or usage, 3 an internal error (a bug), 130 interrupted (Ctrl-C), 141 the output was closed
+early (``graphsim findings | head -1``): both end quietly, with the codes a shell gives a program
+ended by SIGINT or SIGPIPE (128 + the signal's number), so ``set -o pipefail`` still notices.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .workspace import Workspace
 from .world import NodeKind
 
 EXIT_OK, EXIT_EXPECTATION, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 128 + 2, 128 + 13  # SIGINT, SIGPIPE
 
 
 def _is_world_file(text: str) -> bool:
@@ -240,14 +243,35 @@ def cmd_import(args: argparse.Namespace) -> int:
     built = result.to_world()  # before the store is opened: bad input leaves no file behind
     ws = Workspace.open(store_location(getattr(args, "db", None)), load=False)  # adding one world rebuilds none
     world = ws.import_world(args.world, built, replace=args.replace, sources=[str(p) for p in args.files])
-    for finding in result.findings:
-        print(f"finding: {finding.source}: {finding.path}: {finding.message}", file=sys.stderr)
+    if args.findings:
+        for finding in result.findings:
+            print(f"finding: {finding.source}: {finding.path}: {finding.message} [{finding.severity}]", file=sys.stderr)
+    elif not args.quiet and result.findings:
+        print(findings_summary(result.findings), file=sys.stderr)
     counts = {kind: sum(1 for _ in world.nodes_of(kind)) for kind in (NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE, NodeKind.POLICY)}
     print(
         f"imported world {world.name!r} (version {world.version}): {counts[NodeKind.USER]} users, {counts[NodeKind.GROUP]} groups, "
         f"{counts[NodeKind.ROLE]} roles, {counts[NodeKind.POLICY]} managed policies; {len(result.findings)} findings"
     )
     return EXIT_OK
+
+
+def findings_summary(findings: Sequence[Any], *, top: int = 8) -> str:
+    """Import findings counted by severity and by kind (``Finding.kind``), most common first, in
+    a few lines whatever their number; ``--findings`` lists each one."""
+    from collections import Counter
+
+    severities = Counter(f.severity for f in findings)
+    kinds = Counter((f.severity, f.kind) for f in findings)
+    lines = [f"findings: {len(findings):,} (" + ", ".join(f"{severities[s]:,} {s}" for s in ("error", "warning", "info") if severities[s]) + "), by kind:"]
+    for (severity, kind), n in kinds.most_common(top):
+        example = next(f for f in findings if f.severity == severity and f.kind == kind)
+        lines.append(f"  {n:>7,}  {severity:<7}  {kind}   (e.g. {example.source}: {example.path})")
+    if len(kinds) > top:
+        rest = sum(n for _, n in kinds.most_common()[top:])
+        lines.append(f"  {rest:>7,}  of {len(kinds) - top} other kinds")
+    lines.append("  (--findings lists every one)")
+    return "\n".join(lines)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -427,8 +451,10 @@ def cmd_findings(args: argparse.Namespace) -> int:
         _say_world(ws.engine(), to_stdout=False)
         _emit([to_json(f) for f in found])
         return EXIT_OK
+    several = len(ws.world().accounts()) > 1  # then labels repeat across accounts: say whose
     for f in found:
-        print(f"{f.severity.upper():<7} {f.rule_id:<24} {f.path}\n        {f.why}")
+        whose = "" if not several or not f.account else ("  [AWS-managed]" if f.account == "aws" else f"  [account {f.account}]")
+        print(f"{f.severity.upper():<7} {f.rule_id:<24} {f.path}{whose}\n        {f.why}")
     _say_world(ws.engine(), to_stdout=True)
     return EXIT_OK
 
@@ -438,17 +464,22 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     from .expectations import load_expectations
 
     changes = _read_changes(args.changes)
-    questions = [Question(e.principal, e.action, e.resource, e.context) for e in load_expectations(args.questions, require_expect=False)] if args.questions else []
+    questions = [Question(e.principal, e.action, e.resource, e.context, expect=e.expect) for e in load_expectations(args.questions, require_expect=False)] if args.questions else []
     engine = _workspace(args).engine()
     results = what_if(engine, changes, questions)
     _say_world(engine, to_stdout=not args.json)
+    unmet = [r for r in results if r.met is False]
     if args.json:
-        _emit([to_json(r) for r in results])
-        return EXIT_OK
-    for r in results:
-        q = r.question
-        mark = "CHANGED" if r.changed else "same"
-        print(f"{mark:<8} {q.principal} {q.action} {q.resource}: {r.before_kind} -> {r.after_kind}")
+        _emit([{**to_json(r), "expect": r.question.expect, "met": r.met} for r in results])
+    else:
+        for r in results:
+            q = r.question
+            mark = "CHANGED" if r.changed else "same"
+            verdict = "" if r.met is None else f"  (expected {q.expect}: {'met' if r.met else 'NOT MET'})"
+            print(f"{mark:<8} {q.principal} {q.action} {q.resource}: {r.before_kind} -> {r.after_kind}{verdict}")
+    if unmet:
+        print(f"{len(unmet)} of {sum(r.met is not None for r in results)} expectations not met after the changes", file=sys.stderr)
+        return EXIT_EXPECTATION
     return EXIT_OK
 
 
@@ -539,8 +570,33 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    """The shell's completion script (argcomplete's): `eval "$(graphsim completion bash)"`."""
+    import argcomplete
+
+    sys.stdout.write(argcomplete.shellcode(["graphsim"], shell=args.shell))
+    return EXIT_OK
+
+
+def _world_names(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list[str]:
+    """Completes --world with the worlds of the store the command line names (read, never created)."""
+    from .store.location import check_location
+
+    try:
+        location = check_location(store_location(getattr(parsed_args, "db", None)))
+        if location == ":memory:" or not Path(location).is_file():
+            return []
+        ws = Workspace.open(location, load=False)
+        return [r.name for r in ws.records() if r.name.startswith(prefix)]
+    except Exception:  # noqa: BLE001 - completion must never print an error into the shell
+        return []
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="graphsim", description="Offline AWS IAM policy simulator over a graph of your IAM world.")
+    parser.add_argument("--version", action="version", version=f"graphsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the GraphQL API (GraphiQL at /graphql) on a world")
@@ -600,10 +656,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     imp = sub.add_parser("import", help="import AWS exports (authorization details, bucket policies, an organizations folder) or world files")
-    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("files", nargs="+", metavar="FILE|FOLDER", help="exports, or folders of them (an account folder per account, an organizations folder)")
     imp.add_argument("--world", required=True, metavar="NAME", help="the world to create")
     imp.add_argument("--replace", action="store_true", help="replace the world if it exists (as one change, kept in its history)")
     imp.add_argument("--db", metavar="PATH", help="the SQLite store (default: the documented path)")
+    shown = imp.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="print only the imported world's line (no findings summary)")
+    shown.add_argument("--findings", action="store_true", help="list every finding (default: a summary by kind)")
     imp.set_defaults(func=cmd_import)
 
     test = sub.add_parser("test", help="check access expectations (YAML or JSON); exit 1 when any fails")
@@ -675,7 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     wif = sub.add_parser("what-if", help="questions before and after hypothetical changes (nothing is committed)")
     wif.add_argument("changes", help='a JSON or YAML file: [{"mutation": "attachGroupPolicy", "arguments": {"group": "HR", "policy": "..."}}, ...]')
-    wif.add_argument("--questions", metavar="FILE", help="questions in the expectations format (expect may be omitted)")
+    wif.add_argument("--questions", metavar="FILE", help="questions in the expectations format; an expect is checked against the answer after the changes (exit 1 when one is not met)")
     world_args(wif)
     wif.set_defaults(func=cmd_what_if)
 
@@ -734,17 +793,49 @@ def build_parser() -> argparse.ArgumentParser:
     graph_args(g_esc)
     graph.set_defaults(func=cmd_graph)
 
+    comp = sub.add_parser("completion", help="print the shell completion script: eval \"$(graphsim completion bash)\" (or zsh; fish: graphsim completion fish | source)")
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
+    comp.set_defaults(func=cmd_completion)
+
+    for action in (a for p in _subparsers(parser) for a in p._actions):
+        if "--world" in action.option_strings:
+            action.completer = _world_names  # type: ignore[attr-defined]
+
     schema = sub.add_parser("export-schema", help="write the GraphQL SDL")
     schema.add_argument("--output", default="schema/schema.graphql", help="file to write, or - for stdout (default: schema/schema.graphql)")
     schema.set_defaults(func=cmd_export_schema)
     return parser
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser`` and every sub-command's parser, at any depth."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += _subparsers(child)
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (graphsim completion SHELL)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     try:
-        return int(args.func(args))
+        args = parser.parse_args(argv)
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly. Point stdout at /dev/null so the flush at
+        # exit does not fail again (the SIGPIPE note of Python's signal module documentation).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # end a progress bar's line; no traceback
+        return EXIT_INTERRUPTED
     except GraphsimError as exc:
         where = f" ({exc.field})" if exc.field else ""
         print(f"error{where}: {exc.message}", file=sys.stderr)

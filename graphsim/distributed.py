@@ -48,13 +48,13 @@ from .analysis import (
     access_matrix,
     admin_equivalent_findings,
     check_rules,
+    findings_in_order,
     principal_order,
     who_can_direct,
     who_can_outside,
     who_can_request,
     who_can_via_roles,
 )
-from .analysis.findings import SEVERITY_ORDER
 from .engine import ContextEntry, Engine
 from .errors import ConflictError, InvalidRequestError
 from .workspace import Workspace
@@ -338,5 +338,5 @@ def findings(cluster: Cluster, engine: Engine, location: str | None, rules: Iter
             # The rule's own order: users, then roles, each by ARN.
             found.sort(key=lambda f: (world.kind_of(f.principal) is NodeKind.ROLE, f.principal))
         out += found
-    return sorted(out, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule_id, f.path))
+    return findings_in_order(world, out)
 

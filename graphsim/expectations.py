@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .analysis.what_if import DENIED, meets
 from .engine import ContextEntry, Decision, DecisionKind, Engine
 from .errors import GraphsimError, InvalidRequestError
-
-DENIED = "DENIED"  # an expectation met by either deny
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +24,7 @@ class Expectation:
     action: str
     resource: str
     context: tuple[ContextEntry, ...]
-    expect: str  # ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, or DENIED (either deny)
+    expect: str | None  # ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, or DENIED (either deny); None: not given (what-if questions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +59,8 @@ def load_expectations(path: str | Path, *, require_expect: bool = True) -> list[
         missing = [k for k in required if not entry.get(k)]
         if missing:
             raise InvalidRequestError(f"{where}: missing {', '.join(missing)}", field=f"[{i}].{missing[0]}")
-        expect = _expected(str(entry.get("expect") or DENIED))
-        if expect is None:
+        expect = _expected(str(entry["expect"])) if entry.get("expect") else None
+        if expect is None and entry.get("expect"):
             raise InvalidRequestError(f"{where}.expect: must be ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or DENIED, got {entry['expect']!r}", field=f"[{i}].expect")
         raw_context = entry.get("context") or {}
         if not isinstance(raw_context, dict):
@@ -94,7 +93,7 @@ def check(engine: Engine, expectations: Sequence[Expectation]) -> list[Outcome]:
             outcomes.append(Outcome(e, False, "ERROR", None, exc.message))
             continue
         got = decision.decision.value
-        passed = got == e.expect or (e.expect == DENIED and decision.decision is not DecisionKind.ALLOWED)
+        passed = meets(e.expect or DENIED, got)
         outcomes.append(Outcome(e, passed, got, decision))
     return outcomes
 
@@ -103,7 +102,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
     width = max(len(o.expectation.name) for o in outcomes)
     lines = [f"{'result':<6}  {'expectation':<{width}}  {'expected':<13}  got"]
     for o in outcomes:
-        lines.append(f"{'PASS' if o.passed else 'FAIL':<6}  {o.expectation.name:<{width}}  {o.expectation.expect:<13}  {o.got}")
+        lines.append(f"{'PASS' if o.passed else 'FAIL':<6}  {o.expectation.name:<{width}}  {o.expectation.expect or '':<13}  {o.got}")
         if not o.passed:
             detail = o.error or (o.decision.fix.summary if o.decision is not None and o.decision.fix is not None else "")
             if detail:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import catalog
 from ..engine import Engine
@@ -47,6 +47,7 @@ class Finding:
     statement: str = ""  # Statement[i] (Sid ...)
     path: str = ""  # policy -> statement, or the principal
     principal: str = ""  # for principal findings: its ARN
+    account: str = ""  # the account of the principal or policy ("aws" for AWS-managed policies)
 
 
 FindingRule = Callable[[World, Engine], Iterable[Finding]]
@@ -69,7 +70,14 @@ def findings(world: World, engine: Engine, rules: Iterable[str] | None = None) -
         for finding in RULES[rule_id](world, engine):
             check_deadline()
             out.append(finding)
-    return sorted(out, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule_id, f.path))
+    return in_order(world, out)
+
+
+def in_order(world: World, found: Iterable[Finding]) -> list[Finding]:
+    """Findings as every surface lists them: each with its account (labels such as user/alice
+    repeat across the accounts of a multi-account world), most severe first."""
+    out = [replace(f, account=world.account_of(f.principal or f.policy_key)) if (f.principal or f.policy_key) in world.graph else f for f in found]
+    return sorted(out, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule_id, f.path, f.account))
 
 
 def check_rules(rules: Iterable[str] | None) -> list[str]:

@@ -27,9 +27,17 @@ class Question:
     action: str
     resource: str
     context: tuple[ContextEntry, ...] = ()
+    expect: str | None = None  # the decision expected after the changes (DENIED: either deny), if any
 
 
 ABSENT = "ABSENT"  # the principal does not exist on that side of the change
+DENIED = "DENIED"  # an expectation met by either deny
+
+
+def meets(expect: str, got: str) -> bool:
+    """Whether the decision ``got`` (a DecisionKind value, or ABSENT) is the one expected;
+    ``DENIED`` is met by anything but ALLOWED."""
+    return got == expect or (expect == DENIED and got != "ALLOWED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,11 @@ class WhatIfResult:
     @property
     def changed(self) -> bool:
         return self.before_kind != self.after_kind
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the answer after the changes is the question's ``expect`` (None without one)."""
+        return None if self.question.expect is None else meets(self.question.expect, self.after_kind)
 
 
 def parse_changes(changes: Sequence[ChangeInput]) -> list[Command[Any]]:

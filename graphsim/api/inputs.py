@@ -75,3 +75,4 @@ class QuestionInput:
     action: str
     resource: str
     context: list[ContextEntryInput] | None = None
+    expect: str | None = strawberry.field(default=None, description="The decision expected after the changes (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, or DENIED for either deny): the answer's met says whether it is.")

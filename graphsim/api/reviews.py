@@ -7,6 +7,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from .. import analysis
+from ..errors import InvalidRequestError
 from ..limits import Limits, active
 from ..world import NodeKind
 from .context import workspace
@@ -127,6 +128,7 @@ class ReviewFinding:
     statement: str
     path: str
     principal: str
+    account: str = strawberry.field(description="The account of the principal or policy (aws for an AWS-managed policy): labels repeat across the accounts of a world.")
 
 
 @strawberry.type
@@ -149,6 +151,7 @@ class WhatIfResult:
     before_decision: str = strawberry.field(description="ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or ABSENT.")
     after_decision: str
     changed: bool
+    met: bool | None = strawberry.field(default=None, description="Whether the decision after the changes is the question's expect; null when it gives none.")
 
 
 @strawberry.type
@@ -216,19 +219,19 @@ class ReviewQuery:
     def findings(self, info: Info, rules: list[str] | None = None, world: str | None = None) -> list[ReviewFinding]:
         ws = workspace(info)
         return [
-            ReviewFinding(rule=f.rule_id, severity=f.severity, why=f.why, policy=f.policy, statement=f.statement, path=f.path, principal=f.principal)
+            ReviewFinding(rule=f.rule_id, severity=f.severity, why=f.why, policy=f.policy, statement=f.statement, path=f.path, principal=f.principal, account=f.account)
             for f in analysis.findings(ws.world(world), ws.engine(world), rules)
         ]
 
     @strawberry.field(description="The questions before and after hypothetical changes; nothing is committed.")
     @typed_errors
     def what_if(self, info: Info, changes: list[ChangeInput], questions: list[QuestionInput], world: str | None = None) -> list[WhatIfResult]:
-        qs = [analysis.Question(q.principal, q.action, q.resource, to_context(q.context)) for q in questions]
+        qs = [analysis.Question(q.principal, q.action, q.resource, to_context(q.context), expect=_expect(q.expect, i)) for i, q in enumerate(questions)]
         results = analysis.what_if(workspace(info).engine(world), [(c.mutation, c.arguments if c.arguments is not None else {}) for c in changes], qs)
         return [
             WhatIfResult(principal=r.question.principal, action=r.question.action, resource=r.question.resource,
                          before=None if r.before is None else Decision.of(r.before), after=None if r.after is None else Decision.of(r.after),
-                         before_decision=r.before_kind, after_decision=r.after_kind, changed=r.changed)
+                         before_decision=r.before_kind, after_decision=r.after_kind, changed=r.changed, met=r.met)
             for r in results
         ]
 
@@ -238,3 +241,15 @@ class ReviewQuery:
         ws = workspace(info)
         changes = analysis.access_diff(ws.engine(world_a), ws.engine(world_b), principals, actions=actions, resources=resources)
         return [AccessChange(principal=c.principal, action=c.action, resource=c.resource, before=c.before, after=c.after, change=c.change) for c in changes]
+
+
+def _expect(text: str | None, index: int) -> str | None:
+    """A question's expect as the expectations files take it (a decision, or DENIED for either deny)."""
+    if text is None:
+        return None
+    if text.upper() in ("DENY", "DENIED"):
+        return analysis.DENIED
+    try:
+        return DecisionKind.parse(text).value
+    except ValueError:
+        raise InvalidRequestError(f"expect must be ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY or DENIED, got {text!r}", field=f"questions[{index}].expect") from None

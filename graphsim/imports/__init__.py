@@ -30,7 +30,7 @@ from .auth_details import convert_auth_details, is_auth_details
 from .bucket_policy import convert_bucket_policy, is_bucket_policy
 from .merge import BUILTIN_AWS_MANAGED, Finding, Merge, ParsedDocuments
 from .native import convert_native, is_native
-from .organizations import convert_org_folder, is_org_folder
+from .organizations import ORG_FOLDER_MARKERS, convert_org_folder, is_org_folder
 from .sources import ImportFileError, SourceLimitError, decode_document, load_source_file, parse_text
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "import_sources",
     "load_source_file",
     "parse_text",
+    "source_paths",
 ]
 
 
@@ -101,8 +102,33 @@ def detect_format(source: str, data: object) -> Importer | None:
 
 
 def import_files(paths: Iterable[str | Path], *, name: str | None = None, description: str | None = None) -> ImportResult:
-    """Read each file or folder with the one reader and import them together."""
-    return import_sources([load_source_file(p) for p in paths], name=name, description=description)
+    """Read each file or folder with the one reader and import them together (folders of
+    folders opened as ``source_paths`` says)."""
+    return import_sources([load_source_file(p) for p in source_paths(paths)], name=name, description=description)
+
+
+_SOURCE_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def source_paths(paths: Iterable[str | Path]) -> list[str]:
+    """The sources ``paths`` name: a file is one source, and so is an organizations export
+    folder (it holds ``describe-organization.json`` or ``list-roots.json``); any other folder
+    stands for its JSON and YAML files and its sub-folders, in name order, opened the same way:
+    the layout of a company's exports, an account folder per account (``123456789012/`` with its
+    ``authorization-details.json`` and ``BUCKET.bucket-policy.json`` files, whose folder names
+    their owner), an organizations folder and native world files beside them. Hidden entries
+    and other files (a README) are passed over; a folder with no source at all is an error."""
+    found: list[str] = []
+    for path in paths:
+        p = Path(path)
+        if not p.is_dir() or any((p / marker).is_file() for marker in ORG_FOLDER_MARKERS):
+            found.append(str(path))
+            continue
+        inside = [child for child in sorted(p.iterdir()) if not child.name.startswith(".") and (child.is_dir() or child.suffix.lower() in _SOURCE_SUFFIXES)]
+        if not inside:
+            raise ImportFileError(str(path), [Problem("", "the folder holds no exports (.json or .yaml files, or folders of them: an account folder per account, an organizations folder)")])
+        found.extend(source_paths(inside))
+    return found
 
 
 def import_sources(sources: list[tuple[str, object]], *, name: str | None = None, description: str | None = None) -> ImportResult:

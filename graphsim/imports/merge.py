@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -41,6 +42,16 @@ class Finding:
     def __str__(self) -> str:
         where = f"{self.source}: {self.path}" if self.path else self.source
         return f"{where}: {self.message} [{self.severity}]"
+
+    @property
+    def kind(self) -> str:
+        """What sort of finding this is, for summaries: the message's first clause with its
+        particulars (quoted names, ARNs, numbers) taken out, so that 3,000 unknown actions are one
+        kind (``unknown action …``)."""
+        return _PARTICULARS.sub("…", self.message.split("; ")[0])
+
+
+_PARTICULARS = re.compile(r"'[^']*'|\"[^\"]*\"|\barn:\S+|\b\d+\b")
 
 
 # ---- AWS-managed policies graphsim ships ---------------------------------------------------------

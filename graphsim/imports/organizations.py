@@ -27,6 +27,7 @@ _ACCOUNTS_FILE = re.compile(r"^list-accounts-for-parent-(?P<parent>.+)\.json$")
 _TARGET_FILE = re.compile(r"^list-policies-for-target-(?P<target>r-[0-9a-z]+|ou-[0-9a-z]+-[0-9a-z]+|\d{12})-(?P<filter>[A-Z0-9_]+)\.json$")
 _DESCRIBE_FILE = re.compile(r"^describe-policy-(?P<id>.+)\.json$")
 _ORG_FILES = ("describe-organization.json", "list-roots.json")
+ORG_FOLDER_MARKERS = _ORG_FILES  # a folder holding one of these is an organizations export
 
 # AWS's own organization policies, attached everywhere by default; their describe-policy files
 # are optional. D: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html
