@@ -125,10 +125,12 @@ def _clients_on_two_workers(base: str) -> tuple[httpx.Client, httpx.Client]:
     """Two keep-alive clients, each held by a different worker process (a connection stays with
     the process that accepted it)."""
     first = httpx.Client(base_url=base, timeout=30)
-    first_pid = first.get("/healthz").json()["process"]
     for _ in range(200):
         other = httpx.Client(base_url=base, timeout=30)
-        if other.get("/healthz").json()["process"] != first_pid:
+        other_pid = other.get("/healthz").json()["process"]
+        # Asked again each time: an idle keep-alive connection is closed after 5 s (uvicorn's
+        # default) and the next request may reconnect to the other worker.
+        if first.get("/healthz").json()["process"] != other_pid:
             return first, other
         other.close()
     raise AssertionError("every connection went to one worker")
