@@ -68,7 +68,9 @@ def analyses(accounts: int, roles: int, worker_counts: list[int]) -> None:
     _, t_who_warm = timed("who-can, one process, warm", lambda: who_can(fresh, *who_q))
     fresh = Workspace.open(location).engine("org")
     single_m, t_m = timed("matrix, one process, cold", lambda: access_matrix(fresh, principals, m_actions, m_resources))
-    print(f"  who-can: {len(single_who)} entries; matrix: {single_m.counts()}")
+    import resource
+
+    print(f"  who-can: {len(single_who)} entries; matrix: {single_m.counts()}; peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     expected_who = to_json(single_who)
     for n in worker_counts:
         print(f"LocalCluster of {n} worker(s)")

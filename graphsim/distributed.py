@@ -16,7 +16,8 @@ gives (the same entries, cells and findings, in the same order):
   as ``findings`` sorts.
 
 Partitions follow accounts (an account's principals stay together: they share its SCPs,
-baselines and trust policies, so a worker's caches serve them all), balanced by size.
+baselines and trust policies, so a worker's caches serve them all), balanced by size; an account
+larger than a share (the identity account that holds every user) is cut into pieces.
 
 **Each worker loads the world once per version**, not per task: tasks name the world by
 (store location, name, version) and a worker process keeps the engine it built for that key. A
@@ -246,13 +247,18 @@ def connect(address: str | None = None, workers: int | None = None) -> Iterator[
 
 def account_partitions(world: World, keys: Iterable[str], parts: int) -> list[frozenset[str]]:
     """``keys`` in at most ``parts`` shares of about equal size, an account's principals together
-    (largest accounts first, each into the smallest share so far)."""
+    where they fit in one share; an account with more principals than a share (an identity
+    account holding every user) is cut into share-sized pieces, so that one account cannot hold
+    up the end. Largest pieces first, each into the smallest share so far."""
     by_account: dict[str, list[str]] = {}
     for key in keys:
         by_account.setdefault(world.account_of(key) or "", []).append(key)
+    total = sum(len(members) for members in by_account.values())
+    size = max(1, -(-total // max(1, parts)))  # ceil(total / parts)
+    pieces = [members[i : i + size] for _, members in sorted(by_account.items()) for i in range(0, len(members), size)]
     shares: list[list[str]] = [[] for _ in range(max(1, parts))]
-    for _, members in sorted(by_account.items(), key=lambda item: (-len(item[1]), item[0])):
-        min(shares, key=len).extend(members)
+    for piece in sorted(pieces, key=len, reverse=True):  # stable: equal sizes keep account order
+        min(shares, key=len).extend(piece)
     return [frozenset(share) for share in shares if share]
 
 

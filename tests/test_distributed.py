@@ -22,6 +22,7 @@ from graphsim.cli import EXIT_INPUT, EXIT_OK, main
 from graphsim.engine import ContextEntry
 from graphsim.presentation import to_json
 from graphsim.workspace import Workspace
+from graphsim.world import NodeKind
 from graphsim.world import commands as c
 from graphsim.world.io import world_from_dict
 from tests.conftest import StoreUnderTest
@@ -150,3 +151,19 @@ def test_the_cli_runs_who_can_matrix_and_findings_on_a_local_cluster(tmp_path: A
 def test_bad_cluster_flags_are_refused(flags: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["who-can", "final-friday-reports/q4.pdf", "s3:GetObject", *flags]) == EXIT_INPUT
     assert capsys.readouterr().err.strip() == message
+
+
+def test_partitions_keep_accounts_together_and_cut_only_an_account_larger_than_a_share() -> None:
+    world = world_from_dict(small_organization(accounts=6, users=10), name="org")
+    keys = [k for kind in (NodeKind.ROLE, NodeKind.USER) for k, _ in world.nodes_of(kind)]
+    shares = distributed.account_partitions(world, keys, 4)
+    assert sorted(k for share in shares for k in share) == sorted(keys)  # each principal exactly once
+    # 36 principals (4 roles in each of 6 accounts, 12 users in the management account): shares of
+    # at most 9; the management account's 16 are cut into 9 + 7, the member accounts' 4 stay
+    # whole; largest first into the smallest share: 9 | 7+4 | 4+4 | 4+4 (the 7 took one more).
+    assert sorted(len(s) for s in shares) == [8, 8, 9, 11]
+    # Member accounts (4 roles each) are never split; the management account (4 roles and 12
+    # users, more than a share of 9) is cut into pieces of at most 9.
+    for acct in range(1, 6):
+        holding = [s for s in shares if any(f":{'1000000000%02d' % acct}:" in k for k in s)]
+        assert len(holding) == 1
