@@ -232,7 +232,7 @@ def connect(address: str | None = None, workers: int | None = None) -> Iterator[
         try:
             yield Cluster(client)
         finally:
-            client.close()
+            client.close(timeout=10)
         return
     if workers is None or workers < 1:
         raise InvalidRequestError(f"--dask-workers must be at least 1, got {workers}", field="--dask-workers")
@@ -241,8 +241,9 @@ def connect(address: str | None = None, workers: int | None = None) -> Iterator[
     try:
         yield Cluster(client, local)
     finally:
-        client.close()
-        local.close()
+        # Bounded: a worker still busy with a task of a failed analysis must not hold the exit.
+        client.close(timeout=10)
+        local.close(timeout=20)
 
 
 def account_partitions(world: World, keys: Iterable[str], parts: int) -> list[frozenset[str]]:

@@ -26,7 +26,7 @@ from graphsim.world import NodeKind
 from graphsim.world import commands as c
 from graphsim.world.io import world_from_dict
 from tests.conftest import StoreUnderTest
-from tests.org_world import GRANTED, MANAGEMENT, TOOLING, small_organization
+from tests.org_world import GRANTED, MANAGEMENT, TOOLING, account, small_organization
 
 LOGS = "arn:aws:s3:::org-logs/2026/12/03.log"
 QUESTIONS: list[tuple[list[str], str]] = [
@@ -140,7 +140,11 @@ def test_the_cli_runs_who_can_matrix_and_findings_on_a_local_cluster(tmp_path: A
         alone = capsys.readouterr()
         assert main([*run, "--dask-workers", "2"]) == EXIT_OK, run
         spread = capsys.readouterr()
-        assert json.loads(spread.out) == json.loads(alone.out), run
+        got, expected = json.loads(spread.out), json.loads(alone.out)
+        if run[0] == "matrix":  # how much work it took differs: partitions split principal groups
+            for counter in ("evaluations", "principalGroups"):
+                assert got.pop(counter) >= expected.pop(counter)
+        assert got == expected, run
         assert "computed on 2 Dask worker(s) on this machine in " in spread.err
 
 
@@ -165,5 +169,5 @@ def test_partitions_keep_accounts_together_and_cut_only_an_account_larger_than_a
     # Member accounts (4 roles each) are never split; the management account (4 roles and 12
     # users, more than a share of 9) is cut into pieces of at most 9.
     for acct in range(1, 6):
-        holding = [s for s in shares if any(f":{'1000000000%02d' % acct}:" in k for k in s)]
+        holding = [s for s in shares if any(f":{account(acct)}:" in k for k in s)]
         assert len(holding) == 1
