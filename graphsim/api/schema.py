@@ -17,12 +17,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter
+from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types.base import StrawberryOptional, get_object_definition
 
+from .batch import BatchQuery
+from .caching import DocumentValidationCache
 from .errors import ApiError, Conflict, InvalidImport, InvalidInput, InvalidPolicy, NotFound
 from .graph import GraphQuery
 from .limits import DocumentLimits, field_deadline
@@ -34,7 +36,9 @@ from .subscriptions import Subscription
 
 MAX_TOKENS = 5000  # bounds parsing; the document's cost, depth and aliases are graphsim.limits'
 
-QUERIES: tuple[type, ...] = (EvaluationQuery, WorldQuery, ReviewQuery, GraphQuery, NodeQuery)
+QUERIES: tuple[type, ...] = (EvaluationQuery, BatchQuery, WorldQuery, ReviewQuery, GraphQuery, NodeQuery)
+# Distinct documents kept parsed and validated: clients repeat a few documents with new variables.
+DOCUMENT_CACHE = 512
 
 
 class DeadlineExecution(StrawberryGraphQLCoreExecutionContext):
@@ -82,6 +86,8 @@ def build_schema() -> strawberry.Schema:
             lambda: AddValidationRules([DocumentLimits]),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: MaskErrors(should_mask_error=_mask),
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE),
+            lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE),
         ],
     )
 
