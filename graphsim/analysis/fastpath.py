@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import catalog
-from ..engine import ContextEntry, Decision, Engine, Layer, LayerVerdict, PolicySet
+from ..engine import ContextEntry, Decision, Engine, Layer, LayerVerdict
 from ..policy import Statement
 from ..world import EdgeKind, World
 from .index import WorldIndex, world_index
@@ -45,8 +45,7 @@ class FastDecider:
         canonical = catalog.require_action(action)
         wanted = self._speaking_policies(canonical.lower())
         held = self.index.policies_of.get(key, frozenset()) & wanted
-        attachments = self.world.identity_policies(key, only=frozenset(held)) if held else []
-        decision = engine.evaluate(key, canonical, resource, context, policies=PolicySet(attachments))
+        decision = engine.evaluate(key, canonical, resource, context, policies=self.index.policy_set(key, held))
         # The identity layer stands for the principal's whole set, as the engine would count it.
         count = self.index.attachment_count[key]
         verdicts = tuple(LayerVerdict(v.layer, v.decision, count) if v.layer is Layer.IDENTITY else v for v in decision.layer_verdicts)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..arn import Arn, account_of_principal
+from ..engine import PolicySet
 from ..policy import Effect, PolicyDocument, Principals, Statement
-from ..world import EdgeKind, NodeKind, World
+from ..world import EdgeKind, NodeKind, PathStep, PolicyAttachment, World
 
 _ATTACHED = EdgeKind.ATTACHED.value
 _INLINE = EdgeKind.INLINE.value
@@ -70,6 +71,41 @@ class WorldIndex:
             for policy in held:
                 self.holders.setdefault(policy, set()).add(principal)
         self._by_action: dict[str, tuple[PolicyStatement, ...]] = {}
+        self._own: dict[str, list[PolicyAttachment]] = {}
+        self._sets: dict[tuple[str, frozenset[str]], PolicySet] = {}
+
+    def policy_set(self, principal: str, held: frozenset[str]) -> PolicySet:
+        """The identity policy set of ``principal`` restricted to the policy nodes ``held``, as
+        ``PolicySet(World.identity_policies(principal, only=held))`` builds it (same order, same
+        paths); kept until the world changes, so a question asked again builds nothing."""
+        key = (principal, held)
+        found = self._sets.get(key)
+        if found is None:
+            if len(self._sets) > 200_000:
+                self._sets.clear()
+            found = self._sets[key] = PolicySet(self._attachments(principal, held) if held else [])
+        return found
+
+    def _owned(self, owner: str) -> list[PolicyAttachment]:
+        # A group's policies are listed once for all its members.
+        found = self._own.get(owner)
+        if found is None:
+            found = self._own[owner] = self.world.own_policies(owner)
+        return found
+
+    def _attachments(self, principal: str, held: frozenset[str]) -> list[PolicyAttachment]:
+        """``World.identity_policies(principal, only=held)``, from each owner's policies listed once."""
+        world = self.world
+        data = world.info(principal)
+        start = PathStep(principal, data["kind"], data["label"])
+        out = [replace(a, path=(start, *a.path)) for a in self._owned(principal) if a.policy in held]
+        if data["kind"] is NodeKind.USER:
+            for group, edge in sorted(world.out_edges(principal, EdgeKind.MEMBER_OF)):
+                owned = [a for a in self._owned(group) if a.policy in held]
+                if owned:
+                    step = PathStep(group, NodeKind.GROUP, world.label_of(group), EdgeKind.MEMBER_OF, edge["provenance"])
+                    out += [replace(a, path=(start, step, *a.path)) for a in owned]
+        return out
 
     @property
     def principals(self) -> list[str]:

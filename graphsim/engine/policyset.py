@@ -28,11 +28,29 @@ def matched_statement(st: Statement, att: PolicyAttachment, layer: Layer) -> Mat
     )
 
 
-@dataclass(frozen=True, slots=True)
 class Entry:
-    statement: Statement
-    attachment: PolicyAttachment
-    matched: MatchedStatement  # built once, when the set is built, not per request
+    """A statement of a set, with the attachment that brought it. ``matched`` (its path and
+    provenance, as a decision reports it) is built the first time a decision reports it, then
+    kept: most statements of a set never match, and a set built for one question (who-can's
+    per-principal sets, a batch request's documents) would otherwise build them all."""
+
+    __slots__ = ("statement", "attachment", "layer", "_matched")
+
+    def __init__(self, statement: Statement, attachment: PolicyAttachment, layer: Layer) -> None:
+        self.statement = statement
+        self.attachment = attachment
+        self.layer = layer
+        self._matched: MatchedStatement | None = None
+
+    @property
+    def matched(self) -> MatchedStatement:
+        found = self._matched
+        if found is None:
+            found = self._matched = matched_statement(self.statement, self.attachment, self.layer)
+        return found
+
+    def __repr__(self) -> str:
+        return f"Entry({self.attachment.policy}#Statement[{self.statement.index}], {self.layer.value})"
 
 
 class PolicySet:
@@ -52,7 +70,7 @@ class PolicySet:
         order = 0
         for att in self.attachments:
             for st in att.document.statements:
-                item = (order, Entry(st, att, matched_statement(st, att, layer)))
+                item = (order, Entry(st, att, layer))
                 order += 1
                 actions = st.actions
                 if st.not_action or actions.services is None:

@@ -274,6 +274,13 @@ class World:
                 self._collect_policies(group, (start, step), out, only)
         return out
 
+    def own_policies(self, owner: str) -> list[PolicyAttachment]:
+        """The inline and attached policies of one user, group or role, in the order
+        ``identity_policies`` lists them, each path holding only the step from its owner."""
+        out: list[PolicyAttachment] = []
+        self._collect_policies(owner, (), out, None)
+        return out
+
     def _collect_policies(self, owner: str, prefix: tuple[PathStep, ...], out: list[PolicyAttachment], only: frozenset[str] | None) -> None:
         owner_kind = self.kind_of(owner)
         for edge_kind in (EdgeKind.INLINE, EdgeKind.ATTACHED):
