@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import org_account, organization_questions, synthetic_organization  # noqa: E402
 
 STEPS = ("import", "restart", "can", "who-can", "findings")
+WHO_CAN_ASKS = ""  # --who-can: which of the questions (indices), all by default
 
 
 def _peak_mb() -> float:
@@ -100,6 +101,7 @@ def _step(name: str, db: str, world_file: str, accounts: int, roles: int, sharin
             ("sqs:SendMessage", f"arn:aws:sqs:eu-west-1:{org_account(9)}:bravo-queue-1"),
             ("sts:AssumeRole", f"arn:aws:iam::{org_account(11)}:role/OrganizationAccountAccessRole"),
         ]
+        asks = [asks[int(i)] for i in WHO_CAN_ASKS.split(",")] if WHO_CAN_ASKS else asks
         cold, warm, found = [], [], []
         for action, res in asks:
             t = time.perf_counter()
@@ -133,9 +135,12 @@ def main() -> None:
     parser.add_argument("--roles", type=int, default=100, help="roles per account")
     parser.add_argument("--no-sharing", action="store_true", help="parse every document afresh (no interning by content)")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated, of {', '.join(STEPS)}")
+    parser.add_argument("--who-can", default="", help="which whoCan questions, by index (0: iam:CreateUser, 1: s3:GetObject, 2: sqs:SendMessage, 3: sts:AssumeRole); all by default")
     parser.add_argument("--child", nargs=3, metavar=("STEP", "DB", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     sharing = not args.no_sharing
+    global WHO_CAN_ASKS
+    WHO_CAN_ASKS = args.who_can
     if args.child:
         step, db, world_file = args.child
         print(json.dumps(_step(step, db, world_file, args.accounts, args.roles, sharing)))
@@ -151,7 +156,7 @@ def main() -> None:
         del org
         db = str(Path(tmp) / "g.db")
         for step in args.steps.split(","):
-            command = [sys.executable, __file__, "--accounts", str(args.accounts), "--roles", str(args.roles), "--child", step, db, str(world_file)]
+            command = [sys.executable, __file__, "--accounts", str(args.accounts), "--roles", str(args.roles), "--who-can", args.who_can, "--child", step, db, str(world_file)]
             if not sharing:
                 command.append("--no-sharing")
             done = subprocess.run(command, capture_output=True, text=True)
