@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,50 @@ CREATE TABLE IF NOT EXISTS settings (
 WRITE_ATTEMPTS = 3
 
 
+class _Rows:
+    """A statement's rows, read whole while the connection was held."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._rows = cursor.fetchall()
+        self.rowcount = cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+
+class SerialConnection:
+    """One sqlite3 connection shared by a server's worker threads. A statement runs to its last
+    row under the store's lock, and a transaction holds the lock from BEGIN to COMMIT: two
+    threads' statements interleaved on one connection failed with "another row available", and
+    a read between another thread's BEGIN and COMMIT would have seen its uncommitted rows."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._db = db
+        self._lock = lock
+
+    def execute(self, sql: str, params: Any = ()) -> _Rows:
+        with self._lock:
+            return _Rows(self._db.execute(sql, params))
+
+    def executescript(self, script: str) -> None:
+        with self._lock:
+            self._db.executescript(script)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.in_transaction
+
+
 def default_db_path() -> Path:
     """``$GRAPHSIM_DB``, else ``$XDG_DATA_HOME/graphsim/graphsim.db`` (``~/.local/share/...``)."""
     if os.environ.get("GRAPHSIM_DB"):
@@ -75,7 +120,8 @@ class SqliteStore:
         # before anything is created; see location.py.
         self.path = self.location = check_location(path)
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves (Python 3.11).
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self.db = SerialConnection(sqlite3.connect(self.path, isolation_level=None, check_same_thread=False), self._lock)
         try:
             for pragma in ("busy_timeout=5000", "journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
                 self.db.execute(f"PRAGMA {pragma}")
@@ -102,7 +148,11 @@ class SqliteStore:
         self.db.execute(f"PRAGMA busy_timeout = {min(int(current), max(1, int(seconds * 1000 / WRITE_ATTEMPTS)))}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[SerialConnection]:
+        with self._lock:  # the connection is this thread's from BEGIN to COMMIT
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[SerialConnection]:
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 self.db.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for another writer
@@ -120,10 +170,14 @@ class SqliteStore:
         self.db.execute("COMMIT")
 
     @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
+    def reading(self) -> Iterator[SerialConnection]:
         """Several reads that see one moment of the store (one read transaction in WAL mode, so
         another process's commit lands wholly before or wholly after them, and never waits).
         Inside another one, it is part of that one."""
+        with self._lock:
+            yield from self._reading()
+
+    def _reading(self) -> Iterator[SerialConnection]:
         if self.db.in_transaction:
             yield self.db
             return
