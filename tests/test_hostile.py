@@ -143,6 +143,16 @@ def test_the_measure_counts_each_spread_and_nests_fragments() -> None:
     assert (m.fields, m.depth, m.aliases) == (9, 2, 1)
 
 
+def test_introspection_is_answered_within_the_limits() -> None:
+    """GraphiQL's and schemathesis' introspection query nests type references 15 deep: its
+    depth is not counted, its fields are (229 of the 20,000)."""
+    from graphql import get_introspection_query
+
+    with _client() as http:
+        body = _gql(http, get_introspection_query(descriptions=True))
+    assert "errors" not in body and body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
 def test_deep_fragment_chains_are_refused_by_depth() -> None:
     chain = ["query Deep { world { ...U0 } }"]
     for i in range(12):

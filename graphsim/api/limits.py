@@ -4,7 +4,8 @@
   and refuses a body over ``body_bytes`` with 413 (from its Content-Length before reading it,
   else as soon as the bytes read pass the bound), in the one error shape of the API.
 - ``DocumentLimits``: a GraphQL validation rule measuring the document's cost (fields selected,
-  counting a fragment at every place it is spread), depth and aliases. Each fragment is measured
+  counting a fragment at every place it is spread), depth (introspection fields aside) and
+  aliases. Each fragment is measured
   once and its figures reused at every spread, so a document whose fragments each spread the next
   twice (2^40 fields in 1.6 KB) is refused after 40 small sums, never expanded. Strawberry's own
   depth and alias limiters walk every spread again, which is what took the server down.
@@ -215,7 +216,10 @@ def measure_document(document: DocumentNode, operation: OperationDefinitionNode)
         for node in selections.selections:
             if isinstance(node, FieldNode):
                 inner = of_selections(node.selection_set)
-                total += Measure(1 + inner.fields, 1 + inner.depth, inner.aliases + (1 if node.alias is not None else 0))
+                # Introspection (__schema, __type) nests as deep as type references go (GraphiQL's
+                # and schemathesis' query is 15 deep); its fields still count toward the cost.
+                depth = 0 if node.name.value.startswith("__") else 1 + inner.depth
+                total += Measure(1 + inner.fields, depth, inner.aliases + (1 if node.alias is not None else 0))
             elif isinstance(node, InlineFragmentNode):
                 total += of_selections(node.selection_set)
             elif isinstance(node, FragmentSpreadNode):

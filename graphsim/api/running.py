@@ -133,10 +133,9 @@ class Runner:
         """Catch up with the store for a request that does no work of its own (/healthz): at
         most ``wait`` seconds, so a rebuild behind a long question never holds it up (the
         rebuild goes on, and the next request sees it)."""
-        if not self.workspace.stale():  # one PRAGMA
-            return
-
         def in_thread() -> None:
+            # In a thread, even the check: the store's connection is busy while a change waits
+            # for another process's lock, and asking it on the event loop would wait as long.
             with L.using(self.limits), L.deadline(self.limits.deadline_seconds):
                 self._catch_up()
 
