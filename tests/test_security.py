@@ -110,6 +110,18 @@ def test_the_operation_that_runs_decides_not_the_words_in_the_document() -> None
         assert change.status_code == 401
 
 
+def test_a_mutation_beside_a_question_with_no_operation_named_counts_as_a_mutation() -> None:
+    # GraphQL may run the first operation of a document that names none; the check must not let
+    # a mutation through because a question stands beside it.
+    for document in (f"mutation A {ADD_TO_ADMINS[len('mutation '):]} query B {{ __typename }}", f"query B {{ __typename }} mutation A {ADD_TO_ADMINS[len('mutation '):]}"):
+        assert is_mutation(document, None) and is_mutation(document, "NoSuchOperation")
+        ws = Workspace.with_world()
+        with _client(ServerSecurity.for_serving("0.0.0.0", environ={"GRAPHSIM_TOKEN": WRITE}), ws) as http:
+            refused = _post(http, document)
+            assert refused.status_code == 401 and _code(refused) == "UNAUTHENTICATED"
+        assert ws.world().version == 0  # newbie is not an administrator
+
+
 def test_allowed_host_names_the_names_a_proxy_uses() -> None:
     security = ServerSecurity.for_serving("127.0.0.1", allowed_hosts=["graphsim.internal.example"], environ={})
     with _client(security) as http:

@@ -170,6 +170,15 @@ def test_without_a_token_a_loopback_server_with_a_write_token_still_refuses_sock
         assert refused["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
+def test_a_mutation_hidden_beside_a_question_on_the_socket_is_refused_without_the_write_token() -> None:
+    document = 'mutation A { createUser(name: "eve") { __typename } } query B { __typename }'
+    with _secured(write_token=WRITE) as http, _init(http, {}) as sock:
+        assert sock.receive_json() == {"type": "connection_ack"}
+        sock.send_json({"id": "m", "type": "subscribe", "payload": {"query": document}})
+        refused = sock.receive_json()
+        assert refused["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
 def test_a_socket_to_another_host_name_is_refused_at_the_handshake() -> None:
     with _secured(write_token=WRITE) as http:
         with pytest.raises(WebSocketDisconnect) as closed:

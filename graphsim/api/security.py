@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationType, parse
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -213,6 +213,15 @@ def root_fields(query: str | None, operation_name: str | None) -> tuple[str, lis
         return "query", [], "anonymous"
     operation = get_operation_ast(document, operation_name)
     if operation is None:
+        # The name picks none of its operations (or several are given and none is named): the
+        # GraphQL layer may still choose one, so the document counts as the most powerful kind it
+        # holds; a mutation beside a query must not pass as a question.
+        kinds = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        for kind in (OperationType.MUTATION, OperationType.SUBSCRIPTION):
+            held = [d for d in kinds if d.operation is kind]
+            if held:
+                names = [s.name.value for d in held for s in d.selection_set.selections if isinstance(s, FieldNode)]
+                return kind.value, names, operation_name or "anonymous"
         return "query", [], operation_name or "anonymous"
     names = [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
     return operation.operation.value, names, operation.name.value if operation.name else "anonymous"
