@@ -105,6 +105,31 @@ def test_a_subscriber_hears_a_mutation_and_another_processes_import(server: tupl
     assert "final-friday.json" in change["summary"]
 
 
+def test_a_subscriber_hears_a_world_another_process_forked_a_moment_ago(server: tuple[str, Path], tmp_path: Path) -> None:
+    url, db = server
+    world_file = tmp_path / "final-friday.json"
+    world_file.write_text((ROOT / "graphsim" / "data" / "final-friday.json").read_text(encoding="utf-8"), encoding="utf-8")
+
+    def cli(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "graphsim.cli", *args, "--db", str(db)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    async def scenario() -> dict[str, Any]:
+        await asyncio.to_thread(cli, "fork", "final-friday", "review")
+        sock = await _open(url)  # no HTTP request in between: the subscription itself must catch up
+        await sock.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": WATCH, "variables": {"w": "review"}}}))
+        await asyncio.sleep(0.6)
+        await asyncio.to_thread(cli, "import", str(world_file), "--world", "review", "--replace")
+        heard = await _next(sock)
+        await sock.close()
+        return heard
+
+    heard = asyncio.run(scenario())
+    assert heard["type"] == "next", heard
+    change = heard["payload"]["data"]["worldChanged"]
+    assert (change["world"], change["mutation"]) == ("review", "importWorld")
+
+
 def test_an_unknown_world_is_a_typed_error_on_the_socket(server: tuple[str, Path]) -> None:
     url, _ = server
 

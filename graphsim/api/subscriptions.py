@@ -83,10 +83,13 @@ class Subscription:
     @strawberry.subscription(description="Each change committed to the world (the default world when none is named), by this server or another process on its store, as it is committed.")
     async def world_changed(self, info: Info, world: str | None = None) -> AsyncGenerator[WorldChange, None]:
         ws = workspace(info)
+        catch_up = info.context.get("catch_up") if isinstance(info.context, dict) else None
+        # A world another process made a moment ago (a fork in a shell) is one this server has
+        # not seen yet: catch up before the name is looked up, as every question does.
+        await (catch_up or _refresh_here)(ws)
         try:
             name = ws.world(world).name  # the default world is the one of this moment
         except GraphsimError as exc:
             raise ApiError(exc.message, extensions=exc.extensions()) from exc
-        catch_up = info.context.get("catch_up") if isinstance(info.context, dict) else None
         async for change in world_changes(ws, name, **({"catch_up": catch_up} if catch_up is not None else {})):
             yield change
