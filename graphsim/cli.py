@@ -177,7 +177,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for name, reason in sorted(ws.unreadable.items()):
         print(f"warning: world {name!r} cannot be read and is not served: {reason}", file=sys.stderr)
     config = ServeConfig(
-        host=args.host, db=ws.store.path, world=ws.pinned, cors_origins=tuple(args.cors_origin or ()), token_file=args.token_file,
+        host=args.host, db=ws.store.location, world=ws.pinned, cors_origins=tuple(args.cors_origin or ()), token_file=args.token_file,
         read_token_file=args.read_token_file, read_only=args.read_only, allowed_hosts=tuple(args.allowed_host or ()),
         limits=Limits.from_arguments(args),
     )

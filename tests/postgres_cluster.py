@@ -57,6 +57,18 @@ class Cluster:
             conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
         return self.url(name)
 
+    def password_database(self, user: str, password: str) -> str:
+        """A fresh database owned by a role that must give its password over TCP (the cluster
+        trusts everyone else); its URL, password included."""
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {user} LOGIN PASSWORD '{password}'")  # test names only, no quoting needed
+            conn.execute(f"CREATE DATABASE {user} OWNER {user} TEMPLATE template0")
+        hba = self.folder / "data" / "pg_hba.conf"
+        rules = hba.read_text()
+        hba.write_text(f"host all {user} 127.0.0.1/32 scram-sha-256\n" + rules)  # the first matching line decides
+        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "reload"], capture_output=True, timeout=60, check=True)
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{user}"
+
     def stop(self) -> None:
         subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -95,5 +95,7 @@ def store_location(db: str | None) -> str:
 
 
 def redact(url: str) -> str:
-    """A URL without its password, for messages."""
-    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
+    """A URL without its password, for messages: the one before the host (``user:PASSWORD@``,
+    up to the last ``@``, since a password may hold one) and ``password=`` in the query."""
+    url = re.sub(r"(//[^:/@?#]*):[^/?#]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", url, flags=re.IGNORECASE)
