@@ -229,6 +229,8 @@ def connect(address: str | None = None, workers: int | None = None) -> Iterator[
             client = Client(address, timeout="10s")
         except OSError as exc:
             raise InvalidRequestError(f"cannot reach the Dask scheduler at {address}: {exc}", field="--cluster") from None
+        except (ValueError, TypeError) as exc:  # Dask's reading of the address: no port, a scheme it has no transport for
+            raise InvalidRequestError(f"{address!r} is not a Dask scheduler address ({exc}): write tcp://HOST:PORT", field="--cluster") from None
         try:
             yield Cluster(client)
         finally:

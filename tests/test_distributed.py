@@ -151,6 +151,7 @@ def test_the_cli_runs_who_can_matrix_and_findings_on_a_local_cluster(tmp_path: A
 @pytest.mark.parametrize("flags, message", [
     (["--dask-workers", "0"], "error (--dask-workers): --dask-workers must be at least 1, got 0"),
     (["--dask-workers", "2", "--cluster", "tcp://127.0.0.1:1"], "error (--dask-workers): give --cluster (a running scheduler) or --dask-workers (a local cluster), not both"),
+    (["--cluster", "bogus"], "error (--cluster): 'bogus' is not a Dask scheduler address (missing port number in address 'bogus'): write tcp://HOST:PORT"),
 ])
 def test_bad_cluster_flags_are_refused(flags: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["who-can", "final-friday-reports/q4.pdf", "s3:GetObject", *flags]) == EXIT_INPUT
@@ -171,3 +172,10 @@ def test_partitions_keep_accounts_together_and_cut_only_an_account_larger_than_a
     for acct in range(1, 6):
         holding = [s for s in shares if any(f":{account(acct)}:" in k for k in s)]
         assert len(holding) == 1
+
+
+@pytest.mark.parametrize("address", ["http://127.0.0.1:8786", "tcp://[::1"])
+def test_a_cluster_address_dask_cannot_read_is_bad_input(address: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["findings", "--cluster", address]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith(f"error (--cluster): {address!r} is not a Dask scheduler address") and "Traceback" not in err

@@ -486,3 +486,13 @@ def test_metrics_need_the_read_token_when_the_server_has_one() -> None:
         assert http.get("/metrics").status_code == 401
         assert http.get("/metrics", headers={"authorization": "Bearer " + "r" * 20}).status_code == 200
         assert http.get("/healthz").status_code == 200  # stays open
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "0.0"])
+def test_a_limit_flag_that_is_not_a_finite_positive_number_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from graphsim.cli import main
+
+    with pytest.raises(SystemExit) as ended:
+        main(["serve", "--port", "0", "--deadline", value])
+    assert ended.value.code == 2
+    assert f"must be a finite number above 0, got {value!r}" in capsys.readouterr().err
