@@ -11,6 +11,7 @@ through the same registry.
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -379,6 +380,9 @@ def check_world_name(name: str) -> str:
         raise InvalidRequestError("a world needs a name", field="name")
     if name != name.strip():
         raise InvalidRequestError(f"world name {name!r} has spaces around it", field="name")
+    bad = next((c for c in name if unicodedata.category(c).startswith("C")), None)
+    if bad is not None:  # a tab, a newline, NUL, ...: unprintable in a table, ambiguous in an id
+        raise InvalidRequestError(f"world name {name!r} holds the control character U+{ord(bad):04X}; use letters, digits and punctuation", field="name")
     if name.lower() == DEFAULT:
         raise InvalidRequestError(f"{name!r} is reserved: wherever a world is named it means the default world", field="name")
     if name.lower().endswith(_FILE_SUFFIXES):

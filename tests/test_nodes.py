@@ -120,3 +120,19 @@ def test_a_global_id_of_one_type_does_not_fetch_another(gql: GraphQLClient, kind
     raw = "\x1f".join(("gsn1", other, "final-friday", got["arn"]))
     forged = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     assert gql.data("query($id: ID!) { node(id: $id) { id } }", id=forged) == {"node": None}
+
+
+def test_a_long_bad_id_is_not_echoed_whole(gql: GraphQLClient) -> None:
+    body = gql("query($id: ID!) { node(id: $id) { id } }", id="x" * 100_000)
+    message = body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_ID"
+    assert "(100,000 characters)" in message and len(message) < 300
+
+
+@pytest.mark.parametrize("name", ["a\x1fb", "x\n\x00y", "tab\there", "bell\x07"])
+def test_a_world_name_with_a_control_character_is_refused_and_nothing_is_made(gql: GraphQLClient, name: str) -> None:
+    query = "mutation($n: String!) { forkWorld(source: \"final-friday\", name: $n) { __typename ... on UserError { message field } } }"
+    error = gql.data(query, n=name)["forkWorld"]
+    assert error["__typename"] == "InvalidInput" and error["field"] == "name", error
+    assert f"U+{ord(next(c for c in name if ord(c) < 32)):04X}" in error["message"]
+    assert [w["name"] for w in gql.data("{ worlds { name } }")["worlds"]] == ["final-friday"]

@@ -47,12 +47,17 @@ class GlobalId:
     def decode(cls, text: str, *, field: str = "id") -> GlobalId:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            prefix, type_, world, key = raw.split(_SEP)
+            prefix, type_, world, key = raw.split(_SEP, 3)  # the key last: whatever it holds stays whole
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise InvalidIdError(f"{text!r} is not an id graphsim made; ids come from an entity's `id` field", field=field) from None
+            raise InvalidIdError(f"{_shown(text)} is not an id graphsim made; ids come from an entity's `id` field", field=field) from None
         if prefix != _PREFIX or type_ not in TYPES or not world or not key:
-            raise InvalidIdError(f"{text!r} is not an id graphsim made; ids come from an entity's `id` field", field=field)
+            raise InvalidIdError(f"{_shown(text)} is not an id graphsim made; ids come from an entity's `id` field", field=field)
         return cls(type_, world, key)
+
+
+def _shown(text: str) -> str:
+    """An id as a message quotes it: a long one cut, so a 100,000-character id is not echoed."""
+    return repr(text) if len(text) <= 80 else repr(text[:60]) + f"... ({len(text):,} characters)"
 
 
 def global_id(type_: str, world: str, key: str) -> strawberry.ID:
