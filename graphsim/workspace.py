@@ -93,7 +93,10 @@ class Workspace:
         records = store.worlds()
         if not records or (default == DEMO_WORLD and DEMO_WORLD not in {r.name for r in records}):
             demo = load_demo_world()
-            store.create(demo.name, world_to_dict(demo), mutation="createWorld", args={"from": "built-in demo"}, summary="created from the built-in final-friday demo")
+            try:
+                store.create(demo.name, world_to_dict(demo), mutation="createWorld", args={"from": "built-in demo"}, summary="created from the built-in final-friday demo")
+            except ConflictError:
+                pass  # another process (a replica starting at the same moment) created it first
         ws._seen_data_version = store.data_version()
         if not load:
             return ws

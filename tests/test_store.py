@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from graphsim.api.app import create_app
 from graphsim.errors import PolicyValidationError, StoreBusyError, VersionConflictError
+from graphsim.store.location import open_store
 from graphsim.workspace import Workspace
 from graphsim.world import NodeKind
 from graphsim.world import commands as c
@@ -213,3 +214,27 @@ def test_concurrent_writers_lose_nothing(store: StoreUnderTest) -> None:
     assert created == sorted(f"w{w}-{i}" for w in range(writers) for i in range(each))
     assert reopened.version == writers * each
     assert [v for (v,) in store.rows("SELECT version FROM changes WHERE world = 'final-friday' ORDER BY version")] == list(range(writers * each + 1))
+
+
+def test_replicas_starting_together_on_a_new_store_both_start(store: StoreUnderTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two replicas open a new store at the same moment: both read "no worlds", one creates the
+    demo world first, and the other's create must not stop it from starting."""
+    first = Workspace.open(store.location)  # got there first
+    real = open_store
+
+    def read_before_the_first_committed(location: str) -> object:
+        opened = real(location)
+        listed = opened.worlds
+        looks = [0]
+
+        def worlds() -> list[object]:
+            looks[0] += 1
+            return [] if looks[0] == 1 else listed()  # its first look at the store saw no world
+
+        monkeypatch.setattr(opened, "worlds", worlds)
+        return opened
+
+    monkeypatch.setattr("graphsim.workspace.open_store", read_before_the_first_committed)
+    second = Workspace.open(store.location)
+    assert sorted(second.worlds) == sorted(first.worlds) == ["final-friday"]
+    assert store.rows("SELECT name, version FROM worlds") == [("final-friday", 0)]
