@@ -96,8 +96,10 @@ def _via_roles(data: dict[str, Any]) -> None:
 
 
 def _who_can(data: dict[str, Any]) -> None:
-    assert [(e["label"], e["access"]) for e in data["whoCan"]] == [("user/steve", "direct"), ("role/ClassifiedReader", "direct"), ("user/priya", "via-roles")]
-    assert [(f["rule"], f["path"]) for f in data["findings"]] == [
+    assert data["whoCanConnection"]["totalCount"] == 3 and data["whoCanConnection"]["pageInfo"]["hasNextPage"] is False
+    assert [(e["label"], e["access"]) for e in data["whoCanConnection"]["nodes"]] == [("user/steve", "direct"), ("role/ClassifiedReader", "direct"), ("user/priya", "via-roles")]
+    assert data["findingsConnection"]["totalCount"] == 4
+    assert [(f["rule"], f["path"]) for f in data["findingsConnection"]["nodes"]] == [
         ("admin-equivalent", "user/priya"), ("admin-equivalent", "user/steve"), ("user-direct-policy", "user/newbie"), ("user-direct-policy", "user/omar")]
 
 

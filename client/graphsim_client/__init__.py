@@ -211,14 +211,14 @@ class GraphsimClient:
         data = self.graphql(query, p=principal, a=action, r=resource, c=context_entries(context), w=self.world, v=via_roles)
         return Decision.from_graphql(data["can"])
 
-    def who_can(self, actions: str | list[str], resource: str, *, context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def who_can(self, actions: str | list[str], resource: str, *, context: dict[str, Any] | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> list[dict[str, Any]]:
         """Every principal allowed the action(s) on the resource: label, access (direct,
-        via-roles, resource-policy), viaRoles, paths, decision."""
-        query = """query($a: [String!]!, $r: String!, $c: [ContextEntryInput!], $w: String) {
-          whoCan(actions: $a, resource: $r, context: $c, world: $w) {
-            principal label kind action resource access viaRoles paths conditional missingContext decision { decision } } }"""
+        via-roles, resource-policy), viaRoles, paths, decision (fetched page by page)."""
+        query = """query($a: [String!]!, $r: String!, $c: [ContextEntryInput!], $w: String, $first: Int, $after: String) {
+          whoCanConnection(actions: $a, resource: $r, context: $c, world: $w, first: $first, after: $after) { pageInfo { hasNextPage endCursor }
+            nodes { principal label kind action resource access viaRoles paths conditional missingContext decision { decision } } } }"""
         actions = [actions] if isinstance(actions, str) else actions
-        return list(self.graphql(query, a=actions, r=resource, c=context_entries(context), w=self.world)["whoCan"])
+        return list(self.paginate(query, ("whoCanConnection",), page_size=page_size, a=actions, r=resource, c=context_entries(context), w=self.world))
 
     def what_can(self, principal: str, *, service: str | None = None, resource_prefix: str | None = None) -> dict[str, Any]:
         """Effective permissions: ``grants`` by resource pattern and one consolidated ``policy``."""
@@ -254,9 +254,11 @@ class GraphsimClient:
         qs = [{**{k: v for k, v in q.items() if k != "context"}, "context": context_entries(q.get("context"))} for q in questions]
         return list(self.graphql(query, c=changes, q=qs, w=self.world)["whatIf"])
 
-    def findings(self, rules: list[str] | None = None) -> list[dict[str, Any]]:
-        query = """query($r: [String!], $w: String) { findings(rules: $r, world: $w) { rule severity why policy statement path principal } }"""
-        return list(self.graphql(query, r=rules, w=self.world)["findings"])
+    def findings(self, rules: list[str] | None = None, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[dict[str, Any]]:
+        """Least-privilege findings (fetched page by page)."""
+        query = """query($r: [String!], $w: String, $first: Int, $after: String) { findingsConnection(rules: $r, world: $w, first: $first, after: $after) {
+          pageInfo { hasNextPage endCursor } nodes { rule severity why policy statement path principal } } }"""
+        return list(self.paginate(query, ("findingsConnection",), page_size=page_size, r=rules, w=self.world))
 
     def escalation_paths(self, principal: str) -> list[dict[str, Any]]:
         query = """query($p: String!, $w: String) { escalationPaths(principal: $p, world: $w) {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -76,9 +77,13 @@ class ListingScope:
     listing: str  # the field, e.g. "WorldView.usersConnection"
     arguments: Any = None  # the filter and order, as plain JSON-able values
 
-    def fingerprint(self) -> str:
+    @functools.cached_property
+    def _fingerprint(self) -> str:
         text = json.dumps([self.listing, self.arguments], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def fingerprint(self) -> str:
+        return self._fingerprint
 
     def cursor(self, position: int) -> str:
         raw = "\x1f".join((_PREFIX, self.world, str(self.version), self.fingerprint(), str(position)))

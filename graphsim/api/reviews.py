@@ -10,6 +10,7 @@ from .. import analysis
 from ..errors import InvalidRequestError
 from ..limits import Limits, active
 from ..world import NodeKind
+from .connections import Connection, ListingScope, paginate
 from .context import workspace
 from .decision import Decision, DecisionKind
 from .errors import typed_errors
@@ -71,6 +72,7 @@ class AccessMatrix:
     """The matrix stays the analysis' compact value; counts and cells are built when asked."""
 
     _m: strawberry.Private[analysis.Matrix]
+    _scope: strawberry.Private[ListingScope | None] = None
 
     @strawberry.field
     def principals(self) -> list[str]:
@@ -99,6 +101,12 @@ class AccessMatrix:
     @strawberry.field
     def cells(self) -> list[MatrixCell]:
         return [MatrixCell(principal=p, action=a, resource=r, decision=DecisionKind(d)) for p, a, r, d in self._m.rows()]  # type: ignore[misc]
+
+    @strawberry.field(description="The cells (principal by principal, then action, then resource), a page at a time.")
+    @typed_errors
+    def cells_connection(self, first: int | None = None, after: str | None = None) -> Connection[MatrixCell]:
+        scope = self._scope or ListingScope(world="", version=0, listing="AccessMatrix.cellsConnection")
+        return paginate(scope, list(self._m.rows()), lambda row: MatrixCell(principal=row[0], action=row[1], resource=row[2], decision=DecisionKind(row[3])), first, after)  # type: ignore[misc]
 
 
 @strawberry.type
@@ -129,6 +137,10 @@ class ReviewFinding:
     path: str
     principal: str
     account: str = strawberry.field(description="The account of the principal or policy (aws for an AWS-managed policy): labels repeat across the accounts of a world.")
+
+    @classmethod
+    def of(cls, f: analysis.Finding) -> ReviewFinding:
+        return cls(rule=f.rule_id, severity=f.severity, why=f.why, policy=f.policy, statement=f.statement, path=f.path, principal=f.principal, account=f.account)
 
 
 @strawberry.type
@@ -194,7 +206,9 @@ class ReviewQuery:
         engine = workspace(info).engine(world)
         chosen = principals or analysis.all_principals(engine)
         active().check("matrix_cells", len(chosen) * len(actions) * len(resources), what="accessMatrix cells (principals x actions x resources; GET /export/matrix.csv and graphsim matrix take more)", field="principals")
-        return AccessMatrix(_m=analysis.access_matrix(engine, chosen, actions, resources, to_context(context)))
+        scope = ListingScope(world=engine.world.name, version=engine.world.version, listing="AccessMatrix.cellsConnection",
+                             arguments=[actions, resources, principals, None if context is None else [[c.context_key_name, list(c.context_key_values)] for c in context]])
+        return AccessMatrix(_m=analysis.access_matrix(engine, chosen, actions, resources, to_context(context)), _scope=scope)
 
     @strawberry.field(description="Why a request is denied, and the smallest change that would allow it.")
     @typed_errors
@@ -219,7 +233,7 @@ class ReviewQuery:
     def findings(self, info: Info, rules: list[str] | None = None, world: str | None = None) -> list[ReviewFinding]:
         ws = workspace(info)
         return [
-            ReviewFinding(rule=f.rule_id, severity=f.severity, why=f.why, policy=f.policy, statement=f.statement, path=f.path, principal=f.principal, account=f.account)
+            ReviewFinding.of(f)
             for f in analysis.findings(ws.world(world), ws.engine(world), rules)
         ]
 

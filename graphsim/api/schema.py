@@ -31,12 +31,13 @@ from .limits import DocumentLimits, field_deadline
 from .mutations import Mutation
 from .nodes import NodeQuery
 from .queries import EvaluationQuery, WorldQuery
+from .review_pages import ReviewPageQuery
 from .reviews import ReviewQuery
 from .subscriptions import Subscription
 
 MAX_TOKENS = 5000  # bounds parsing; the document's cost, depth and aliases are graphsim.limits'
 
-QUERIES: tuple[type, ...] = (EvaluationQuery, BatchQuery, WorldQuery, ReviewQuery, GraphQuery, NodeQuery)
+QUERIES: tuple[type, ...] = (EvaluationQuery, BatchQuery, WorldQuery, ReviewQuery, GraphQuery, NodeQuery, ReviewPageQuery)
 # Distinct documents kept parsed and validated: clients repeat a few documents with new variables.
 DOCUMENT_CACHE = 512
 
