@@ -556,6 +556,74 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    """A world's users, groups, roles, policies, resources or accounts, filtered and sorted as
+    GraphQL's connections are (graphsim.world.listing)."""
+    from .world.listing import FILTERS_OF, KINDS, Filter, SortField, listing
+
+    ws = _workspace(args)
+    world = ws.world()
+    tag_key, _, tag_value = (args.tag or "").partition("=")
+    given = {
+        "name_prefix": args.name_prefix, "name_contains": args.name_contains, "account": args.account, "path_prefix": args.path_prefix,
+        "tag_key": tag_key or None, "tag_value": tag_value or None, "attached_policy": args.attached_policy, "member_of": args.group,
+        "resource_type": args.type, "aws_managed": args.aws_managed, "attached": args.attached,
+    }
+    options = {"tag_key": "--tag", "tag_value": "--tag", "member_of": "--group", "resource_type": "--type", "aws_managed": "--aws-managed"}
+    for name, value in given.items():
+        if value is not None and name not in FILTERS_OF[args.kind]:
+            option = options.get(name, "--" + name.replace("_", "-"))
+            raise InvalidRequestError(f"{option} does not filter {args.kind}", field=option)
+    if args.tag is not None and not tag_key:
+        raise InvalidRequestError("--tag takes KEY or KEY=VALUE", field="--tag")
+    if args.attached_policy is not None:
+        given["attached_policy"] = world.find(NodeKind.POLICY, args.attached_policy, field="--attached-policy")
+    if args.group is not None:
+        given["member_of"] = world.find(NodeKind.GROUP, args.group, field="--group")
+    keys = listing(world, KINDS[args.kind], Filter(**given), sort=SortField.ARN if args.order == "arn" else SortField.NAME, descending=args.desc)
+    if args.json:
+        _say_world(ws.engine(), to_stdout=False)
+        _emit([{"name": world.name_of(k), "arn": k, "account": world.node(k).get("account"), "path": world.node(k).get("path")} for k in keys])
+        return EXIT_OK
+    for key in keys:
+        print(f"{world.name_of(key):<40} {key}")
+    print(f"{len(keys)} {args.kind}")
+    _say_world(ws.engine(), to_stdout=True)
+    return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Print each change committed to a world of the store as it is committed (by any process),
+    as GraphQL's worldChanged subscription pushes it; --count N stops after N changes."""
+    import asyncio
+
+    from .api.subscriptions import world_changes
+
+    if args.count is not None and args.count < 1:
+        raise InvalidRequestError("--count must be 1 or more", field="--count")
+    ws = Workspace.open(store_location(args.db), default=args.world)
+    name = ws.world().name
+    print(f"watching world {name!r} from version {ws.world().version} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+    async def watch() -> None:
+        seen = 0
+        async for change in world_changes(ws, name):
+            if args.json:
+                print(json.dumps({"world": change.world, "version": change.version, "at": change.at, "mutation": change.mutation,
+                                  "summary": change.summary, "arguments": change.arguments}), flush=True)
+            else:
+                print(f"{change.version:>6} {change.at:<20} {change.mutation:<24} {change.summary}", flush=True)
+            seen += 1
+            if args.count is not None and seen >= args.count:
+                return
+
+    try:
+        asyncio.run(watch())
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from .api.schema import schema
 
@@ -792,6 +860,30 @@ def build_parser() -> argparse.ArgumentParser:
     g_esc.add_argument("--path", type=int, help="only the path at this index")
     graph_args(g_esc)
     graph.set_defaults(func=cmd_graph)
+
+    lst = sub.add_parser("list", help="a world's users, groups, roles, policies, resources or accounts, filtered and sorted")
+    lst.add_argument("kind", choices=["users", "groups", "roles", "policies", "resources", "accounts"])
+    lst.add_argument("--name-prefix", metavar="TEXT", help="names starting with TEXT (case-insensitive)")
+    lst.add_argument("--name-contains", metavar="TEXT", help="names containing TEXT (case-insensitive)")
+    lst.add_argument("--account", metavar="ID", help="in this account (aws: AWS-managed policies)")
+    lst.add_argument("--path-prefix", metavar="PATH", help="IAM path starting with PATH (case-sensitive), e.g. /engineering/")
+    lst.add_argument("--tag", metavar="KEY[=VALUE]", help="carrying this tag (with this value)")
+    lst.add_argument("--attached-policy", metavar="POLICY", help="with this managed policy attached directly (name or ARN)")
+    lst.add_argument("--group", metavar="GROUP", help="users in this group")
+    lst.add_argument("--type", metavar="TYPE", help="resources of this type, e.g. s3:bucket")
+    lst.add_argument("--aws-managed", action=argparse.BooleanOptionalAction, default=None, help="policies: only AWS-managed (--aws-managed) or only the account's own (--no-aws-managed)")
+    lst.add_argument("--attached", action=argparse.BooleanOptionalAction, default=None, help="policies: only attached ones, or (--no-attached) only unattached ones")
+    lst.add_argument("--order", choices=["name", "arn"], default="name", help="sort by name (then ARN; the default) or by ARN")
+    lst.add_argument("--desc", action="store_true", help="in descending order")
+    world_args(lst)
+    lst.set_defaults(func=cmd_list)
+
+    watch = sub.add_parser("watch", help="print each change committed to a world of the store as it is committed, by any process")
+    watch.add_argument("--world", metavar="NAME", help="a world of the store (default: the store's default world)")
+    watch.add_argument("--db", metavar="PATH", help="the SQLite store (default: $GRAPHSIM_DB or the documented path)")
+    watch.add_argument("--count", type=int, metavar="N", help="stop after N changes")
+    watch.add_argument("--json", action="store_true", help="one JSON object per change (the fields of GraphQL's WorldChange)")
+    watch.set_defaults(func=cmd_watch)
 
     comp = sub.add_parser("completion", help="print the shell completion script: eval \"$(graphsim completion bash)\" (or zsh; fish: graphsim completion fish | source)")
     comp.add_argument("shell", choices=["bash", "zsh", "fish"])

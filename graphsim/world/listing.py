@@ -21,6 +21,22 @@ from dataclasses import dataclass, field
 from .graph import AWS_MANAGED_ACCOUNT, World
 from .model import EdgeKind, NodeKind
 
+# The lists a browse offers, the node kinds each holds, and the Filter fields that apply to it
+# (the GraphQL filter inputs and `graphsim list` offer the same).
+KINDS: dict[str, tuple[NodeKind, ...]] = {
+    "users": (NodeKind.USER,), "groups": (NodeKind.GROUP,), "roles": (NodeKind.ROLE,),
+    "policies": (NodeKind.POLICY,), "resources": (NodeKind.RESOURCE,), "accounts": (NodeKind.ACCOUNT,),
+}
+_NAMES = {"name_prefix", "name_contains", "account"}
+FILTERS_OF: dict[str, frozenset[str]] = {
+    "users": frozenset(_NAMES | {"path_prefix", "tag_key", "tag_value", "attached_policy", "member_of"}),
+    "groups": frozenset(_NAMES | {"path_prefix", "attached_policy"}),
+    "roles": frozenset(_NAMES | {"path_prefix", "tag_key", "tag_value", "attached_policy"}),
+    "policies": frozenset(_NAMES | {"path_prefix", "attached", "aws_managed"}),
+    "resources": frozenset(_NAMES | {"resource_type", "tag_key", "tag_value"}),
+    "accounts": frozenset(_NAMES),
+}
+
 
 class SortField(enum.Enum):
     NAME = "name"  # then the key, so that names shared across accounts still sort stably
