@@ -130,6 +130,25 @@ def test_a_subscriber_hears_a_world_another_process_forked_a_moment_ago(server: 
     assert (change["world"], change["mutation"]) == ("review", "importWorld")
 
 
+def test_a_deleted_world_sends_a_last_message_and_completes(server: tuple[str, Path]) -> None:
+    url, _ = server
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(base_url=url) as http:
+            await http.post("/graphql", json={"query": 'mutation { forkWorld(source: "final-friday", name: "short-lived") { __typename } }'})
+            sock = await _open(url)
+            await sock.send(json.dumps({"id": "d", "type": "subscribe", "payload": {"query": WATCH, "variables": {"w": "short-lived"}}}))
+            await asyncio.sleep(0.6)
+            await http.post("/graphql", json={"query": 'mutation { deleteWorld(name: "short-lived") { __typename } }'})
+        heard = [await _next(sock), await _next(sock)]
+        await sock.close()
+        return heard
+
+    last, complete = asyncio.run(scenario())
+    assert last["payload"]["data"]["worldChanged"] == {"world": "short-lived", "version": 1, "mutation": "deleteWorld", "summary": "world 'short-lived' was deleted"}
+    assert complete == {"id": "d", "type": "complete"}
+
+
 def test_an_unknown_world_is_a_typed_error_on_the_socket(server: tuple[str, Path]) -> None:
     url, _ = server
 
