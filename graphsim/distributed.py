@@ -231,7 +231,10 @@ class Cluster:
         if token is None:
             token = _TOKENS[world] = uuid.uuid4().hex
         ref = WorldRef(None, world.name, world.version, token)
-        data = self.client.scatter(world_to_dict(world), broadcast=True, hash=False)
+        # Scattered inside a list: Client.scatter takes a dict as {key: value} pairs, and with
+        # hash=False its keys ("users", "policies", ...) would be the same names for every world
+        # sent, so one scatter's release could drop the next one's data ("lost dependencies").
+        [data] = self.client.scatter([world_to_dict(world)], broadcast=True, hash=False)
         return ref, data
 
 
