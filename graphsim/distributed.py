@@ -32,16 +32,14 @@ CLI: the pure core never imports Dask.
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import CancelledError
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from .analysis import (
     RULES,
@@ -65,27 +63,9 @@ from .world import NodeKind, World
 from .world.io import world_from_dict, world_to_dict
 
 try:
-    from dask.distributed import Client, KilledWorker, LocalCluster
+    from dask.distributed import Client, LocalCluster
 except ImportError:  # the optional extra is not installed: say how to get it when asked for
     Client = LocalCluster = None  # type: ignore[assignment,misc]
-    KilledWorker = RuntimeError  # type: ignore[assignment,misc]  # never raised without Dask
-
-# A worker lost under load (a missed heartbeat, a restart by its nanny) takes its tasks and its
-# copy of a scattered world with it: the scheduler then cancels what depended on them. The
-# analysis is asked once more, the world sent again; a second loss is the answer.
-_LOST = (CancelledError, KilledWorker)
-T = TypeVar("T")
-
-
-def _asked_again_if_a_worker_was_lost(run: Callable[..., T]) -> Callable[..., T]:
-    @functools.wraps(run)
-    def again(*args: Any, **kwargs: Any) -> T:
-        try:
-            return run(*args, **kwargs)
-        except _LOST:
-            return run(*args, **kwargs)
-
-    return again
 
 PARTITIONS_PER_WORKER = 4  # a few tasks per worker, so a slow partition does not hold up the end
 ADMIN_RULE = "admin-equivalent"
@@ -292,7 +272,6 @@ def _principals(world: World) -> list[str]:
     return [key for kind in (NodeKind.USER, NodeKind.ROLE) for key, _ in world.nodes_of(kind)]
 
 
-@_asked_again_if_a_worker_was_lost
 def who_can(cluster: Cluster, engine: Engine, location: str | None, actions: Sequence[str], resource: str, context: Iterable[ContextEntry] = (), *, parts: int | None = None) -> list[WhoCanEntry]:
     """``analysis.who_can`` on the cluster: the same entries in the same order."""
     canonical, arn, ctx = who_can_request(engine, actions, resource, context)  # bad input fails here, before any task
@@ -320,7 +299,6 @@ def _ordered(world: World, parts: Iterable[list[WhoCanEntry]]) -> list[WhoCanEnt
     return sorted((e for part in parts for e in part), key=lambda e: principal_order(world, e.principal))
 
 
-@_asked_again_if_a_worker_was_lost
 def matrix(
     cluster: Cluster, engine: Engine, location: str | None, principals: Sequence[str], actions: Sequence[str], resources: Sequence[str],
     context: Iterable[ContextEntry] = (), *, parts: int | None = None,
@@ -352,7 +330,6 @@ def matrix(
     return Matrix(head.principals, head.actions, tuple(arns), bytes(codes), principal_groups=groups, evaluations=evaluations)
 
 
-@_asked_again_if_a_worker_was_lost
 def findings(cluster: Cluster, engine: Engine, location: str | None, rules: Iterable[str] | None = None, *, parts: int | None = None) -> list[Finding]:
     """``analysis.findings`` on the cluster: the same findings in the same order."""
     chosen = check_rules(rules)

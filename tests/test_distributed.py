@@ -75,30 +75,6 @@ def test_who_can_with_context_and_an_in_memory_world(cluster: distributed.Cluste
         assert to_json(distributed.who_can(cluster, engine, None, actions, resource, context)) == to_json(who_can(engine, actions, resource, context))
 
 
-def test_an_analysis_whose_tasks_a_lost_worker_took_is_asked_once_more(cluster: distributed.Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A worker dropped under load cancels the tasks that needed its copy of the world; the
-    analysis sends the world again and asks once more, and a second loss is the answer."""
-    from distributed.client import FutureCancelledError
-
-    ws = Workspace.with_world(world_from_dict(small_organization(), name="org"))
-    engine = ws.engine()
-    real_gather = cluster.client.gather
-    losses = [1]
-
-    def gather(futures: Any, *args: Any, **kwargs: Any) -> Any:
-        if losses[0] > 0:
-            losses[0] -= 1
-            raise FutureCancelledError("lost", "lost dependencies")
-        return real_gather(futures, *args, **kwargs)
-
-    monkeypatch.setattr(cluster.client, "gather", gather)
-    actions, resource = QUESTIONS[0]
-    assert to_json(distributed.who_can(cluster, engine, None, actions, resource)) == to_json(who_can(engine, actions, resource))
-    losses[0] = 2
-    with pytest.raises(FutureCancelledError):
-        distributed.findings(cluster, engine, None)
-
-
 def test_matrix_and_findings_on_the_cluster_equal_one_process(cluster: distributed.Cluster, store: StoreUnderTest) -> None:
     ws = stored_org(store)
     engine = ws.engine("org")
