@@ -131,7 +131,11 @@ async def _send_at_rate(url: str, rate: float, duration: float, make: Any, *, he
             tasks.append(asyncio.create_task(one(i, due)))
             figures.sent += 1
         figures.seconds = time.perf_counter() - start  # the sending time: what the rate is of
-        await asyncio.gather(*tasks)
+        # Bounded: what has not been answered ``timeout`` seconds after the last was sent is an error.
+        _, late = await asyncio.wait(tasks, timeout=timeout + 5) if tasks else (set(), set())
+        for task in late:
+            task.cancel()
+            figures.note_error("no answer before the run's end")
     return figures
 
 
@@ -207,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--writer", action="store_true", help=argparse.SUPPRESS)  # the writer process
     args = parser.parse_args(argv)
+    # `timeout`/kill -TERM must still stop the server this started (the finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if not 0 < args.duration <= 600:
         parser.error("--duration must be between 0 and 600 seconds")
     token = Path(args.token_file).read_text(encoding="utf-8").strip() if args.token_file else None
