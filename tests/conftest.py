@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +49,10 @@ def gql(workspace: Workspace) -> GraphQLClient:
         yield GraphQLClient(http, workspace)
 
 
-@pytest.fixture(scope="session")
-def live_server() -> str:
-    """A real graphsim server (uvicorn, in its own process) on a throw-away store."""
+@contextmanager
+def served(*args: str, wait: float = 30) -> Iterator[str]:
+    """``graphsim serve ARGS`` in its own process on a free loopback port, once /healthz
+    answers; its base URL. Stopped (killed if it will not stop) when the block ends."""
     import socket
     import subprocess
     import sys
@@ -61,23 +64,35 @@ def live_server() -> str:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim.cli", "serve", "--db", ":memory:", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "graphsim.cli", "serve", *args, "--port", str(port), "--log-level", "warning"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait()
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """A real graphsim server (uvicorn, in its own process) on a throw-away store."""
+    with served("--db", ":memory:") as url:
+        yield url
 
 
 # ---- stores: the same store tests run against SQLite and PostgreSQL --------------------------

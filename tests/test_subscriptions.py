@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +22,7 @@ from websockets.asyncio.client import connect
 from graphsim.api.app import create_app
 from graphsim.api.security import ServerSecurity, host_names_for
 from graphsim.workspace import Workspace
+from tests.conftest import served
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = "graphql-transport-ws"
@@ -37,28 +36,8 @@ WAIT = 20.0  # seconds a test waits for one message before failing (the server c
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real server (uvicorn, its own process) on a store file, and that file."""
     db = tmp_path / "store.db"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim.cli", "serve", "--db", str(db), "--port", str(port), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with served("--db", str(db)) as url:
         yield url, db
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 async def _open(url: str, payload: dict[str, Any] | None = None) -> Any:
