@@ -50,9 +50,10 @@ def gql(workspace: Workspace) -> GraphQLClient:
 
 
 @contextmanager
-def served(*args: str, wait: float = 30) -> Iterator[str]:
-    """``graphsim serve ARGS`` in its own process on a free loopback port, once /healthz
-    answers; its base URL. Stopped (killed if it will not stop) when the block ends."""
+def served(*args: str, wait: float = 30, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``graphsim serve ARGS`` in its own process on a free loopback port (with ``env`` as its
+    environment when given), once /healthz answers; its base URL. Stopped (killed if it will
+    not stop) when the block ends."""
     import socket
     import subprocess
     import sys
@@ -65,7 +66,7 @@ def served(*args: str, wait: float = 30) -> Iterator[str]:
         port = int(s.getsockname()[1])
     proc = subprocess.Popen(
         [sys.executable, "-m", "graphsim.cli", "serve", *args, "--port", str(port), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + wait

@@ -16,6 +16,7 @@ from graphsim.cli import EXIT_INPUT, EXIT_OK, main
 from graphsim.workspace import Workspace
 from graphsim.world.commands import AddUserToGroup
 from graphsim.world.io import load_demo_world, world_to_dict
+from tests.conftest import served
 
 QUESTION = ("newbie", "s3:GetBucketLocation", "final-friday-reports")
 CAN = """query($world: String) { can(principal: "newbie", action: "s3:GetBucketLocation", resource: "final-friday-reports", world: $world) {
@@ -212,23 +213,16 @@ def test_a_write_that_waits_too_long_is_a_typed_retryable_error_and_changes_noth
 def test_done_when_a_running_server_answers_from_what_a_shell_forked_and_imported(tmp_path: Path) -> None:
     """The issue's walkthrough with real processes: a uvicorn server on a store, and graphsim
     commands in a shell beside it."""
-    import socket
     import subprocess
     import sys
-    import time
 
     import httpx
 
     db = str(tmp_path / "team.db")
     graphsim = [sys.executable, "-m", "graphsim.cli"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = subprocess.Popen([*graphsim, "serve", "--db", db, "--port", str(port), "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/graphql"
 
     def ask(world: str | None = None) -> dict[str, object]:
-        body = httpx.post(url, json={"query": CAN, "variables": {"world": world}}, timeout=30).json()
+        body = httpx.post(f"{base}/graphql", json={"query": CAN, "variables": {"world": world}}, timeout=30).json()
         assert "errors" not in body, body
         return dict(body["data"]["can"])
 
@@ -237,16 +231,7 @@ def test_done_when_a_running_server_answers_from_what_a_shell_forked_and_importe
         assert done.returncode == 0, done.stderr
         return done
 
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError("server did not start") from None
-                time.sleep(0.2)
+    with served("--db", db) as base:
         shell("fork", "final-friday", "review")
         assert ask("review")["world"] == {"name": "review", "version": 1}
         data = world_to_dict(load_demo_world())
@@ -260,6 +245,3 @@ def test_done_when_a_running_server_answers_from_what_a_shell_forked_and_importe
         shell("worlds", "--set-default", "review")
         cli = json.loads(shell("can", *QUESTION, "--json").stdout)
         assert cli == ask() and cli["world"] == {"name": "review", "version": 2} and cli["decision"] == "ALLOWED"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

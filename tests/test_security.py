@@ -4,10 +4,8 @@ allow-list, through HTTP (the app in process, and a real `graphsim serve`)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ from graphsim.api.app import create_app
 from graphsim.api.security import ServerSecurity, host_names_for, is_mutation
 from graphsim.errors import InvalidRequestError
 from graphsim.workspace import Workspace
+from tests.conftest import served
 
 WRITE = "w" * 8 + "-write-token-0123"
 READ = "r" * 8 + "-read-token-45678"
@@ -163,24 +162,9 @@ def test_serve_on_every_address_without_a_token_exits_2_and_writes_nothing(tmp_p
 def test_a_real_server_beyond_loopback_refuses_unauthenticated_mutations(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(WRITE + "\n", encoding="utf-8")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim.cli", "serve", "--host", "0.0.0.0", "--port", str(port), "--token-file", str(token_file), "--db", str(tmp_path / "s.db"), "--log-level", "warning"],
-        env=_env_without_tokens(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/graphql"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError("server did not start") from None
-                time.sleep(0.2)
+    args = ("--host", "0.0.0.0", "--token-file", str(token_file), "--db", str(tmp_path / "s.db"))
+    with served(*args, env=_env_without_tokens(tmp_path)) as base:
+        url = f"{base}/graphql"
         refused = httpx.post(url, json={"query": ADD_TO_ADMINS})
         assert refused.status_code == 401 and refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         rebound = httpx.post(url, json={"query": ADD_TO_ADMINS}, headers={"Host": "attacker.example", "Authorization": f"Bearer {WRITE}"})
@@ -189,6 +173,3 @@ def test_a_real_server_beyond_loopback_refuses_unauthenticated_mutations(tmp_pat
         assert asked.json()["data"]["can"]["decision"] == "IMPLICIT_DENY"  # the refused changes did not happen
         done = httpx.post(url, json={"query": ADD_TO_ADMINS}, headers={"Authorization": f"Bearer {WRITE}"})
         assert done.status_code == 200 and done.json()["data"]["addUserToGroup"]["__typename"] == "MembershipPayload"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -23,6 +20,7 @@ from graphsim.errors import WorldChangedError
 from graphsim.workspace import CHANGE_ATTEMPTS, Workspace
 from graphsim.world import NodeKind
 from graphsim.world.commands import AddUserToGroup, CreateUser
+from tests.conftest import served
 
 TOKEN = "workers-test-token-0123456789"
 ASK = '{ can(principal: "newbie", action: "s3:GetBucketLocation", resource: "final-friday-reports") { decision world { name version } } }'
@@ -93,32 +91,9 @@ def _free_port() -> int:
 def two_workers(tmp_path: Path) -> Iterator[str]:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("GRAPHSIM_TOKEN", "GRAPHSIM_READ_TOKEN")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim.cli", "serve", "--workers", "2", "--port", str(port), "--db", str(tmp_path / "team.db"),
-         "--token-file", str(token_file), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError("the server did not start") from None
-                time.sleep(0.2)
+    with served("--workers", "2", "--db", str(tmp_path / "team.db"), "--token-file", str(token_file), wait=60, env=env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def _clients_on_two_workers(base: str) -> tuple[httpx.Client, httpx.Client]:
