@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/hostile.py            # every case, a table, exit 1 on a hang, 5xx or crash
     .venv/bin/python bench/hostile.py --json     # the same as JSON lines
+    .venv/bin/python bench/hostile.py --only 10k --only alias   # only the cases so named
 
 It starts `graphsim serve` on a throw-away store in a temporary folder (loopback, a free port)
 with the demo world and a 5,000-user world, sends each case while a second thread asks
@@ -157,6 +158,7 @@ def _rss_kb(pid: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", action="append", metavar="TEXT", help="run only the cases whose name holds TEXT (repeatable)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         world = Path(tmp) / "big.json"
@@ -179,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             rss_start = _rss_kb(proc.pid)
             outcomes = []
             for name, send in cases(url, db):
+                if args.only and not any(text in name for text in args.only):
+                    continue
                 outcomes.append(run_case(url, name, send, proc))
                 print(f"... {name}: {outcomes[-1].code} in {outcomes[-1].seconds:.2f} s", file=sys.stderr, flush=True)
             rss_end = _rss_kb(proc.pid)

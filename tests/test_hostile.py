@@ -240,6 +240,36 @@ def test_statements_times_pairs_is_bounded() -> None:
     assert "1,000 statements x 10,000" in error["message"] and "--max-simulation-work" in error["message"]
 
 
+def test_statements_times_pairs_is_refused_before_any_document_is_parsed() -> None:
+    # 2,000 statements over two documents and a boundary of 1 x 3,000 pairs: 6,003,000 > 5,000,000.
+    # Counted from the JSON alone: the parse caches never see the documents (a 10,000-statement
+    # document took seconds to compile before it was refused).
+    def document(tag: str, n: int) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{tag}/{i}"} for i in range(n)]})
+
+    identity = [document("early-a", 1000), document("early-b", 1000)]
+    boundary = json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})
+    resources = [f"arn:aws:s3:::early/{i}" for i in range(3000)]
+    graphql = {"policyInputList": identity, "permissionsBoundaryPolicyInputList": [boundary], "actionNames": ["s3:GetObject"], "resourceArns": resources}
+    aws = {"PolicyInputList": identity, "PermissionsBoundaryPolicyInputList": [boundary], "ActionNames": ["s3:GetObject"], "ResourceArns": resources}
+    principal = {"PolicySourceArn": f"arn:aws:iam::{ACCOUNT}:user/newbie", "PolicyInputList": identity, "ActionNames": ["s3:GetObject"], "ResourceArns": resources}
+    with _client() as http:
+        before = WORLD_DOCUMENTS.info().misses
+        error = _error(_gql(http, SIMULATE, **{"in": graphql}))
+        answers = [http.post("/aws/simulate-custom-policy", json=aws), http.post("/aws/simulate-principal-policy", json=principal)]
+        parsed = WORLD_DOCUMENTS.info().misses - before
+        # The same documents over 2,000 pairs are under the limit, so they are parsed and answered.
+        small = _gql(http, SIMULATE, **{"in": {**graphql, "resourceArns": resources[:2000]}})
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED" and error["extensions"]["limit"] == "simulation_work"
+    assert error["extensions"]["asked"] == 2001 * 3000 and "2,001 statements x 3,000" in error["message"]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert [a.json()["Error"]["Code"] for a in answers] == ["LIMIT_EXCEEDED", "LIMIT_EXCEEDED"]
+    assert "2,000 statements x 3,000" in answers[1].json()["Error"]["Message"]  # the principal's own policies come on top
+    assert parsed == 0
+    assert "errors" not in small and len(small["data"]["simulateCustomPolicy"]) == 2000
+    assert WORLD_DOCUMENTS.info().misses - before >= 3
+
+
 def test_a_body_over_the_limit_is_refused_with_413() -> None:
     with _client(Limits(body_bytes=1000)) as http:
         response = http.post("/graphql", content=b"{" + b" " * 2000 + b"}", headers={"content-type": "application/json"})

@@ -23,7 +23,7 @@ from .. import catalog
 from ..arn import Arn, account_of, is_account_id
 from ..errors import InvalidRequestError, PolicyValidationError, Problem
 from ..limits import Limits, active, check_deadline
-from ..policy import PolicyDocument, PolicyKind
+from ..policy import PolicyDocument, PolicyKind, statement_count
 from ..policy.cache import DOCUMENT_WEIGHT, DOCUMENTS
 from ..world import NodeKind, PathStep, PolicyAttachment, PolicyType
 from .context import Context, ContextEntry, build_context, merge_derived
@@ -66,6 +66,21 @@ def _check_size(actions: Sequence[str], resources: Sequence[str]) -> None:
         raise SimulationTooLargeError(len(actions) * len(resources), limit)
 
 
+def _check_work(statements: int, actions: Sequence[str], resources: Sequence[str]) -> None:
+    """Each pair may match every statement, and a decision keeps what matched: bound the product
+    (the limit simulation_work)."""
+    pairs = len(actions) * len(resources)
+    active().check("simulation_work", statements * pairs, what=f"{statements:,} statements x {pairs:,} action x resource pairs", field="policyInputList")
+
+
+def _check_work_early(documents: Sequence[Document | None], actions: Sequence[str], resources: Sequence[str]) -> None:
+    """The same bound on construction, before any document is parsed (a 10,000-statement
+    document takes a while to compile): its statements counted from the JSON alone. The
+    documents given are ones whose every statement is evaluated (the identity policies, a
+    boundary, a session policy), so the count is never more than the one made after parsing."""
+    _check_work(sum(statement_count(d) for d in documents if d is not None), actions, resources)
+
+
 def _single_boundary(documents: Sequence[Document]) -> None:
     if len(documents) > 1:
         raise InvalidRequestError("a principal has at most one permissions boundary", field="permissionsBoundaryPolicyInputList")
@@ -93,6 +108,8 @@ class CustomSimulation:
     def __post_init__(self) -> None:
         _check_size(self.actions, self.resources)
         _single_boundary(self.permissions_boundaries)
+        # SCPs are left out here: a caller in the management account skips them.
+        _check_work_early((*self.policies, *self.permissions_boundaries, self.session_policy), self.actions, self.resources)
         if self.caller_arn is None and (self.resource_policy is not None or self.rcps is not None or self.session_policy is not None):
             # As in AWS: a resource policy cannot be evaluated without knowing who is calling.
             raise InvalidRequestError("callerArn is required with a resourcePolicy, resourceControlPolicyInputList or sessionPolicy", field="callerArn")
@@ -139,6 +156,8 @@ class PrincipalSimulation:
     def __post_init__(self) -> None:
         _check_size(self.actions, self.resources)
         _single_boundary(self.permissions_boundaries)
+        # The principal's own policies add to this once the world is read.
+        _check_work_early((*self.policies, *self.permissions_boundaries), self.actions, self.resources)
 
     @classmethod
     def from_aws(cls, request: Any) -> PrincipalSimulation:
@@ -268,9 +287,7 @@ def _simulate_custom(request: CustomSimulation) -> list[Decision]:
     actions = [catalog.require_action(a, field="actionNames") for a in request.actions]
     resources = [validate_resource_arn(r, field="resourceArns") for r in request.resources]
     owners = {arn: _owner(request.resource_owner, arn, compiled.caller) for arn in resources}
-    # Each pair may match every statement, and a decision keeps what matched: bound the product.
-    statements = sum(_statements(s) for s in (compiled.identity, compiled.boundary, compiled.session, *(compiled.scp_levels or ())))
-    active().check("simulation_work", statements * len(actions) * len(resources), what=f"{statements:,} statements x {len(actions) * len(resources):,} action x resource pairs", field="policyInputList")
+    _check_work(sum(_statements(s) for s in (compiled.identity, compiled.boundary, compiled.session, *(compiled.scp_levels or ()))), actions, resources)
     out = []
     for action in actions:
         for arn in resources:

@@ -2,7 +2,7 @@
 
 from .conditions import OPERATORS, Condition, ConditionClause
 from .model import Effect, PolicyDocument, PolicyKind, Principals, Statement
-from .parse import load_json, parse_policy
+from .parse import load_json, parse_policy, statement_count
 
 __all__ = [
     "OPERATORS",
@@ -15,4 +15,5 @@ __all__ = [
     "Statement",
     "load_json",
     "parse_policy",
+    "statement_count",
 ]

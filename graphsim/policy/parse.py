@@ -42,6 +42,22 @@ def load_json(text: str, *, source: str = "policy") -> Any:
         raise PolicyValidationError([Problem("", f"holds a number that cannot be read: {exc}")], source=source) from None
 
 
+def statement_count(document: str | Mapping[str, Any]) -> int:
+    """How many statements ``document`` holds, read as JSON only (no statement is validated or
+    compiled): what ``parse_policy`` would give it when it parses, so a request's size can be
+    checked before its documents are parsed. A document that is not JSON, or not an object with
+    a Statement, counts 0: the parse then says what is wrong with it."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except (ValueError, RecursionError):
+            return 0
+    body = document.get("Statement") if isinstance(document, Mapping) else None
+    if isinstance(body, Mapping):
+        return 1
+    return len(body) if isinstance(body, list) else 0
+
+
 def _too_deep() -> Problem:
     limit = active().json_depth
     return Problem("", f"nested deeper than {limit} levels (the limit json_depth; a server takes more with {Limits.flag('json_depth')})")
