@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from .errors import GraphsimError
+from .policy.jsontext import dumps_compact, loads
 
 Run = Callable[[Any], dict[str, Any]]
 Chunk = list[tuple[int, str]]
 CHUNK = 2000
 
-_decode = json.JSONDecoder().decode
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+_encode = dumps_compact  # the responses hold strings, ints, bools and None: json's text, msgspec's speed
 _run: Run | None = None  # set in the parent before forking workers
 
 
@@ -30,7 +30,7 @@ def answer(run: Run, chunk: Chunk) -> tuple[str, int]:
     failed = 0
     for number, line in chunk:
         try:
-            result = run(_decode(line))
+            result = run(loads(line)[0])
         except json.JSONDecodeError as exc:
             failed += 1
             result = {"Error": {"Code": "InvalidInput", "Message": f"line {number}: not valid JSON: {exc.msg}", "Line": number}}

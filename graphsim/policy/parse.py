@@ -16,6 +16,7 @@ from ..errors import PolicyValidationError, Problem
 from ..limits import Limits, active, nesting_depth
 from .cache import COMPILED
 from .conditions import EMPTY_CONDITION, Condition, compile_condition
+from .jsontext import key_bytes, loads
 from .model import Effect, PolicyDocument, PolicyKind, Principals, Statement
 from .patterns import ResourceMatcher, action_matcher, action_problem, resource_matcher, resource_problem
 
@@ -30,8 +31,13 @@ ActionCheck = Callable[[str], str | None]  # returns a warning for an action nam
 
 
 def load_json(text: str, *, source: str = "policy") -> Any:
+    return _load_json(text, source)[0]
+
+
+def _load_json(text: str, source: str) -> tuple[Any, bool]:
+    """The document's value, and whether msgspec read it (``jsontext.loads``)."""
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise PolicyValidationError(
             [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")], source=source
@@ -71,12 +77,19 @@ def parse_policy(
     source: str = "policy",
 ) -> PolicyDocument:
     """Parse, validate and compile; raises ``PolicyValidationError`` listing every problem."""
-    raw = load_json(document, source=source) if isinstance(document, str) else document
+    plain = False  # read by msgspec from text: JSON's own types only, so keyed by msgspec's text
+    if isinstance(document, str):
+        raw, plain = _load_json(document, source)
+    else:
+        raw = document
     errors: list[Problem] = []
     warnings: list[Problem] = []
     if not isinstance(raw, Mapping):
         raise PolicyValidationError([Problem("", f"a policy must be a JSON object, got {type(raw).__name__}")], source=source)
-    if nesting_depth(raw, active().json_depth) > active().json_depth:
+    limit = active().json_depth
+    # A text with no more brackets than the limit cannot nest deeper: most documents skip the walk.
+    shallow = isinstance(document, str) and document.count("{") + document.count("[") <= limit
+    if not shallow and nesting_depth(raw, limit) > limit:
         # Checked before any element is read: the parse below recurses into conditions.
         raise PolicyValidationError([_too_deep()], source=source)
 
@@ -115,7 +128,7 @@ def parse_policy(
 
     seen_sids: dict[str, str] = {}
     for index, (path, st) in enumerate(raw_statements):
-        statement = _parse_statement(st, index, path, kind, variables, check_action, errors, warnings)
+        statement = _parse_statement(st, index, path, kind, variables, check_action, errors, warnings, plain)
         if statement is not None:
             if statement.sid:
                 if statement.sid in seen_sids and kind in (PolicyKind.IDENTITY, PolicyKind.BOUNDARY):
@@ -194,6 +207,7 @@ def _parse_statement(
     check_action: ActionCheck | None,
     errors: list[Problem],
     warnings: list[Problem],
+    plain: bool = False,
 ) -> Statement | None:
     if not isinstance(st, dict) and not isinstance(st, Mapping):
         errors.append(Problem(path, "a statement must be an object"))
@@ -212,15 +226,18 @@ def _parse_statement(
             errors.append(Problem(f"{path}.Sid", f"IAM policies allow only letters and digits in Sid, got {sid!r}"))
 
     # Drafts and accounts repeat whole statements but for their Sid: each distinct body (by its
-    # compact JSON text, as Condition blocks are keyed) is checked and compiled once.
-    body_raw = {k: v for k, v in st.items() if k != "Sid"}
+    # compact JSON text, as Condition blocks are keyed) is checked and compiled once. A body
+    # msgspec read from text is keyed by msgspec's text of it (bytes, several times cheaper to
+    # write), any other by json's (str): the two kinds of key never meet.
+    body_raw = {k: v for k, v in st.items() if k != "Sid"} if "Sid" in st else st
+    body_key: str | bytes
     try:
-        key = _KEY_TEXT(body_raw)
+        body_key = key_bytes(body_raw) if plain else _KEY_TEXT(body_raw)
     except (TypeError, ValueError):  # a value no JSON document holds: compile it uncached; it reports itself
         body, body_errors, body_warnings = _statement_body(body_raw, kind, variables, check_action)
     else:
         body, body_errors, body_warnings = COMPILED.get(
-            ("statement", key, kind, variables, check_action), len(key), lambda: _statement_body(body_raw, kind, variables, check_action)
+            ("statement", body_key, kind, variables, check_action), len(body_key), lambda: _statement_body(body_raw, kind, variables, check_action)
         )
     errors.extend(Problem(path + where, rule) for where, rule in body_errors)
     warnings.extend(Problem(path + where, rule) for where, rule in body_warnings)
