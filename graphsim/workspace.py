@@ -10,9 +10,11 @@ through the same registry.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,6 +69,7 @@ class Workspace:
     # Called with the seconds each change took to apply and record (the server's metrics).
     on_write: Callable[[float], None] | None = None
     _seen_data_version: int = -1
+    _refreshing: bool = False  # inside ``refresh`` (another thread may ask ``fresh_now``)
     _created_at: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -207,6 +210,13 @@ class Workspace:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def reserving(self) -> AbstractContextManager[Any]:
+        """Wait for what recording a change waits for (another process's write lock on the
+        store) and hold it, before any world in memory is touched: a server takes its world
+        lock only then, so its questions are answered meanwhile (graphsim.api.running). The
+        writes of ``apply`` and the others inside run in what it holds."""
+        return self.store.reserving() if self.store is not None else contextlib.nullcontext()
+
     def _reload_after_failed_write(self, name: str) -> None:
         """Memory back to what the store holds; when even that cannot be read (the store's server
         is gone), the world is set aside as unreadable until the next refresh rebuilds it, so it
@@ -310,6 +320,17 @@ class Workspace:
         except StoreUnavailableError:
             return True  # refresh notes why
 
+    def fresh_now(self) -> bool:
+        """Whether it can be told at once, waiting for nothing, that no other process committed
+        since the last ``refresh`` (and the store was readable then); False when it cannot be
+        told at once (the store's connection is busy, or asking it is a round trip)."""
+        if self.store is None:
+            return True
+        if self._refreshing:  # the worlds are being brought up to what was seen
+            return False
+        version = self.store.data_version_now()
+        return version is not None and version == self._seen_data_version and self.store_error is None
+
     def refresh(self) -> bool:
         """Catch up with what other processes committed to the store since the last call: new,
         forked, deleted, imported or changed worlds, and the default world setting. Cheap when
@@ -329,30 +350,34 @@ class Workspace:
             return False
         self.store_error = None
         self._seen_data_version = seen  # before the loads: a load that fails sets it back to -1
+        self._refreshing = True
         try:
-            with self.store.reading():  # one moment of the store, whatever other processes commit meanwhile
-                records = {r.name: r for r in self.store.worlds()}
-                for name in [n for n in {*self.worlds, *self.unreadable} if n not in records]:
-                    self.worlds.pop(name, None)
-                    self.engines.pop(name, None)
-                    self.unreadable.pop(name, None)
-                    self._created_at.pop(name, None)
-                with bulk():
-                    for name, record in records.items():
-                        held = self.worlds.get(name)
-                        if held is not None and held.version == record.version and self._created_at.get(name, record.created_at) == record.created_at:
-                            self._created_at[name] = record.created_at
-                        elif held is None or self._created_at.get(name) != record.created_at or not self._catch_up(held, record):
-                            self._load_or_note(record)
-        except StoreUnavailableError as exc:
-            self.store_error = exc.message
-            self._seen_data_version = -1  # read again at the next refresh
-            return False
-        if self.pinned is None or self.pinned not in records:
-            self.pinned = None
-            if records:
-                self.default = self.default_world()
-        return True
+            try:
+                with self.store.reading():  # one moment of the store, whatever other processes commit meanwhile
+                    records = {r.name: r for r in self.store.worlds()}
+                    for name in [n for n in {*self.worlds, *self.unreadable} if n not in records]:
+                        self.worlds.pop(name, None)
+                        self.engines.pop(name, None)
+                        self.unreadable.pop(name, None)
+                        self._created_at.pop(name, None)
+                    with bulk():
+                        for name, record in records.items():
+                            held = self.worlds.get(name)
+                            if held is not None and held.version == record.version and self._created_at.get(name, record.created_at) == record.created_at:
+                                self._created_at[name] = record.created_at
+                            elif held is None or self._created_at.get(name) != record.created_at or not self._catch_up(held, record):
+                                self._load_or_note(record)
+            except StoreUnavailableError as exc:
+                self.store_error = exc.message
+                self._seen_data_version = -1  # read again at the next refresh
+                return False
+            if self.pinned is None or self.pinned not in records:
+                self.pinned = None
+                if records:
+                    self.default = self.default_world()
+            return True
+        finally:
+            self._refreshing = False
 
 
     def _catch_up(self, world: World, record: WorldRecord) -> bool:

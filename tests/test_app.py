@@ -29,7 +29,7 @@ def test_graphiql_loads_for_a_browser() -> None:
 
 def test_healthz_names_the_default_world() -> None:
     with TestClient(create_app(Workspace.with_world())) as http:
-        assert http.get("/healthz").json() == {"status": "ok", "version": "0.1.0", "store": "ok", "worlds": ["final-friday"], "default": "final-friday", "process": os.getpid()}
+        assert http.get("/healthz").json() == {"status": "ok", "version": "0.1.0", "store": "ok", "caughtUp": True, "worlds": ["final-friday"], "default": "final-friday", "process": os.getpid()}
 
 
 def test_cors_is_off_by_default_and_on_for_named_origins() -> None:

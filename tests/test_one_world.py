@@ -192,7 +192,7 @@ def test_a_write_that_waits_too_long_is_a_typed_retryable_error_and_changes_noth
     db = str(tmp_path / "team.db")
     ws = Workspace.open(db)
     assert ws.store is not None
-    ws.store.db.execute("PRAGMA busy_timeout = 20")  # the test need not wait the real 5 s thrice
+    ws.store.cap_lock_wait(0.06)  # the test need not wait the real 5 s thrice
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     add = 'mutation { addUserToGroup(user: "newbie", group: "HR") { __typename ... on Conflict { code message } } }'

@@ -78,7 +78,7 @@ def test_a_read_token_guards_questions_and_cannot_change_anything() -> None:
     security = ServerSecurity.for_serving("127.0.0.1", environ={"GRAPHSIM_TOKEN": WRITE, "GRAPHSIM_READ_TOKEN": READ})
     with _client(security, ws) as http:
         assert _post(http, QUESTION).status_code == 401
-        assert http.get("/healthz").json() == {"status": "ok", "version": "0.1.0", "store": "ok"}  # alive, but no world names
+        assert http.get("/healthz").json() == {"status": "ok", "version": "0.1.0", "store": "ok", "caughtUp": True}  # alive, but no world names
         assert http.post("/aws/simulate-principal-policy", json={}).status_code == 401
         assert _post(http, QUESTION, token=READ).json()["data"]["can"]["decision"] == "IMPLICIT_DENY"
         assert _post(http, QUESTION, token=WRITE).status_code == 200  # the write token reads too

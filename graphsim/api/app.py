@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationType
+from graphql.utilities import get_operation_ast
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -33,11 +34,11 @@ from ..workspace import Workspace
 from ..world.graph import DOCUMENTS as WORLD_DOCUMENTS
 from .errors import aws_error, http_error
 from .graph import graph_from_params
-from .limits import BodyError, DeadlineStop, RequestLimits, decode_body
+from .limits import BodyError, DeadlineStop, RequestLimits, decode_body, measure_document
 from .metrics import CONTENT_TYPE, LOG_KEY, Metrics, RequestLog
 from .running import Runner, run_coroutine
 from .schema import schema
-from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation, root_fields
+from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation, parsed_document, root_fields
 from .websocket import GuardedTransportWS, connection_access
 
 STATIC = Path(__file__).parent / "static"
@@ -146,8 +147,15 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
             except DeadlineStop:
                 raise DeadlineExceededError(self.runner.limits.deadline_seconds) from None
 
+        async def on_the_loop() -> ExecutionResult:
+            try:
+                return await execute(request, request_adapter, sub_response, context, root_value, request_data)
+            except DeadlineStop:
+                raise DeadlineExceededError(self.runner.limits.deadline_seconds) from None
+
+        cheap = kind == "query" and _small(request) and cheap_question(request_data.query, request_data.operation_name)
         try:
-            result = await self.runner.run(work, write=kind == "mutation")
+            result = await self.runner.run(work, write=kind == "mutation", inline=on_the_loop if cheap else None)
         except DeadlineExceededError as exc:
             result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions())])
         self._note(record, kind, fields, result)
@@ -164,6 +172,37 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
                 ext = error.extensions or {}
                 if ext.get("code") in ("LIMIT_EXCEEDED", "DEADLINE_EXCEEDED", "SIMULATION_TOO_LARGE"):
                     self.metrics.refused(str(ext.get("limit") if isinstance(ext.get("limit"), str) else "simulation_pairs"))
+
+# Root fields answered on the event loop when nothing is in the way (running.py): each is one
+# decision or one policy read, bounded by the request's size; every other field (reviews,
+# browsing, batches, anything reading the store) runs in a worker thread.
+INLINE_FIELDS = frozenset({"can", "validatePolicy", "__typename"})
+INLINE_FIELD_COST = 100  # fields selected in all, fragments expanded (api/limits.py measures)
+INLINE_BODY_BYTES = 16 * 1024  # a request larger than this (a long session policy...) runs in a thread
+
+
+def cheap_question(query: str | None, operation_name: str | None) -> bool:
+    """Whether the document's operation asks only cheap fields (INLINE_FIELDS, ``can`` without
+    ``viaRoles``, which walks the roles a principal may assume), INLINE_FIELD_COST at most."""
+    document = parsed_document(query)
+    operation = None if document is None else get_operation_ast(document, operation_name)
+    if document is None or operation is None or operation.operation is not OperationType.QUERY:
+        return False
+    for node in operation.selection_set.selections:
+        if not isinstance(node, FieldNode) or node.name.value not in INLINE_FIELDS:
+            return False
+        if any(argument.name.value == "viaRoles" for argument in node.arguments or ()):
+            return False
+    return measure_document(document, operation).fields <= INLINE_FIELD_COST
+
+
+def _small(request: Any) -> bool:
+    """A request whose size is known and small: its body (Content-Length), or its URL's query."""
+    if request.method == "GET":
+        return len(request.url.query) <= INLINE_BODY_BYTES
+    length = request.headers.get("content-length")
+    return length is not None and length.isdigit() and int(length) <= INLINE_BODY_BYTES
+
 
 def example_operations() -> list[tuple[str, str]]:
     """(name, text) of each operation of schema/operations, in a source checkout."""
@@ -190,7 +229,7 @@ def operations_page() -> str:
     )
 
 
-HEALTH_CATCH_UP_SECONDS = 0.5  # /healthz waits at most this for a catch-up with the store
+HEALTH_CATCH_UP_SECONDS = 0.05  # /healthz waits at most this for a catch-up with the store
 
 
 def create_app(
@@ -211,14 +250,21 @@ def create_app(
     ws.on_write = metrics.store_writes.observe
 
     async def healthz(request: Request) -> Response:
-        await runner.catch_up(HEALTH_CATCH_UP_SECONDS)  # another process's fork or import, if it is quick
+        # Answered from the event loop at once: when another process committed since the last
+        # catch-up (a fork, an import), the catch-up starts and is waited for only briefly.
+        # caughtUp: whether what follows holds every commit the store had when asked; false while
+        # that catch-up goes on (behind a long question, say), and the next request sees it.
+        caught_up = await runner.catch_up(HEALTH_CATCH_UP_SECONDS)
         # store: "unreachable" while the store's database cannot be read (questions are then
         # answered from the worlds last read, changes refused): a readiness probe's signal.
         store = "ok" if ws.store_error is None else "unreachable"
         if request.scope.get(ACCESS_KEY, Access.WRITE) is Access.NONE:
-            return JSONResponse({"status": "ok", "version": __version__, "store": store})  # world names need the read token
+            return JSONResponse({"status": "ok", "version": __version__, "store": store, "caughtUp": caught_up})  # world names need the read token
         # process: which server process answered (one of several with --workers)
-        return JSONResponse({"status": "ok", "version": __version__, "store": store, "worlds": sorted(list(ws.worlds)), "default": ws.default, "process": os.getpid()})
+        return JSONResponse({
+            "status": "ok", "version": __version__, "store": store, "caughtUp": caught_up,
+            "worlds": sorted(list(ws.worlds)), "default": ws.default, "process": os.getpid(),
+        })
 
     async def metrics_page(request: Request) -> Response:
         """Prometheus' text format (metrics.py); a question like any other, so it needs the read

@@ -1,4 +1,5 @@
-"""Where a request's work runs: in worker threads, never on the event loop, under a deadline.
+"""Where a request's work runs: heavy work in worker threads, never on the event loop, under a
+deadline; a cheap question inline on the event loop when nothing is in its way.
 
 The event loop only moves bytes, so ``/healthz`` (and every other request) is answered while a
 heavy question is being worked out. The work of a request (a GraphQL operation, a simulate call,
@@ -7,12 +8,26 @@ a matrix download) runs in a worker thread of a bounded pool:
 - questions share the worlds (``WorldLock.reading``), changes take them alone
   (``WorldLock.writing``): a mutation, an import, or catching up with what another process
   committed to the store never runs beside a question that reads the same world;
+- a change first waits for the store's write lock (``Workspace.reserving``: another process may
+  hold it), holding nothing of this process, and takes the world lock only once the store's lock
+  is its own, to apply and commit: the questions of this process are answered from the current
+  worlds while it waits, and never see a change not yet committed. While it then waits for the
+  questions in flight to finish (each bounded by the deadline), other processes' writes wait;
 - the work runs under the deadline of ``Limits.deadline_seconds``: the loops of long work check
   it (``graphsim.limits.check_deadline``: analyses, simulations, every GraphQL field), and a
   question still running past it, plus a grace period, is answered DEADLINE_EXCEEDED and its
   thread left to finish alone. A change is never stopped or abandoned: it is bounded by the
   store's lock wait instead, and ends in its own answer (STORE_BUSY when another process holds
   the lock), even when that takes longer than a question may.
+
+A question the caller says is cheap (``inline``: a few single decisions, see app.py) is answered
+on the event loop itself when that costs no wait: the store can tell at once that no other
+process committed since the last catch-up (``Workspace.fresh_now``) and the world lock is free
+for reading this moment (``WorldLock.try_reading``). A thread hop, a second event loop and the
+lock hand-over cost more than such a decision (13 µs); any wait sends it the thread way.
+
+``catch_up`` (``/healthz``, subscriptions) never keeps a request longer than it asks: the
+catch-up with the store runs in a thread and goes on after the caller stopped waiting.
 """
 
 from __future__ import annotations
@@ -61,10 +76,26 @@ class WorldLock:
         try:
             yield
         finally:
-            with self._cond:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._cond.notify_all()
+            self.stop_reading()
+
+    def try_reading(self) -> bool:
+        """Start reading if that needs no wait this moment (then ``stop_reading`` after), as on
+        the event loop, which must never wait for a change; False otherwise."""
+        if not self._cond.acquire(blocking=False):
+            return False
+        try:
+            if self._writing or self._writers_waiting:
+                return False
+            self._readers += 1
+            return True
+        finally:
+            self._cond.release()
+
+    def stop_reading(self) -> None:
+        with self._cond:
+            self._readers -= 1
+            if self._readers == 0:
+                self._cond.notify_all()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -102,24 +133,40 @@ class Runner:
         self.limits = limits
         self.lock = WorldLock()
         self._threads = anyio.CapacityLimiter(threads)
+        self._catching_up: asyncio.Task[None] | None = None
         cap = getattr(workspace.store, "cap_lock_wait", None)  # SQLite's; PostgreSQL waits by its own rules
         if cap is not None:
             # A change waiting for another process's lock ends (STORE_BUSY) within the deadline.
             cap(limits.deadline_seconds * LOCK_WAIT_SHARE)
 
-    async def run(self, work: Callable[[], T], *, write: bool = False) -> T:
+    async def run(self, work: Callable[[], T], *, write: bool = False, inline: Callable[[], Awaitable[T]] | None = None) -> T:
         """``work()`` in a worker thread, after catching up with the store, under the lock and
-        the deadline; raises DeadlineExceededError when a question runs past it."""
+        the deadline; raises DeadlineExceededError when a question runs past it. ``inline``, the
+        same question as a coroutine, is awaited on the event loop instead when that needs no
+        wait (see the module docstring)."""
         limits = self.limits
         seconds = limits.deadline_seconds
+        if inline is not None and not write and self.workspace.fresh_now() and self.lock.try_reading():
+            try:
+                with L.using(limits), L.deadline(seconds):
+                    return await inline()
+            finally:
+                self.lock.stop_reading()
 
         def in_thread() -> T:
-            # A change runs to its end: stopped halfway, its answer (committed or not) would be
-            # lost; its wait for another process's lock is what bounds it (cap_lock_wait).
-            with L.using(limits), contextlib.nullcontext() if write else L.deadline(seconds):
-                self._catch_up()
-                with self.lock.writing() if write else self.lock.reading():
-                    return work()
+            with L.using(limits):
+                if write:
+                    # A change runs to its end: stopped halfway, its answer (committed or not) would
+                    # be lost; its wait for another process's lock is what bounds it (cap_lock_wait),
+                    # and it waits before it takes the world lock.
+                    with self.workspace.reserving():
+                        self._catch_up()
+                        with self.lock.writing():
+                            return work()
+                with L.deadline(seconds):
+                    self._catch_up()
+                    with self.lock.reading():
+                        return work()
 
         if write:
             return await anyio.to_thread.run_sync(in_thread, limiter=self._threads)
@@ -129,21 +176,34 @@ class Runner:
         except TimeoutError:
             raise DeadlineExceededError(seconds) from None
 
-    async def catch_up(self, wait: float) -> None:
-        """Catch up with the store for a request that does no work of its own (/healthz): at
-        most ``wait`` seconds, so a rebuild behind a long question never holds it up (the
-        rebuild goes on, and the next request sees it)."""
-        def in_thread() -> None:
-            # In a thread, even the check: the store's connection is busy while a change waits
-            # for another process's lock, and asking it on the event loop would wait as long.
-            with L.using(self.limits), L.deadline(self.limits.deadline_seconds):
-                self._catch_up()
+    async def catch_up(self, wait: float) -> bool:
+        """Catch up with the store for a request that does no work of its own (/healthz, a
+        subscription): at once when the store tells at once that nothing was committed, else in a
+        worker thread, waited for at most ``wait`` seconds (the catch-up goes on past it, and the
+        next request sees it; one at a time). True when caught up."""
+        if self.workspace.fresh_now():
+            return True
+        loop = asyncio.get_running_loop()
+        task = self._catching_up
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = self._catching_up = loop.create_task(anyio.to_thread.run_sync(self._catch_up_in_thread, abandon_on_cancel=True, limiter=self._threads))
+            task.add_done_callback(_quietly)
+        done, _ = await asyncio.wait({task}, timeout=wait)
+        return bool(done) and not task.cancelled() and task.exception() is None
 
-        with anyio.move_on_after(wait):
-            await anyio.to_thread.run_sync(in_thread, abandon_on_cancel=True, limiter=self._threads)
+    def _catch_up_in_thread(self) -> None:
+        # In a thread, even the check: the store's connection may be busy with a long read.
+        with L.using(self.limits), L.deadline(self.limits.deadline_seconds):
+            self._catch_up()
 
     def _catch_up(self) -> None:
         # What other processes committed (one PRAGMA when nothing did); rebuilding worlds is a change.
         if self.workspace.stale():
             with self.lock.writing():
                 self.workspace.refresh()
+
+
+def _quietly(task: asyncio.Task[None]) -> None:
+    """A catch-up that failed (its deadline, the store gone) is tried again by the next request."""
+    if not task.cancelled():
+        task.exception()

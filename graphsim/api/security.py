@@ -19,6 +19,7 @@ HOST_NOT_ALLOWED) with HTTP 401 or 403, for every path, so a client reads one sh
 from __future__ import annotations
 
 import enum
+import functools
 import hmac
 import ipaddress
 import json
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -198,6 +199,30 @@ def read_token_file_or_env(path: str | None, option: str, env_value: str | None,
 
 
 MAX_TOKENS = 5000  # as the schema's parser limit: a document is read at most this far here
+# Documents kept parsed for the look before execution: clients repeat a few documents with new
+# variables (as the schema's ParserCache); one longer than this is parsed each time it comes.
+PARSED_DOCUMENTS = 512
+PARSED_LENGTH = 20_000
+
+
+def parsed_document(query: str | None) -> DocumentNode | None:
+    """``query`` parsed (at most MAX_TOKENS), or None when it is no document; shared by callers,
+    so never changed. Repeated short documents are parsed once."""
+    if not query or not isinstance(query, str):
+        return None
+    if len(query) > PARSED_LENGTH:
+        return _parse(query)
+    return _parse_cached(query)
+
+
+def _parse(query: str) -> DocumentNode | None:
+    try:
+        return parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None
+
+
+_parse_cached = functools.lru_cache(maxsize=PARSED_DOCUMENTS)(_parse)
 
 
 def root_fields(query: str | None, operation_name: str | None) -> tuple[str, list[str], str]:
@@ -205,11 +230,8 @@ def root_fields(query: str | None, operation_name: str | None) -> tuple[str, lis
     ``subscription``), its root field names and its name (``anonymous`` without one); a document
     that does not parse, or names no operation it holds, is ``("query", [], ...)``, left to the
     GraphQL layer to refuse."""
-    if not query or not isinstance(query, str):
-        return "query", [], "anonymous"
-    try:
-        document = parse(query, max_tokens=MAX_TOKENS)
-    except GraphQLError:
+    document = parsed_document(query)
+    if document is None:
         return "query", [], "anonymous"
     operation = get_operation_ast(document, operation_name)
     if operation is None:

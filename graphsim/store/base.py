@@ -90,3 +90,13 @@ class Store(Protocol):
     def data_version(self) -> int:
         """A number that differs whenever something may have been committed by another process."""
         ...
+
+    def data_version_now(self) -> int | None:
+        """``data_version`` when it can be told at once, without waiting for anything (a lock,
+        the network), else None."""
+        ...
+
+    def reserving(self) -> AbstractContextManager[Any]:
+        """Wait for what a write waits for (another process's write lock) before the caller
+        touches anything in memory, and hold it for the next write of this thread inside."""
+        ...

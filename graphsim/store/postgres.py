@@ -288,6 +288,15 @@ class PostgresStore:
         (version,) = self._read(lambda conn: _one(conn.execute("SELECT data_version FROM store_meta WHERE id = 1")))
         return int(version)
 
+    def data_version_now(self) -> int | None:
+        return None  # a round trip to the database server: never told at once
+
+    @contextmanager
+    def reserving(self) -> Iterator[None]:
+        # Writers wait for each other's row locks inside their own transactions (``append``'s
+        # version check); there is no store-wide lock to wait for first.
+        yield
+
 
 def _one(cur: psycopg.Cursor[Any]) -> tuple[Any, ...]:
     row = cur.fetchone()

@@ -6,6 +6,13 @@ world's history. A world is rebuilt by loading its latest snapshot and replaying
 after it; a snapshot is written every ``SNAPSHOT_EVERY`` changes so replays stay short.
 Every change is one ``BEGIN IMMEDIATE ... COMMIT`` transaction in WAL mode with
 ``synchronous=FULL``: an acknowledged change survives a crash, and a failed one leaves nothing.
+
+A store file is held through two connections: reads go through one, writes through the other.
+A write that waits for another process's write lock (``BEGIN IMMEDIATE``, tried again for at
+most the lock wait) then holds only the writing connection, and the reads of every other thread
+(a server's questions, its check for other processes' commits) go on meanwhile: in WAL mode they
+read the last committed state, never the rows of a write not yet committed. ``reserving`` lets a
+server wait for that lock before it touches the worlds in memory (graphsim.api.running).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +29,7 @@ from typing import Any
 
 from ..errors import ConflictError, NotFoundError, StoreBusyError, VersionConflictError
 from .base import DEFAULT_WORLD_SETTING, SNAPSHOT_EVERY, Change, WorldRecord, now
-from .location import check_location
+from .location import MEMORY, check_location
 
 __all__ = ["DEFAULT_WORLD_SETTING", "SNAPSHOT_EVERY", "Change", "SqliteStore", "WorldRecord", "default_db_path", "now"]
 
@@ -55,9 +63,11 @@ CREATE TABLE IF NOT EXISTS settings (
     value TEXT NOT NULL
 );
 """
-# How often a write waits out another process's write before answering "try again" (each wait
-# is the connection's busy_timeout, so a user sees a typed retryable error, never "locked").
-WRITE_ATTEMPTS = 3
+# How long a write waits for another process's write lock in all before answering "try again"
+# (a typed retryable STORE_BUSY, never "locked"); a server lowers it under its deadline.
+LOCK_WAIT_SECONDS = 15.0
+_LONGEST_PAUSE = 0.02  # between two tries of BEGIN IMMEDIATE while another process writes
+_HELD, _USED = object(), object()  # states of a reservation (SqliteStore.reserving)
 
 
 class _Rows:
@@ -79,9 +89,10 @@ class _Rows:
 
 class SerialConnection:
     """One sqlite3 connection shared by a server's worker threads. A statement runs to its last
-    row under the store's lock, and a transaction holds the lock from BEGIN to COMMIT: two
-    threads' statements interleaved on one connection failed with "another row available", and
-    a read between another thread's BEGIN and COMMIT would have seen its uncommitted rows."""
+    row under the connection's lock, and a transaction holds the store's lock from BEGIN to COMMIT
+    (SqliteStore: the reading lock, or the writing one): two threads' statements interleaved on
+    one connection failed with "another row available", and a read between another thread's
+    BEGIN and COMMIT would have seen its uncommitted rows."""
 
     def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
         self._db = db
@@ -120,54 +131,120 @@ class SqliteStore:
         # before anything is created; see location.py.
         self.path = self.location = check_location(path)
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves (Python 3.11).
-        self._lock = threading.RLock()
-        self.db = SerialConnection(sqlite3.connect(self.path, isolation_level=None, check_same_thread=False), self._lock)
+        # Two connections (see the module docstring), each used by one thread at a time:
+        # - the writing one: ``_statements`` for each statement, and ``_write_lock`` held by the
+        #   thread whose transaction it is, from BEGIN to COMMIT (another thread may still ask it
+        #   ``data_version`` meanwhile: that reads no row). It also tells other processes'
+        #   commits apart (data_version changes with every connection's commits but its own);
+        # - the reading one (``db``), under ``_lock`` for a statement or a read transaction.
+        # A :memory: database is one per connection, and no other process can reach it: there one
+        # connection does both, under one lock.
+        memory = self.path == MEMORY
+        self._write_lock = threading.RLock()
+        self._statements = self._write_lock if memory else threading.RLock()
+        self._writer = SerialConnection(_connect(self.path), self._statements)
+        self._lock = self._write_lock if memory else threading.RLock()
+        self.db = self._writer
+        self._lock_wait = LOCK_WAIT_SECONDS
+        # What ``reserving`` holds for this store's next transaction: None (no reservation),
+        # _HELD (BEGIN IMMEDIATE done), _USED (a transaction ran in it) or the STORE_BUSY it met.
+        self._reservation: object = None
         try:
             for pragma in ("busy_timeout=5000", "journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
-                self.db.execute(f"PRAGMA {pragma}")
-            (user_version,) = self.db.execute("PRAGMA user_version").fetchone()
+                self._writer.execute(f"PRAGMA {pragma}")
+            (user_version,) = self._writer.execute("PRAGMA user_version").fetchone()
             if user_version not in (0, SCHEMA_VERSION):
                 raise ConflictError(f"{self.path} holds graphsim store schema {user_version}; this graphsim reads {SCHEMA_VERSION}", field="db")
-            self.db.executescript(_SCHEMA)  # CREATE ... IF NOT EXISTS: writes nothing on a store that has them
+            self._writer.executescript(_SCHEMA)  # CREATE ... IF NOT EXISTS: writes nothing on a store that has them
             if user_version == 0:
                 # Written once, so opening a store (each server worker does) needs no write lock.
-                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if not memory:
+                # Its waits for the write lock are _begin's tries, the connection free between them.
+                self._writer.execute("PRAGMA busy_timeout = 0")
+                self.db = SerialConnection(_connect(self.path), self._lock)
+                self.db.execute("PRAGMA busy_timeout = 5000")
         except sqlite3.DatabaseError as exc:
-            self.db.close()
+            self.close()
             if _is_busy(exc):
                 raise StoreBusyError(f"the store {self.path} is busy with another process's write; try again") from None
             raise ConflictError(f"{self.path} is not a graphsim store: {exc}", field="db") from None
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not self._writer:
+            self.db.close()
+        self._writer.close()
 
     def cap_lock_wait(self, seconds: float) -> None:
         """Wait at most ``seconds`` in all for another process's write lock before STORE_BUSY (a
         server keeps this under its request deadline); a shorter wait already set is kept."""
-        (current,) = self.db.execute("PRAGMA busy_timeout").fetchone()
-        self.db.execute(f"PRAGMA busy_timeout = {min(int(current), max(1, int(seconds * 1000 / WRITE_ATTEMPTS)))}")
+        self._lock_wait = min(self._lock_wait, seconds)
 
     @contextmanager
     def transaction(self) -> Iterator[SerialConnection]:
-        with self._lock:  # the connection is this thread's from BEGIN to COMMIT
-            yield from self._transaction()
-
-    def _transaction(self) -> Iterator[SerialConnection]:
-        for attempt in range(WRITE_ATTEMPTS):
+        with self._write_lock:  # the writing connection's transaction is this thread's from BEGIN to COMMIT
+            held = self._reservation
+            if isinstance(held, StoreBusyError):
+                raise self._busy()  # ``reserving`` waited the whole lock wait already
+            if held is _HELD:  # begun by ``reserving``: this transaction is that one
+                self._reservation = _USED
+            else:
+                self._begin()
             try:
-                self.db.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout for another writer
-                break
+                yield self._writer
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+
+    @contextmanager
+    def reserving(self) -> Iterator[None]:
+        """Wait for the store's write lock now and hold it: the next ``transaction`` of this
+        thread inside runs in it (and commits at its end); when none does, nothing was written and
+        the lock is let go on the way out. When another process keeps the lock past the lock wait,
+        every transaction inside fails at once with STORE_BUSY, as it would have after waiting.
+        Only the writing connection waits: the reads of other threads go on meanwhile. A no-op
+        for a :memory: store (no other process can hold its lock), and inside a transaction."""
+        if self.db is self._writer:
+            yield
+            return
+        with self._write_lock:
+            if self._writer.in_transaction or self._reservation is not None:
+                yield
+                return
+            try:
+                self._begin()
+                self._reservation = _HELD
+            except StoreBusyError as exc:
+                self._reservation = exc
+            try:
+                yield
+            finally:
+                if self._reservation is _HELD:
+                    self._writer.execute("ROLLBACK")
+                self._reservation = None
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, tried again after a short pause (growing to _LONGEST_PAUSE) while
+        another process holds the write lock, for the lock wait in all; between tries the writing
+        connection is free for other threads' ``data_version``."""
+        give_up = time.monotonic() + self._lock_wait
+        pause = 0.001
+        while True:
+            try:
+                self._writer.execute("BEGIN IMMEDIATE")
+                return
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise
-                if attempt == WRITE_ATTEMPTS - 1:
-                    raise StoreBusyError(f"the store {self.path} is busy with another process's writes; nothing was changed, try again") from None
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            left = give_up - time.monotonic()
+            if left <= 0:
+                raise self._busy() from None
+            time.sleep(min(pause, left))
+            pause = min(2 * pause, _LONGEST_PAUSE)
+
+    def _busy(self) -> StoreBusyError:
+        return StoreBusyError(f"the store {self.path} is busy with another process's writes; nothing was changed, try again")
 
     @contextmanager
     def reading(self) -> Iterator[SerialConnection]:
@@ -291,8 +368,22 @@ class SqliteStore:
     def data_version(self) -> int:
         """A number that changes whenever another connection (another process) commits to the
         store: SQLite's ``PRAGMA data_version``, answered without reading any table."""
-        (version,) = self.db.execute("PRAGMA data_version").fetchone()
+        (version,) = self._writer.execute("PRAGMA data_version").fetchone()  # this process' writes are its own
         return int(version)
+
+    def data_version_now(self) -> int | None:
+        """``data_version`` if the writing connection is free for a statement this moment, else
+        None, without waiting (a server's event loop asks before it answers a cheap question)."""
+        if not self._statements.acquire(blocking=False):
+            return None
+        try:
+            return self.data_version()
+        finally:
+            self._statements.release()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
