@@ -7,6 +7,7 @@ Everything gathered is cached per principal, resource and account until the worl
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from .. import catalog
 from ..errors import InvalidRequestError
 from ..policy import PolicyDocument
 from ..world import NodeKind, PolicyType, World
-from .context import ContextEntry, build_context, merge_derived
+from .context import Context, ContextEntry, build_context, merge_derived
 from .decision import Decision, Layer
 from .documents import document_attachments, session_policy_set
 from .gather import Caller, Gatherer, Target
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
+def _with_owner(derived: Mapping[str, tuple[str, ...]], target: Target) -> Mapping[str, tuple[str, ...]]:
+    """The caller's derived keys and ``aws:ResourceAccount``, the account owning the resource."""
+    if target.owner is None:
+        return derived
+    return {**derived, "aws:resourceaccount": (target.owner,)}
+
+
 class Engine:
     """Answers requests against one world."""
 
@@ -38,7 +46,16 @@ class Engine:
         self._roles = RoleChains(world, lambda key, action, resource, context: self.evaluate(key, action, resource, context))
         self._targets: dict[tuple[str, str], Target] = {}
         self._prepared: dict[tuple[str, str | None, str, str, bool], tuple[Caller, Target, Layers, Mapping[str, tuple[str, ...]]]] = {}
-        world.on_change(self._invalidate)
+        # The world holds its listeners for good: through a weak reference, an engine nobody
+        # uses any more (a fresh engine per question, what-if worlds) is freed with its caches.
+        ref = weakref.ref(self)
+
+        def invalidate() -> None:
+            engine = ref()
+            if engine is not None:
+                engine._invalidate()
+
+        world.on_change(invalidate)
 
     def _invalidate(self) -> None:
         self._resolver.clear()
@@ -92,6 +109,11 @@ class Engine:
                 self._targets.clear()
             cached = self._targets[(text, field)] = self._gatherer.target(self.resolve_resource(text, field=field))
         return cached
+
+    def request_context(self, key: str, resource: str, context: Iterable[ContextEntry] = (), *, session: str | None = None) -> Context:
+        """The context a request of the principal on ``resource`` is decided in: the keys AWS
+        derives from the caller and from the resource's owner, overridden by ``context``."""
+        return merge_derived(_with_owner(self.derived_context(key, session), self.target(resource)), build_context(context))
 
     # ---- questions ------------------------------------------------------------------------------
 
@@ -167,9 +189,7 @@ class Engine:
         target = self.target(resource, field)
         # With overriding identity policies, the principal's own set is not needed.
         caller = caller_override or (self.caller_base(key, session) if policies is not None else self.caller(key, session))
-        derived = caller.derived
-        if target.owner is not None:
-            derived = {**derived, "aws:resourceaccount": (target.owner,)}
+        derived = _with_owner(caller.derived, target)
         session_set = None
         if session_policy is not None:
             if caller.identity is None or not caller.identity.is_session:
