@@ -282,12 +282,98 @@ def test_fast_decider_gives_the_engines_decisions() -> None:
             assert to_json(fast.evaluate(p, action, resource, ctx)) == to_json(reference.evaluate(p, action, resource, ctx))
 
 
+def variables_world() -> World:
+    """Principals that differ only in the keys AWS derives from them: a condition on
+    ``s3:prefix`` holding ``${aws:username}`` with a default, a resource holding
+    ``${aws:PrincipalTag/team}``, a tag condition, one user holding a policy both directly and
+    through a group (the engine lists it twice), and two users with the same boundary."""
+    w = World("variables")
+    w.add_account(ACCT)
+    w.add_managed_policy("Home", doc(
+        allow("s3:ListBucket", "arn:aws:s3:::home", Condition={"StringLike": {"s3:prefix": "${aws:username, 'nobody'}/*"}}),
+        allow("s3:GetObject", "arn:aws:s3:::team-${aws:PrincipalTag/team}/*"),
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}},
+    ))
+    w.add_managed_policy("Reports", doc(allow(["s3:GetObject", "s3:ListBucket"], "*", Condition={"Bool": {"aws:SecureTransport": "true"}})))
+    w.add_group("Staff")
+    w.attach_policy(NodeKind.GROUP, "Staff", "Home")
+    w.add_group("Readers")
+    w.attach_policy(NodeKind.GROUP, "Readers", "Reports")
+    for name, team, groups in (("ann", "blue", ["Staff"]), ("ben", "blue", ["Staff", "Readers"]), ("cat", "red", ["Staff"]),
+                               ("dan", "blue", ["Readers", "Staff"]), ("eli", None, ["Staff"]), ("fay", "blue", []), ("ivy", "blue", ["Staff"])):
+        w.add_user(name, tags={"team": team} if team else None)
+        for g in groups:
+            w.add_member(name, g)
+    w.attach_policy(NodeKind.USER, "ann", "Home")  # ann holds Home twice
+    w.attach_policy(NodeKind.USER, "fay", "Reports")
+    w.add_managed_policy("Cap", doc(allow("s3:*", "*")))
+    for name in ("gil", "hal"):  # the same boundary: their matched boundary statements start from each
+        w.add_user(name, tags={"team": "blue"})
+        w.add_member(name, "Readers")
+        w.set_boundary(NodeKind.USER, name, "Cap")
+    return w
+
+
+def test_decide_many_gives_the_engines_decisions() -> None:
+    """Principals decided once per group get what the engine says of each, field for field:
+    names, labels, paths (along each one's own groups), policy counts and missing keys, where
+    conditions and resources read aws:username, principal tags and policy variables."""
+    synthetic = world_from_dict(synthetic_world(users=60, groups=12, policies=80, seed=11))
+    tls = ContextEntry("aws:SecureTransport", ("true",), "boolean")
+    cases: list[tuple[World, list[str], list[str], list[list[ContextEntry]]]] = [
+        (load_demo_world(), ["s3:GetObject", "s3:ListBucket", "s3:PutObject", "sts:AssumeRole", "iam:CreateUser"],
+         [CLASSIFIED, f"{REPORTS}/q4.pdf", REPORTS, "*", arn("role", "ClassifiedReader")], [[]]),
+        (review_world(), ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "iam:CreateUser", "sts:AssumeRole"],
+         ["arn:aws:s3:::shared-data/report.csv", "arn:aws:s3:::shared-data/public/a.txt", f"arn:aws:s3:::shared-data/AWSLogs/{ACCT}/x",
+          arn("role", "Deployer"), arn("user", "x")], [[]]),
+        (variables_world(), ["s3:GetObject", "s3:ListBucket"], ["arn:aws:s3:::home", "arn:aws:s3:::team-blue/x", "arn:aws:s3:::team-red/x"],
+         [[], [ContextEntry("s3:prefix", ("ann/x",))], [ContextEntry("s3:prefix", ("ben/x",)), tls], [ContextEntry("aws:username", ("ann",))]]),
+        (synthetic, ["s3:GetObject", "s3:ListBucket", "ec2:StopInstances", "dynamodb:GetItem", "logs:GetLogEvents"],
+         ["arn:aws:s3:::alpha-data-1/home/user-0003/x", "arn:aws:s3:::bravo-data-2", f"arn:aws:ec2:eu-west-1:{SYN_ACCOUNT}:instance/i-1",
+          f"arn:aws:dynamodb:eu-west-1:{SYN_ACCOUNT}:table/alpha-3", f"arn:aws:logs:eu-west-1:{SYN_ACCOUNT}:log-group:/delta/a:log-stream:s"],
+         [[], [ContextEntry("s3:prefix", ("home/user-0003/",)), ContextEntry("aws:SourceIp", ("10.1.2.3",), "ip"), tls]]),
+    ]
+    for world, actions, resources, contexts in cases:
+        engine, reference = Engine(world), Engine(world)
+        principals = principals_of(engine)
+        decider = FastDecider(engine)
+        shared = 0
+        for action in actions:
+            for resource in resources:
+                for ctx in contexts:
+                    got = decider.decide_many(principals, action, resource, tuple(ctx))
+                    allowed = decider.decide_many(principals, action, resource, tuple(ctx), allowed_only=True)
+                    assert set(got) == set(principals)
+                    expected = {p: to_json(reference.evaluate(p, action, resource, ctx)) for p in principals}
+                    assert {p: to_json(d) for p, d in got.items()} == expected, (world.name, action, resource, ctx)
+                    assert set(allowed) == {p for p in principals if expected[p]["decision"] == "ALLOWED"}
+                    assert {p: to_json(d) for p, d in allowed.items()} == {p: expected[p] for p in allowed}
+                    shared += len({to_json(d)["decision"] for d in got.values()}) < len(principals)
+        assert shared  # some principals were decided together
+
+
 def test_who_can_sees_changes_to_the_world() -> None:
     world = load_demo_world()
     engine = Engine(world)
     assert "user/dana" in {e.label for e in who_can(engine, ["s3:GetObject"], f"{REPORTS}/q4.pdf")}
     world.remove_member("dana", "HR")
     assert "user/dana" not in {e.label for e in who_can(engine, ["s3:GetObject"], f"{REPORTS}/q4.pdf")}
+
+
+def test_an_engine_nobody_holds_is_freed_and_the_one_in_use_still_sees_changes() -> None:
+    import gc
+    import weakref
+
+    world = load_demo_world()
+    kept, dropped = Engine(world), Engine(world)
+    assert kept.can("dana", "s3:GetObject", f"{REPORTS}/q4.pdf").allowed
+    dropped.can("dana", "s3:GetObject", f"{REPORTS}/q4.pdf")
+    ref = weakref.ref(dropped)
+    del dropped
+    gc.collect()
+    assert ref() is None  # the world's change listener does not keep it (and its caches) alive
+    world.remove_member("dana", "HR")
+    assert not kept.can("dana", "s3:GetObject", f"{REPORTS}/q4.pdf").allowed
 
 
 # ---- what_can ------------------------------------------------------------------------------------
@@ -406,6 +492,19 @@ def test_matrix_matches_the_engine_with_principal_dependent_conditions() -> None
     matrix = access_matrix(engine, principals, actions, resources, ctx)
     assert matrix.principal_groups <= len(principals)
     assert matrix.evaluations < len(principals) * len(actions) * len(resources)
+
+
+def test_matrix_matches_the_engine_with_policy_variables() -> None:
+    # ann and ivy hold the same policies; with s3:prefix "ann/x" the condition
+    # "${aws:username, 'nobody'}/*" holds for ann only (a default does not stop the variable's
+    # value from counting), and the tag in a Resource sets blue apart from red.
+    engine = Engine(variables_world())
+    actions = ["s3:ListBucket", "s3:GetObject"]
+    resources = ["arn:aws:s3:::home", "arn:aws:s3:::team-blue/x", "arn:aws:s3:::team-red/x"]
+    for ctx in ([], [ContextEntry("s3:prefix", ("ann/x",))], [ContextEntry("s3:prefix", ("ben/x",)), ContextEntry("aws:SecureTransport", ("true",), "boolean")]):
+        _check_cells(engine, principals_of(engine), actions, resources, ctx)
+    matrix = access_matrix(engine, ["ann", "ivy"], ["s3:ListBucket"], ["arn:aws:s3:::home"], [ContextEntry("s3:prefix", ("ann/x",))])
+    assert [d for *_, d in matrix.rows()] == ["ALLOWED", "IMPLICIT_DENY"]
 
 
 def test_matrix_groups_identical_principals_and_writes_csv(demo: Engine) -> None:

@@ -9,22 +9,30 @@ any change to the world (it listens to ``World.on_change``, as the engine's cach
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from ..arn import Arn, account_of_principal
 from ..engine import PolicySet
-from ..policy import Effect, PolicyDocument, Principals, Statement
+from ..policy import ConditionClause, Effect, PolicyDocument, Principals, Statement
+from ..policy.variables import parse_template
 from ..world import EdgeKind, NodeKind, PathStep, PolicyAttachment, World
 
 _ATTACHED = EdgeKind.ATTACHED.value
 _INLINE = EdgeKind.INLINE.value
 _MEMBER_OF = EdgeKind.MEMBER_OF.value
+_BOUNDED_BY = EdgeKind.BOUNDED_BY.value
 
 # Context keys AWS derives from the caller: the only keys that differ between two principals
 # holding the same policies. D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 PRINCIPAL_KEYS = frozenset({"aws:principalaccount", "aws:principaltype", "aws:userid", "aws:principalarn", "aws:username"})
 PRINCIPAL_TAG_PREFIX = "aws:principaltag/"
+
+
+# (policy node, the path's steps from the principal to the policy, the owner's attachment)
+RouteEntry = tuple[str, tuple[PathStep, ...], PolicyAttachment]
+# ((kind, account, boundary, service-linked), the principal's first path step)
+Profile = tuple[tuple[NodeKind, str, "tuple[str, str] | None", bool], PathStep]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +79,11 @@ class WorldIndex:
             for policy in held:
                 self.holders.setdefault(policy, set()).add(principal)
         self._by_action: dict[str, tuple[PolicyStatement, ...]] = {}
+        self._speaking: dict[str, frozenset[str]] = {}
         self._own: dict[str, list[PolicyAttachment]] = {}
         self._sets: dict[tuple[str, frozenset[str]], PolicySet] = {}
+        self._routes: dict[str, tuple[RouteEntry, ...]] = {}
+        self._profiles: dict[str, Profile] = {}
 
     def policy_set(self, principal: str, held: frozenset[str]) -> PolicySet:
         """The identity policy set of ``principal`` restricted to the policy nodes ``held``, as
@@ -95,17 +106,52 @@ class WorldIndex:
 
     def _attachments(self, principal: str, held: frozenset[str]) -> list[PolicyAttachment]:
         """``World.identity_policies(principal, only=held)``, from each owner's policies listed once."""
-        world = self.world
-        data = world.info(principal)
+        data = self.world.info(principal)
         start = PathStep(principal, data["kind"], data["label"])
-        out = [replace(a, path=(start, *a.path)) for a in self._owned(principal) if a.policy in held]
-        if data["kind"] is NodeKind.USER:
-            for group, edge in sorted(world.out_edges(principal, EdgeKind.MEMBER_OF)):
-                owned = [a for a in self._owned(group) if a.policy in held]
-                if owned:
+        return [replace(att, path=(start, *steps)) for policy, steps, att in self.route(principal) if policy in held]
+
+    def route(self, principal: str) -> tuple[RouteEntry, ...]:
+        """How each identity policy reaches ``principal``, in the order ``World.identity_policies``
+        lists them: (policy node, the path's steps after the principal, the owner's attachment).
+        A policy reached twice (directly and through a group) is listed twice."""
+        found = self._routes.get(principal)
+        if found is None:
+            world = self.world
+            out: list[RouteEntry] = [(a.policy, a.path, a) for a in self._owned(principal)]
+            if world.kind_of(principal) is NodeKind.USER:
+                for group, edge in sorted(world.out_edges(principal, EdgeKind.MEMBER_OF)):
                     step = PathStep(group, NodeKind.GROUP, world.label_of(group), EdgeKind.MEMBER_OF, edge["provenance"])
-                    out += [replace(a, path=(start, step, *a.path)) for a in owned]
-        return out
+                    out += [(a.policy, (step, *a.path), a) for a in self._owned(group)]
+            found = self._routes[principal] = tuple(out)
+        return found
+
+    def profile(self, principal: str) -> Profile:
+        """What sets a principal's decisions apart from its peers', besides its policies and
+        context keys: (kind, account, boundary with its edge's provenance, whether it is a
+        service-linked role), and the first step of its paths."""
+        found = self._profiles.get(principal)
+        if found is None:
+            data = self.world.principal(principal)
+            kind = data["kind"]
+            peers = (kind, data["account"], self.boundary(principal), kind is NodeKind.ROLE and data["path"].startswith("/aws-service-role/"))
+            found = self._profiles[principal] = (peers, PathStep(principal, kind, data["label"]))
+        return found
+
+    def boundary(self, principal: str) -> tuple[str, str] | None:
+        """(policy node, edge provenance) of the principal's permissions boundary, or None."""
+        for target, edges in self.world.graph.succ[principal].items():
+            if _BOUNDED_BY in edges:
+                return target, edges[_BOUNDED_BY]["provenance"]
+        return None
+
+    def speaking(self, action_lower: str) -> frozenset[str]:
+        """Identity policy nodes holding any statement (Allow or Deny) whose Action names the
+        action: the only policies a decision on that action reads."""
+        found = self._speaking.get(action_lower)
+        if found is None:
+            keys = {key for key, doc in self.documents.items() if any(st.matches_action(action_lower) for st in doc.statements)}
+            found = self._speaking[action_lower] = frozenset(keys)
+        return found
 
     @property
     def principals(self) -> list[str]:
@@ -188,7 +234,61 @@ def referenced_keys(statements: Iterable[Statement]) -> set[str]:
 
 def principal_specific(keys: Iterable[str]) -> list[str]:
     """The keys among ``keys`` whose value depends on which principal is calling."""
-    return sorted(k for k in keys if k in PRINCIPAL_KEYS or k.startswith(PRINCIPAL_TAG_PREFIX))
+    return sorted(k for k in keys if _specific(k))
+
+
+def _specific(key: str) -> bool:
+    return key in PRINCIPAL_KEYS or key.startswith(PRINCIPAL_TAG_PREFIX)
+
+
+def principal_inputs(statements: Iterable[Statement], explicit: Mapping[str, object], derived: Mapping[str, object]) -> tuple[list[str], list[str]]:
+    """(the principal-dependent keys whose *values* the statements' conditions and resource
+    variables may read, those whose mere presence they may report as missing), for requests
+    with the context ``explicit`` by principals of one account and kind; ``derived`` is the
+    derived context of any one of them (its keys that do not depend on the principal, such as
+    the organization's, are every one's).
+
+    Two principals of one account and kind holding the same statements get the same decision
+    when they agree on the first list's values, and the same missing context keys when they
+    also agree on which of the second list they have. A condition clause reads its policy
+    values (and the variables in them) only when the request holds a value for its key
+    (``ConditionClause.evaluate``: an absent key decides by the operator alone), so the
+    variables of a clause whose key no request of these principals holds, such as
+    ``s3:prefix`` matched against ``home/${aws:username}/*`` when the context lacks
+    ``s3:prefix``, do not split principals; keys the caller supplied (``present``) are the
+    same for everyone. ``aws:ResourceAccount`` counts as present: the engine adds it for every
+    resource with an owner."""
+    present = {*explicit, *(k for k in derived if not _specific(k))}
+    values: set[str] = set()
+    seen: set[str] = set()
+    for st in statements:
+        for clause in st.condition.clauses:
+            key = clause.key_lower
+            variables = _clause_variables(clause)
+            seen.add(key)
+            seen.update(variables)
+            if _specific(key):
+                values.add(key)
+                values.update(variables)
+            elif key in present or key == "aws:resourceaccount":
+                values.update(variables)
+        if st.resources is not None and st.resources.has_variables:
+            for pattern in st.resources.patterns:
+                values.update(v.key_lower for v in pattern.variables)
+    values = {k for k in values if _specific(k) and k not in explicit}
+    presence = {k for k in seen if _specific(k) and k not in explicit and k not in values}
+    return sorted(values), sorted(presence)
+
+
+def _clause_variables(clause: ConditionClause) -> list[str]:
+    """Every policy variable the clause's values hold, those with a default too (their value
+    is read whenever the request has one; ``ConditionClause.variable_keys`` lists only the
+    variables without a default, the keys a request must hold)."""
+    out: list[str] = []
+    for text in clause.values:
+        if "${" in text:
+            out += [v.key_lower for v in parse_template(text, variables_enabled=True)[0].variables]
+    return out
 
 
 def named_arns(principals: Principals | None) -> tuple[bool, set[str]]:

@@ -36,7 +36,7 @@ from ..engine import ContextEntry, DecisionKind, Engine, Entry, PolicySet, build
 from ..limits import check_deadline
 from ..policy import Effect, Statement
 from ..world import NodeKind
-from .index import named_arns, principal_specific, referenced_keys, world_index, world_principal_for
+from .index import named_arns, principal_inputs, world_index, world_principal_for
 
 DECISIONS: tuple[str, ...] = (DecisionKind.ALLOWED.value, DecisionKind.EXPLICIT_DENY.value, DecisionKind.IMPLICIT_DENY.value)
 _CODE = {DecisionKind.ALLOWED: 0, DecisionKind.EXPLICIT_DENY: 1, DecisionKind.IMPLICIT_DENY: 2}
@@ -134,7 +134,7 @@ def access_matrix(
     total)`` is called as cells are filled."""
     world = engine.world
     context = tuple(context)
-    build_context(context)
+    explicit = build_context(context)
     resolved = [engine.resolve_principal(p, field=f"principals[{i}]") for i, p in enumerate(principals)]
     canonical = [catalog.require_action(a, field=f"actions[{i}]") for i, a in enumerate(actions)]
     arns = [engine.resolve_resource(r, field=f"resources[{i}]") for i, r in enumerate(resources)]
@@ -155,7 +155,6 @@ def access_matrix(
                 seen_sets.add(id(ps))
                 resource_sets.append(ps)
     resource_statements = list({id(st): st for st in _statements(resource_sets)}.values())
-    resource_keys = referenced_keys(resource_statements)
     named: set[str] = set()
     for st in resource_statements:
         _, values = named_arns(st.principals)
@@ -180,7 +179,7 @@ def access_matrix(
     for members in coarse.values():
         key, session = resolved[members[0]]
         caller = engine.caller(key, session)
-        keys = principal_specific(referenced_keys(_statements([caller.policies, caller.boundary, *(caller.scp_levels or ())])) | resource_keys)
+        keys, _ = principal_inputs([*_statements([caller.policies, caller.boundary, *(caller.scp_levels or ())]), *resource_statements], explicit, caller.derived)
         if not keys or len(members) == 1:
             groups.append(members)
             continue

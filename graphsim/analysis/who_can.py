@@ -6,7 +6,8 @@ Only principals that could possibly be allowed are evaluated: those holding an i
 statement that names the action and may match the resource (found through ``WorldIndex``), and
 those a resource-based policy names. Everyone else is certainly denied (no statement allows
 it: AWS's default implicit deny), so the answer is exact while most principals are never
-evaluated. D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
+evaluated. The candidates are decided once per group whose decision inputs coincide
+(``FastDecider.decide_many``). D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
 """
 
 from __future__ import annotations
@@ -113,11 +114,12 @@ def who_can_direct(
     if principals is not None:
         candidates &= principals
     decider = decider or FastDecider(engine)
+    ordered = sorted(candidates, key=lambda k: principal_order(world, k))
+    allowed = decider.decide_many(ordered, action, arn, context, allowed_only=True)
     direct: list[WhoCanEntry] = []
-    for key in sorted(candidates, key=lambda k: principal_order(world, k)):
-        check_deadline()
-        decision = decider.evaluate(key, action, arn, context)
-        if decision.allowed:
+    for key in ordered:
+        decision = allowed.get(key)
+        if decision is not None:
             direct.append(_entry(world, key, action, arn, "direct", decision))
     return direct
 
