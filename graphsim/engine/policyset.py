@@ -58,7 +58,12 @@ class PolicySet:
     exact names by action, wildcard patterns by service, the rest (``*``, ``NotAction``,
     service wildcards) for every request."""
 
-    __slots__ = ("attachments", "layer", "_by_action", "_by_service", "_any", "_merged")
+    __slots__ = ("attachments", "layer", "_by_action", "_by_service", "_any", "_merged", "_few")
+
+    # A set of at most this many statements is not indexed: every request scans them all (the
+    # scan checks each statement's Action anyway), which costs less than building the index for
+    # the one or two questions a set built for one request (a batch's documents) is asked.
+    FEW = 8
 
     def __init__(self, attachments: Sequence[PolicyAttachment], layer: Layer = Layer.IDENTITY) -> None:
         self.attachments = tuple(attachments)
@@ -67,6 +72,10 @@ class PolicySet:
         self._by_service: dict[str, list[tuple[int, Entry]]] = {}
         self._any: list[tuple[int, Entry]] = []
         self._merged: dict[str, tuple[Entry, ...]] = {}
+        self._few: tuple[Entry, ...] | None = None
+        if sum(len(att.document.statements) for att in self.attachments) <= self.FEW:
+            self._few = tuple(Entry(st, att, layer) for att in self.attachments for st in att.document.statements)
+            return
         order = 0
         for att in self.attachments:
             for st in att.document.statements:
@@ -84,6 +93,8 @@ class PolicySet:
 
     def candidates(self, action_lower: str) -> tuple[Entry, ...]:
         """The statements that may name ``action_lower``, in policy order (merged once per action)."""
+        if self._few is not None:
+            return self._few
         found = self._merged.get(action_lower)
         if found is None:
             service = action_lower.split(":", 1)[0]

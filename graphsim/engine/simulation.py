@@ -77,7 +77,12 @@ def _check_work_early(documents: Sequence[Document | None], actions: Sequence[st
     """The same bound on construction, before any document is parsed (a 10,000-statement
     document takes a while to compile): its statements counted from the JSON alone. The
     documents given are ones whose every statement is evaluated (the identity policies, a
-    boundary, a session policy), so the count is never more than the one made after parsing."""
+    boundary, a session policy), so the count is never more than the one made after parsing.
+    A statement is an object, so a text holds no more statements than "{" characters: when even
+    that many are within the limit (a batch's every request), no text is read here."""
+    bound = sum(d.count("{") if isinstance(d, str) else statement_count(d) for d in documents if d is not None)
+    if bound * len(actions) * len(resources) <= active().simulation_work:
+        return
     _check_work(sum(statement_count(d) for d in documents if d is not None), actions, resources)
 
 

