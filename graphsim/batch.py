@@ -1,7 +1,10 @@
 """Many requests, one JSON object per line, answered in order: ``--input-jsonl``.
 
-Lines are answered in chunks; with more than one job, chunks go to forked worker processes
-(which inherit the warm catalog and caches) and come back in input order.
+Lines are answered in chunks; with more than one job, the first (small) chunk is answered here,
+which warms the catalog and caches, then the process forks its workers (which inherit them) and
+the other chunks go to them and come back in input order. Chunks are small enough that the
+workers finish together (a request takes about a millisecond) and large enough that sending one
+(its lines as one list) costs little beside answering it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from .policy.jsontext import dumps_compact, loads
 
 Run = Callable[[Any], dict[str, Any]]
 Chunk = list[tuple[int, str]]
-CHUNK = 2000
+FIRST = 200  # lines answered before the workers fork
+CHUNK = 500  # lines per chunk after that
 
 _encode = dumps_compact  # the responses hold strings, ints, bools and None: json's text, msgspec's speed
 _run: Run | None = None  # set in the parent before forking workers
@@ -52,8 +56,10 @@ def _worker(chunk: Chunk) -> tuple[str, int]:
 
 def _chunks(lines: Iterable[str]) -> Iterator[Chunk]:
     numbered = ((n, line) for n, line in enumerate(lines, start=1) if line.strip())
-    while chunk := list(itertools.islice(numbered, CHUNK)):
+    size = FIRST
+    while chunk := list(itertools.islice(numbered, size)):
         yield chunk
+        size = CHUNK
 
 
 def run_jsonl(stream: TextIO, out: TextIO, run: Run, *, jobs: int = 1) -> int:
@@ -66,9 +72,10 @@ def run_jsonl(stream: TextIO, out: TextIO, run: Run, *, jobs: int = 1) -> int:
     gc.set_threshold(50_000, 50, 100)
     chunks = _chunks(stream)
     first = next(chunks, [])
+    second = next(chunks, [])
     failed = 0
-    if jobs <= 1 or len(first) < CHUNK:
-        for chunk in itertools.chain([first], chunks):
+    if jobs <= 1 or len(second) < CHUNK:  # one job, or too few lines to be worth a fork
+        for chunk in itertools.chain([first, second], chunks):
             text, bad = answer(run, chunk)
             out.write(text)
             failed += bad
@@ -78,7 +85,7 @@ def run_jsonl(stream: TextIO, out: TextIO, run: Run, *, jobs: int = 1) -> int:
     failed += bad
     _run = run
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for text, bad in pool.imap(_worker, chunks):
+        for text, bad in pool.imap(_worker, itertools.chain([second], chunks)):
             out.write(text)
             failed += bad
     return failed

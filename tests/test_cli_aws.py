@@ -102,6 +102,7 @@ def test_input_jsonl_answers_in_order_and_reports_bad_lines(tmp_path: Path, caps
 
 
 def test_parallel_jobs_keep_the_input_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "FIRST", 5)
     monkeypatch.setattr(batch, "CHUNK", 7)
     dates = [f"20{10 + i % 15}-06-01T00:00:00Z" for i in range(60)]
     text = "".join(json.dumps(aws_request(d)) + "\n" for d in dates)
