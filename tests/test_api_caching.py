@@ -3,9 +3,8 @@ that fails validation fails every time."""
 
 from __future__ import annotations
 
-from strawberry.extensions.parser_cache import _get_parse_cache
-
 from graphsim.api import caching
+from graphsim.api.limits import parse_cache
 from graphsim.api.schema import DOCUMENT_CACHE
 from graphsim.limits import Limits
 from tests.conftest import GraphQLClient
@@ -16,10 +15,10 @@ REPORTS, CLASSIFIED = "arn:aws:s3:::final-friday-reports/a.csv", "arn:aws:s3:::f
 
 def test_a_repeated_document_is_parsed_and_validated_once(gql: GraphQLClient) -> None:
     gql.data(CAN, p="newbie", r=REPORTS)  # parsed and validated (or found from an earlier test)
-    parsed, validated = _get_parse_cache(DOCUMENT_CACHE).cache_info(), dict(caching.stats)
+    parsed, validated = parse_cache(DOCUMENT_CACHE).cache_info(), dict(caching.stats)
     answers = [gql.data(CAN, p=p, r=r)["can"]["decision"] for p, r in (("newbie", REPORTS), ("newbie", CLASSIFIED), ("priya", CLASSIFIED))]
     assert answers == ["ALLOWED", "IMPLICIT_DENY", "EXPLICIT_DENY"]  # each with its own variables (the demo world's story)
-    after = _get_parse_cache(DOCUMENT_CACHE).cache_info()
+    after = parse_cache(DOCUMENT_CACHE).cache_info()
     assert (after.hits - parsed.hits, after.misses - parsed.misses) == (3, 0)
     assert (caching.stats["hits"] - validated["hits"], caching.stats["misses"] - validated["misses"]) == (3, 0)
 

@@ -167,6 +167,32 @@ def test_deep_fragment_chains_are_refused_by_depth() -> None:
     assert (error["extensions"]["limit"], error["extensions"]["maximum"], error["extensions"]["asked"]) == ("query_depth", 10, 15)
 
 
+def test_a_document_past_the_token_limit_is_refused_naming_the_limit_and_its_flag(caplog: pytest.LogCaptureFixture) -> None:
+    # 1,000 aliased fields are 7,000 tokens: the parser stops at the 5,001st.
+    many = "{ " + " ".join(f"a{i}: worlds {{ name }}" for i in range(1000)) + " }"
+    with _client() as http, caplog.at_level(logging.ERROR):
+        error = _error(_gql(http, many))
+    assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "query_tokens", "maximum": 5000, "asked": 5001, "flag": "--max-query-tokens"}
+    assert "query_tokens" in error["message"] and "--max-query-tokens" in error["message"]
+    assert not [r for r in caplog.records if "Parsing aborted" in r.getMessage()]  # an answer, not an incident logged with the document
+    # The limit is the server's: with more tokens allowed, the same document is read, then
+    # refused by its aliases.
+    with _client(Limits(query_tokens=10_000)) as http:
+        error = _error(_gql(http, many))
+    assert (error["extensions"]["code"], error["extensions"]["limit"], error["extensions"]["asked"]) == ("LIMIT_EXCEEDED", "query_aliases", 1000)
+
+
+def test_text_that_is_not_graphql_is_a_typed_parse_failure() -> None:
+    with _client() as http:
+        brackets = http.get("/graphql?query=" + "{" * 60_000)  # the 60 KB query string
+        cut = http.post("/graphql", json={"query": "{ worlds { name "})
+    for response, where in ((brackets, {"line": 1, "column": 2}), (cut, {"line": 1, "column": 17})):
+        assert response.status_code == 200
+        error = _error(response.json())
+        assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"} and error["message"].startswith("Syntax Error: Expected Name")
+        assert error["locations"] == [where]
+
+
 # ---- imports: an alias bomb through importWorld ----------------------------------------------------
 
 

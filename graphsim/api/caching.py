@@ -3,7 +3,7 @@
 Strawberry's ``ValidationCache`` keys its cache by the document, which graphql-core hashes by
 walking its whole tree, and by the rules alone, while the cost, depth and alias rule
 (``limits.DocumentLimits``) reads the limits of the request being answered. Here the key is the
-schema, the parsed document by identity (``ParserCache`` gives one object per distinct text),
+schema, the parsed document by identity (``limits.ParseLimits`` gives one object per distinct text),
 the rules and the active limits, so a server (or a test) with other limits validates afresh. A
 document that failed validation is cached with its errors, as ``ValidationCache`` does.
 """

@@ -9,14 +9,18 @@
   once and its figures reused at every spread, so a document whose fragments each spread the next
   twice (2^40 fields in 1.6 KB) is refused after 40 small sums, never expanded. Strawberry's own
   depth and alias limiters walk every spread again, which is what took the server down.
+- ``ParseLimits``: a Strawberry extension that parses the document (cached by its text) under
+  ``query_tokens`` and gives what the parser refuses the API's typed shape: ``LIMIT_EXCEEDED`` naming the limit and
+  its flag, or ``GRAPHQL_PARSE_FAILED`` for text that is not GraphQL.
 - ``decode_body``: JSON bodies and ``variables`` as text: UTF-8, nesting, huge numbers, and the
   object shape, each a 400 naming the problem.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +30,15 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
+    parse,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
 
 from .. import limits as L
 from ..errors import GraphsimError
@@ -250,3 +257,40 @@ class DocumentLimits(ValidationRule):
                 except LimitExceededError as exc:
                     self.report_error(GraphQLError(exc.message, nodes=[definition], extensions=exc.extensions()))
         return self.SKIP  # the standard rules walk the document; this one needs nothing more
+
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"  # a document that is not GraphQL text
+
+
+class ParseLimits(SchemaExtension):
+    """Parses the document under the limit query_tokens, one parse per distinct text and limit
+    (the ``maxsize`` latest kept, as Strawberry's ParserCache keeps them; the validation cache
+    relies on one document object per text), and turns the parser's refusals into typed errors."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.parse = parse_cache(maxsize)
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        limit = L.active().query_tokens
+        try:
+            ec.graphql_document = self.parse(ec.query, max_tokens=limit)
+        except GraphQLSyntaxError as exc:
+            raise parse_refusal(exc, limit) from None
+        yield
+
+
+@functools.cache
+def parse_cache(maxsize: int) -> Any:
+    """The parse kept for the latest ``maxsize`` distinct (text, limit) pairs, one cache per size."""
+    return functools.lru_cache(maxsize=maxsize)(parse)
+
+
+def parse_refusal(exc: GraphQLSyntaxError, limit: int) -> GraphQLError:
+    """The parser's error, with a code: LIMIT_EXCEEDED when it stopped at the token limit
+    (graphql-core says so only in its message), else GRAPHQL_PARSE_FAILED."""
+    if exc.message.endswith(f" more than {limit} tokens. Parsing aborted."):
+        refusal = LimitExceededError("query_tokens", limit, limit + 1, what="tokens of the GraphQL document, read up to the first past the limit")
+        return GraphQLError(refusal.message, source=exc.source, positions=exc.positions, extensions=refusal.extensions())
+    return GraphQLError(exc.message, source=exc.source, positions=exc.positions, extensions={"code": PARSE_FAILED})

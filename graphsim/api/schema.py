@@ -17,7 +17,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter, ParserCache
+from strawberry.extensions import AddValidationRules, MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
@@ -27,15 +27,13 @@ from .batch import BatchQuery
 from .caching import DocumentValidationCache
 from .errors import ApiError, Conflict, InvalidImport, InvalidInput, InvalidPolicy, NotFound
 from .graph import GraphQuery
-from .limits import DocumentLimits, field_deadline
+from .limits import DocumentLimits, ParseLimits, field_deadline
 from .mutations import Mutation
 from .nodes import NodeQuery
 from .queries import EvaluationQuery, WorldQuery
 from .review_pages import ReviewPageQuery
 from .reviews import ReviewQuery
 from .subscriptions import Subscription
-
-MAX_TOKENS = 5000  # bounds parsing; the document's cost, depth and aliases are graphsim.limits'
 
 QUERIES: tuple[type, ...] = (EvaluationQuery, BatchQuery, WorldQuery, ReviewQuery, GraphQuery, NodeQuery, ReviewPageQuery)
 # Distinct documents kept parsed and validated: clients repeat a few documents with new variables.
@@ -59,7 +57,8 @@ def _mask(error: GraphQLError) -> bool:
 class GraphsimSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Expected failures are answers, not incidents: log only the unexpected ones.
-        unexpected = [e for e in errors if not isinstance(e.original_error, ApiError)]
+        # A refusal of the document itself (a parse failure, a limit) carries its code, and no exception.
+        unexpected = [e for e in errors if not isinstance(e.original_error, ApiError) and not (e.original_error is None and (e.extensions or {}).get("code"))]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -85,9 +84,9 @@ def build_schema() -> strawberry.Schema:
             # Cost, depth and aliases with each fragment measured once (api/limits.py), not
             # Strawberry's limiters, which expand every spread again.
             lambda: AddValidationRules([DocumentLimits]),
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: MaskErrors(should_mask_error=_mask),
-            lambda: ParserCache(maxsize=DOCUMENT_CACHE),
+            # The parse, cached by text, under the request's query_tokens; its refusals typed.
+            lambda: ParseLimits(maxsize=DOCUMENT_CACHE),
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE),
         ],
     )

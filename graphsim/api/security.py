@@ -34,6 +34,7 @@ from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNo
 from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import limits as L
 from ..errors import InvalidRequestError
 
 ACCESS_KEY = "graphsim.access"
@@ -198,7 +199,6 @@ def read_token_file_or_env(path: str | None, option: str, env_value: str | None,
     return None
 
 
-MAX_TOKENS = 5000  # as the schema's parser limit: a document is read at most this far here
 # Documents kept parsed for the look before execution: clients repeat a few documents with new
 # variables (as the schema's ParserCache); one longer than this is parsed each time it comes.
 PARSED_DOCUMENTS = 512
@@ -206,18 +206,20 @@ PARSED_LENGTH = 20_000
 
 
 def parsed_document(query: str | None) -> DocumentNode | None:
-    """``query`` parsed (at most MAX_TOKENS), or None when it is no document; shared by callers,
-    so never changed. Repeated short documents are parsed once."""
+    """``query`` parsed (as far as the schema's parser reads it: the limit query_tokens), or None
+    when it is no document; shared by callers, so never changed. Repeated short documents are
+    parsed once."""
     if not query or not isinstance(query, str):
         return None
+    limit = L.active().query_tokens
     if len(query) > PARSED_LENGTH:
-        return _parse(query)
-    return _parse_cached(query)
+        return _parse(query, limit)
+    return _parse_cached(query, limit)
 
 
-def _parse(query: str) -> DocumentNode | None:
+def _parse(query: str, max_tokens: int) -> DocumentNode | None:
     try:
-        return parse(query, max_tokens=MAX_TOKENS)
+        return parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return None
 
