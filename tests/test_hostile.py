@@ -382,6 +382,29 @@ def test_distinct_large_documents_stay_within_the_cache_bound() -> None:
         assert 'graphsim_cache_max_bytes{cache="world-documents"} 8.388608e+06' in metrics
 
 
+def test_long_documents_are_parsed_each_time_not_kept() -> None:
+    from graphsim.api import caching
+    from graphsim.api.limits import PARSED_LENGTH, parse_cached
+
+    def ask(http: TestClient, principal: str) -> None:
+        error = _error(_gql(http, f'{{ can(principal: "{principal}", action: "s3:GetObject", resource: "*") {{ decision }} }}'))
+        assert error["extensions"]["code"] == "NOT_FOUND"  # parsed, validated and run
+
+    def looked_up() -> tuple[int, int]:  # by the caches of parsed and of validated documents
+        info = parse_cached.cache_info()
+        return info.hits + info.misses, caching.stats["hits"] + caching.stats["misses"]
+
+    with _client() as http:
+        before = looked_up()
+        for i in range(3):  # distinct documents of 30,000 characters: an entry each would hold one
+            ask(http, f"{i}-" + "x" * 30_000)
+        assert len("x" * 30_000) > PARSED_LENGTH
+        assert looked_up() == before  # neither cache was asked, so neither keeps them
+        ask(http, "nobody-by-this-name-long-docs")  # a short one is kept, for the next time it comes
+        after = looked_up()
+        assert after[0] > before[0] and after[1] == before[1] + 1
+
+
 # ---- malformed input: a 4xx or a typed error, never a 500 ------------------------------------------
 
 

@@ -3,7 +3,7 @@
 Strawberry's ``ValidationCache`` keys its cache by the document, which graphql-core hashes by
 walking its whole tree, and by the rules alone, while the cost, depth and alias rule
 (``limits.DocumentLimits``) reads the limits of the request being answered. Here the key is the
-schema, the parsed document by identity (``limits.ParseLimits`` gives one object per distinct text),
+schema, the parsed document by identity (``limits.parse_text`` gives one object per distinct short text),
 the rules and the active limits, so a server (or a test) with other limits validates afresh. A
 document that failed validation is cached with its errors, as ``ValidationCache`` does.
 """
@@ -19,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from .. import limits as L
+from .limits import PARSED_LENGTH
 
 
 class DocumentValidationCache(SchemaExtension):
@@ -28,7 +29,9 @@ class DocumentValidationCache(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
-        if ec.graphql_document is not None and ec.validation_rules and ec.pre_execution_errors is None:
+        # A long document is parsed afresh each time (limits.PARSED_LENGTH): no entry would be found
+        # again, and it would hold the document.
+        if ec.graphql_document is not None and ec.validation_rules and ec.pre_execution_errors is None and len(ec.query or "") <= PARSED_LENGTH:
             key = (id(ec.schema._schema), id(ec.graphql_document), tuple(map(id, ec.validation_rules)), L.active())
             document, rules = ec.graphql_document, ec.validation_rules
             ec.pre_execution_errors = _cached(key, self.maxsize, lambda: (validate_document(ec.schema._schema, document, rules), document, rules))

@@ -9,8 +9,8 @@
   once and its figures reused at every spread, so a document whose fragments each spread the next
   twice (2^40 fields in 1.6 KB) is refused after 40 small sums, never expanded. Strawberry's own
   depth and alias limiters walk every spread again, which is what took the server down.
-- ``ParseLimits``: a Strawberry extension that parses the document (cached by its text) under
-  ``query_tokens`` and gives what the parser refuses the API's typed shape: ``LIMIT_EXCEEDED`` naming the limit and
+- ``ParseLimits``: a Strawberry extension that parses the document (``parse_text``: short texts
+  parsed once, for this and the look before execution in security.py) under ``query_tokens`` and gives what the parser refuses the API's typed shape: ``LIMIT_EXCEEDED`` naming the limit and
   its flag, or ``GRAPHQL_PARSE_FAILED`` for text that is not GraphQL.
 - ``decode_body``: JSON bodies and ``variables`` as text: UTF-8, nesting, huge numbers, and the
   object shape, each a 400 naming the problem.
@@ -262,29 +262,38 @@ class DocumentLimits(ValidationRule):
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"  # a document that is not GraphQL text
 
 
-class ParseLimits(SchemaExtension):
-    """Parses the document under the limit query_tokens, one parse per distinct text and limit
-    (the ``maxsize`` latest kept, as Strawberry's ParserCache keeps them; the validation cache
-    relies on one document object per text), and turns the parser's refusals into typed errors."""
+# Documents kept parsed: clients repeat a few documents with new variables. One longer than
+# PARSED_LENGTH is parsed each time it comes, so 512 large ones are never held at once.
+PARSED_DOCUMENTS = 512
+PARSED_LENGTH = 20_000
 
-    def __init__(self, maxsize: int) -> None:
-        super().__init__()
-        self.parse = parse_cache(maxsize)
+
+def parse_text(query: str, max_tokens: int) -> DocumentNode:
+    """``query`` parsed, reading at most ``max_tokens`` tokens (GraphQLSyntaxError past them, or
+    for text that is not GraphQL). A short text gives the same object each time (the validation
+    cache keys by it), shared by every caller: none may change it."""
+    if len(query) > PARSED_LENGTH:
+        return parse(query, max_tokens=max_tokens)
+    return parse_cached(query, max_tokens)
+
+
+@functools.lru_cache(maxsize=PARSED_DOCUMENTS)
+def parse_cached(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+class ParseLimits(SchemaExtension):
+    """Parses the document (``parse_text``) under the limit query_tokens, and turns the parser's
+    refusals into typed errors."""
 
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
         limit = L.active().query_tokens
         try:
-            ec.graphql_document = self.parse(ec.query, max_tokens=limit)
+            ec.graphql_document = parse_text(ec.query or "", limit)
         except GraphQLSyntaxError as exc:
             raise parse_refusal(exc, limit) from None
         yield
-
-
-@functools.cache
-def parse_cache(maxsize: int) -> Any:
-    """The parse kept for the latest ``maxsize`` distinct (text, limit) pairs, one cache per size."""
-    return functools.lru_cache(maxsize=maxsize)(parse)
 
 
 def parse_refusal(exc: GraphQLSyntaxError, limit: int) -> GraphQLError:

@@ -86,7 +86,7 @@ def build_schema() -> strawberry.Schema:
             lambda: AddValidationRules([DocumentLimits]),
             lambda: MaskErrors(should_mask_error=_mask),
             # The parse, cached by text, under the request's query_tokens; its refusals typed.
-            lambda: ParseLimits(maxsize=DOCUMENT_CACHE),
+            ParseLimits,
             lambda: DocumentValidationCache(maxsize=DOCUMENT_CACHE),
         ],
     )

@@ -19,7 +19,6 @@ HOST_NOT_ALLOWED) with HTTP 401 or 403, for every path, so a client reads one sh
 from __future__ import annotations
 
 import enum
-import functools
 import hmac
 import ipaddress
 import json
@@ -30,12 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, OperationType
 from graphql.utilities import get_operation_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import limits as L
 from ..errors import InvalidRequestError
+from .limits import parse_text
 
 ACCESS_KEY = "graphsim.access"
 MIN_TOKEN_LENGTH = 16
@@ -199,32 +199,16 @@ def read_token_file_or_env(path: str | None, option: str, env_value: str | None,
     return None
 
 
-# Documents kept parsed for the look before execution: clients repeat a few documents with new
-# variables (as the schema's ParserCache); one longer than this is parsed each time it comes.
-PARSED_DOCUMENTS = 512
-PARSED_LENGTH = 20_000
-
-
 def parsed_document(query: str | None) -> DocumentNode | None:
-    """``query`` parsed (as far as the schema's parser reads it: the limit query_tokens), or None
-    when it is no document; shared by callers, so never changed. Repeated short documents are
-    parsed once."""
+    """``query`` parsed as the schema parses it (api/limits.py's ``parse_text``: as far as the
+    limit query_tokens, repeated short documents once), or None when it is no document; shared
+    by callers, so never changed."""
     if not query or not isinstance(query, str):
         return None
-    limit = L.active().query_tokens
-    if len(query) > PARSED_LENGTH:
-        return _parse(query, limit)
-    return _parse_cached(query, limit)
-
-
-def _parse(query: str, max_tokens: int) -> DocumentNode | None:
     try:
-        return parse(query, max_tokens=max_tokens)
+        return parse_text(query, L.active().query_tokens)
     except GraphQLError:
         return None
-
-
-_parse_cached = functools.lru_cache(maxsize=PARSED_DOCUMENTS)(_parse)
 
 
 def root_fields(query: str | None, operation_name: str | None) -> tuple[str, list[str], str]:
