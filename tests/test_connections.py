@@ -94,6 +94,24 @@ def test_a_cursor_of_another_listing_or_a_made_up_one_is_refused(crowded: GraphQ
         assert _error(crowded, first=5, after=junk)["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
 
 
+def test_a_cursor_with_a_forged_position_is_refused(crowded: GraphQLClient) -> None:
+    from graphsim.api.tokens import pack, unpack
+
+    last = _page(crowded, first=500)["pageInfo"]["endCursor"]  # the 137th user's
+    # After the last item: an empty last page, as a walk that ends there sees it.
+    assert _page(crowded, first=5, after=last)["nodes"] == [] and _page(crowded, first=5, after=last)["pageInfo"]["hasNextPage"] is False
+    fields = unpack(last)
+    assert fields[-1] == "136"
+    for position in ("137", "100000"):  # the same list, world and version; a position no page gave
+        forged = pack([*fields[:-1], position])
+        error = _error(crowded, first=5, after=forged)
+        assert error["extensions"] == {"code": "INVALID_CURSOR", "field": "after"} and "past the end" in error["message"]
+    # The same encoding carries global ids: one id fetches its user again.
+    user = crowded.data('{ world { usersConnection(first: 1) { nodes { id name } } } }')["world"]["usersConnection"]["nodes"][0]
+    assert unpack(user["id"], 3)[1] == "User"
+    assert crowded.data("query($id: ID!) { node(id: $id) { ... on User { name } } }", id=user["id"])["node"] == {"name": user["name"]}
+
+
 def _names(gql: GraphQLClient, field: str, filter_type: str, flt: dict[str, Any] | None = None, order: dict[str, Any] | None = None) -> list[str]:
     query = f"""query($f: {filter_type}, $o: Order) {{ world {{ {field}(first: 500, filter: $f, orderBy: $o) {{ totalCount nodes {{ name }} }} }} }}"""
     conn = gql.data(query, f=flt, o=order)["world"][field]

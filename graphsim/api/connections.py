@@ -8,14 +8,12 @@ A cursor is opaque to clients. It holds the world and version the page was read 
 fingerprint of the listing (the field and its filter and order) and a position, so it is valid
 exactly while the world is unchanged: after any committed change it is refused with
 ``STALE_CURSOR`` (start again without ``after``), and a cursor of another listing or a damaged
-one with ``INVALID_CURSOR``. ``first`` defaults to ``DEFAULT_PAGE_SIZE``; above ``MAX_PAGE_SIZE``
+one (or one pointing past the end of its list) with ``INVALID_CURSOR``. ``first`` defaults to ``DEFAULT_PAGE_SIZE``; above ``MAX_PAGE_SIZE``
 it is refused with ``PAGE_TOO_LARGE``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hashlib
 import json
@@ -26,6 +24,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from ..errors import GraphsimError, InvalidRequestError
+from .tokens import pack, unpack
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -86,16 +85,14 @@ class ListingScope:
         return self._fingerprint
 
     def cursor(self, position: int) -> str:
-        raw = "\x1f".join((_PREFIX, self.world, str(self.version), self.fingerprint(), str(position)))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return pack((_PREFIX, self.world, str(self.version), self.fingerprint(), str(position)))
 
     def position_after(self, cursor: str) -> int:
         """The position a page after ``cursor`` starts at; refuses a stale or foreign cursor."""
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            prefix, world, version, fingerprint, position = raw.split("\x1f")
+            prefix, world, version, fingerprint, position = unpack(cursor)
             made_at, at = int(version), int(position)
-        except (binascii.Error, UnicodeDecodeError, ValueError):
+        except ValueError:
             raise InvalidCursorError("this cursor is not one graphsim made; use a pageInfo.endCursor or edges.cursor", field="after") from None
         if prefix != _PREFIX or at < 0:
             raise InvalidCursorError("this cursor is not one graphsim made; use a pageInfo.endCursor or edges.cursor", field="after")
@@ -150,6 +147,9 @@ def paginate(scope: ListingScope, keys: Sequence[K], make: Callable[[K], T], fir
     (only the page's keys are made)."""
     size = page_size(first)
     start = 0 if after is None else scope.position_after(after)
+    if start > len(keys):
+        # Made for this list at this version, so it named one of its items: this one was forged.
+        raise InvalidCursorError("this cursor points past the end of its list; use a pageInfo.endCursor or edges.cursor", field="after")
     chunk = keys[start:start + size]
     edges = [Edge(cursor=scope.cursor(start + i), node=make(k)) for i, k in enumerate(chunk)]
     info = PageInfo(

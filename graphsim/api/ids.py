@@ -2,7 +2,7 @@
 
 An id is the URL-safe base64 (unpadded) of ``TYPE``, the world's name and the entity's node
 key (an ARN for IAM entities and resources; ``ARN#Statement[N]`` for a statement; the OU or
-root key for organization units), separated by the ASCII unit separator. It is therefore stable
+root key for organization units), packed as tokens.py packs every opaque token. It is therefore stable
 across restarts and rebuilds of the same world, differs between a world and its fork (the same
 user in two worlds is two entities), and needs no table. Clients must not take one apart: the
 format may change under a new prefix.
@@ -10,16 +10,14 @@ format may change under a new prefix.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 import strawberry
 
 from ..errors import GraphsimError
+from .tokens import pack, unpack
 
 _PREFIX = "gsn1"
-_SEP = "\x1f"
 # The GraphQL types that implement Node, by the name an id carries.
 TYPES = ("Account", "User", "Group", "Role", "Policy", "Statement", "Resource", "OrgUnit", "OrgPolicy")
 
@@ -40,15 +38,13 @@ class GlobalId:
     key: str
 
     def encode(self) -> strawberry.ID:
-        raw = _SEP.join((_PREFIX, self.type, self.world, self.key))
-        return strawberry.ID(base64.urlsafe_b64encode(raw.encode()).decode().rstrip("="))
+        return strawberry.ID(pack((_PREFIX, self.type, self.world, self.key)))
 
     @classmethod
     def decode(cls, text: str, *, field: str = "id") -> GlobalId:
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            prefix, type_, world, key = raw.split(_SEP, 3)  # the key last: whatever it holds stays whole
-        except (binascii.Error, UnicodeDecodeError, ValueError):
+            prefix, type_, world, key = unpack(text, 3)  # the key last: whatever it holds stays whole
+        except ValueError:
             raise InvalidIdError(f"{_shown(text)} is not an id graphsim made; ids come from an entity's `id` field", field=field) from None
         if prefix != _PREFIX or type_ not in TYPES or not world or not key:
             raise InvalidIdError(f"{_shown(text)} is not an id graphsim made; ids come from an entity's `id` field", field=field)
