@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import limits as L
 from .engine import ContextEntry, DecisionKind, Engine, explain, parse_cli_context
 from .errors import GraphsimError, InvalidRequestError
 from .limits import Limits
@@ -179,7 +182,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = ServeConfig(
         host=args.host, db=ws.store.location, world=ws.pinned, cors_origins=tuple(args.cors_origin or ()), token_file=args.token_file,
         read_token_file=args.read_token_file, read_only=args.read_only, allowed_hosts=tuple(args.allowed_host or ()),
-        limits=Limits.from_arguments(args),
+        limits=limits_from_arguments(args),
     )
     log_requests(args.log_level)
     processes = f"{args.workers} worker processes on {ws.store.path}" if args.workers > 1 else f"store {ws.store.path}"
@@ -660,6 +663,60 @@ def _world_names(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list
         return []
 
 
+# ---- limits: serve takes every one, the simulate commands the ones a simulation meets -----------
+
+SIMULATION_LIMITS = ("json_depth", "simulation_pairs", "simulation_work")
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
+    """The flags of the limits ``names`` (graphsim.limits; every one when None), as ``--max-...``."""
+    group = parser.add_argument_group("limits", "bounds on one request; a refusal names the limit and its flag")
+    for f in dataclasses.fields(Limits):
+        if names is not None and f.name not in names:
+            continue
+        kind = float if f.type in (float, "float") else int
+        metavar = "SECONDS" if kind is float else "BYTES" if f.name.endswith("bytes") else "N"
+        group.add_argument(Limits.flag(f.name), dest=f"limit_{f.name}", type=_positive(kind), metavar=metavar, default=None, help=Limits.help(f.name))
+
+
+def limits_from_arguments(args: argparse.Namespace) -> Limits:
+    """The defaults, with the limits the command line gave."""
+    given = {f.name: getattr(args, f"limit_{f.name}") for f in dataclasses.fields(Limits) if getattr(args, f"limit_{f.name}", None) is not None}
+    return dataclasses.replace(Limits(), **given)
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+        return value  # type: ignore[no-any-return]
+
+    return parse
+
+
+def _command_limits(args: argparse.Namespace) -> contextlib.ExitStack:
+    """A command's limits (its flags over the defaults), with refusals saying how to raise one
+    here: the command's own flag, or that only a server takes one. ``serve`` sets its limits per
+    request, with its own flags in every refusal (api/limits.py)."""
+    stack = contextlib.ExitStack()
+    if args.func is cmd_serve:
+        return stack
+    own = {f.name for f in dataclasses.fields(Limits) if hasattr(args, f"limit_{f.name}")}
+
+    def explain(name: str) -> str:
+        if name in own:
+            return f"run it again with a larger {Limits.flag(name)}"
+        return f"ask a server started with a larger {Limits.flag(name)} (graphsim {args.command} uses the default)"
+
+    stack.enter_context(L.using(limits_from_arguments(args)))
+    stack.enter_context(L.raised_with(explain))
+    return stack
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -679,7 +736,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--read-only", action="store_true", help="answer questions only; every mutation is refused")
     serve.add_argument("--workers", type=int, default=1, metavar="N", help="serve from N processes on one store (they stay coherent; needs a store file, not :memory:)")
     serve.add_argument("--allowed-host", action="append", metavar="NAME", help="a Host name the server answers to besides loopback and --host (a proxy's or DNS name; repeatable)")
-    Limits.add_arguments(serve)  # --max-body-bytes, --max-query-cost, ..., --deadline, --cache-bytes
+    add_limit_arguments(serve)  # --max-body-bytes, --max-query-cost, ..., --deadline, --cache-bytes
     serve.set_defaults(func=cmd_serve)
 
     can = sub.add_parser("can", help="can PRINCIPAL do ACTION on RESOURCE?")
@@ -705,6 +762,8 @@ def build_parser() -> argparse.ArgumentParser:
         source.add_argument("--cli-input-json", metavar="JSON", help="a request as `aws iam " + name + " --cli-input-json` takes it (file://PATH or JSON)")
         source.add_argument("--input-jsonl", metavar="FILE", help="many requests, one JSON object per line (- for stdin); one response per line")
         sim.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="processes for --input-jsonl (default: the cores, at most 4)")
+        # The limits a simulation meets; a refusal names the flag (and --input-jsonl's processes keep them).
+        add_limit_arguments(sim, SIMULATION_LIMITS)
         if name == "simulate-principal-policy":
             sim.add_argument("--world", metavar="NAME|FILE", help="a world of the store, or a world file (default: the built-in demo)")
             sim.add_argument("--db", metavar="PATH", help="the SQLite store (default: the documented path)")
@@ -917,7 +976,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argcomplete.autocomplete(parser)
     try:
         args = parser.parse_args(argv)
-        code = int(args.func(args))
+        with _command_limits(args):
+            code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
         return code
     except BrokenPipeError:

@@ -3,24 +3,24 @@
 A server takes questions from anyone allowed to reach it, and one small request must not stop it
 for everyone: each kind of work is bounded before it starts (``Limits``), and the work that
 remains runs against a deadline. A refusal is a ``LimitExceededError`` (``LIMIT_EXCEEDED``, with
-the limit's name, its maximum, what was asked and the ``graphsim serve`` flag that raises it);
-running past the deadline is a ``DeadlineExceededError`` (``DEADLINE_EXCEEDED``, retryable once
-the server is less busy, or with a longer ``--deadline``).
+the limit's name, its maximum, what was asked and the flag that raises it); running past the
+deadline is a ``DeadlineExceededError`` (``DEADLINE_EXCEEDED``, retryable once the server is less
+busy, or with a longer ``--deadline``).
 
-The limits in force are a context variable: ``graphsim serve`` sets them for every request (its
-flags, ``add_arguments``/``from_arguments``), and code that runs outside a server (the CLI, tests,
-embedding) gets the defaults. Nothing here knows HTTP or GraphQL, so the pure core may check them.
+The limits in force are a context variable: ``graphsim serve`` sets them for every request, a CLI
+command for its run (their flags are the CLI's: cli.py), and other code (tests, embedding) gets
+the defaults. How a refusal says to raise a limit is one too (``how_to_raise``): a server's flag
+by default, the command's own flag, or a word that it has none, on the command line. Nothing here
+knows HTTP, GraphQL or argparse, so the pure core may check them.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import GraphsimError, InvalidRequestError
@@ -34,7 +34,8 @@ def _limit(default: float, flag: str, help: str) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """The bounds of one server (each with the ``graphsim serve`` flag that sets it)."""
+    """The bounds of one server (each with the ``graphsim serve`` flag that sets it; the CLI's
+    commands take some of them too)."""
 
     body_bytes: int = _limit(10 * MIB, "--max-body-bytes", "largest request body, in bytes (default 10 MiB)")
     query_tokens: int = _limit(5_000, "--max-query-tokens", "most tokens of a GraphQL document; the parser stops reading at the first past it (default 5,000)")
@@ -60,36 +61,12 @@ class Limits:
     def flag(cls, name: str) -> str:
         return str(_FIELDS[name].metadata["flag"])
 
-    # ---- graphsim serve's flags ---------------------------------------------------------------
-
     @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        group = parser.add_argument_group("limits", "bounds on one request; a refusal names the limit and its flag")
-        for f in fields(cls):
-            kind = float if f.type in (float, "float") else int
-            metavar = "SECONDS" if kind is float else "BYTES" if f.name.endswith("bytes") else "N"
-            group.add_argument(f.metadata["flag"], dest=f"limit_{f.name}", type=_positive(kind), metavar=metavar, default=None, help=f.metadata["help"])
-
-    @classmethod
-    def from_arguments(cls, args: argparse.Namespace) -> Limits:
-        given = {f.name: getattr(args, f"limit_{f.name}") for f in fields(cls) if getattr(args, f"limit_{f.name}", None) is not None}
-        return replace(cls(), **given)
+    def help(cls, name: str) -> str:
+        return str(_FIELDS[name].metadata["help"])
 
 
 _FIELDS = {f.name: f for f in fields(Limits)}
-
-
-def _positive(kind: type) -> Any:
-    def parse(text: str) -> float | int:
-        try:
-            value = kind(text.replace("_", ""))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value) or value <= 0:
-            raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
-        return value  # type: ignore[no-any-return]
-
-    return parse
 
 
 class LimitExceededError(InvalidRequestError):
@@ -101,11 +78,7 @@ class LimitExceededError(InvalidRequestError):
         self.limit = limit
         self.maximum = maximum
         self.asked = asked
-        flag = Limits.flag(limit)
-        super().__init__(
-            f"{what}: {asked:,} is over the limit {limit} of {maximum:,}; ask for less, or start the server with a larger {flag}",
-            field=field,
-        )
+        super().__init__(f"{what}: {asked:,} is over the limit {limit} of {maximum:,}; ask for less, or {how_to_raise(limit)}", field=field)
 
     def extensions(self) -> dict[str, object]:
         return {**super().extensions(), "limit": self.limit, "maximum": self.maximum, "asked": self.asked, "flag": Limits.flag(self.limit)}
@@ -119,8 +92,7 @@ class DeadlineExceededError(GraphsimError):
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         super().__init__(
-            f"the request was stopped after {seconds:g} s (the limit deadline_seconds); ask a narrower question, "
-            f"or start the server with a larger {Limits.flag('deadline_seconds')}",
+            f"the request was stopped after {seconds:g} s (the limit deadline_seconds); ask a narrower question, or {how_to_raise('deadline_seconds')}",
         )
 
     def extensions(self) -> dict[str, object]:
@@ -131,6 +103,28 @@ class DeadlineExceededError(GraphsimError):
 
 DEFAULTS = Limits()  # frozen: one shared value
 _ACTIVE: ContextVar[Limits] = ContextVar("graphsim_limits", default=DEFAULTS)
+
+
+def _server_flag(name: str) -> str:
+    return f"start the server with a larger {Limits.flag(name)}"
+
+
+_RAISE: ContextVar[Callable[[str], str]] = ContextVar("graphsim_how_to_raise", default=_server_flag)
+
+
+def how_to_raise(name: str) -> str:
+    """How whoever asked raises the limit ``name``, as a refusal's message ends (after "ask for
+    less, or"): the server's flag, unless ``raised_with`` says otherwise (the CLI does)."""
+    return _RAISE.get()(name)
+
+
+@contextlib.contextmanager
+def raised_with(explain: Callable[[str], str]) -> Iterator[None]:
+    token = _RAISE.set(explain)
+    try:
+        yield
+    finally:
+        _RAISE.reset(token)
 _DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("graphsim_deadline", default=None)
 
 

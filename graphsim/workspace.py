@@ -15,6 +15,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +37,9 @@ from .world import World
 from .world.commands import COMMANDS, Command, legacy_command, parse_command
 from .world.io import DEMO_WORLD, load_demo_world, world_from_dict, world_to_dict
 
+# The worlds looked up while answering the request at hand, in order: the server's request log
+# (api/metrics.py) starts a list per request; None elsewhere.
+LOOKED_UP: ContextVar[list[str] | None] = ContextVar("graphsim_worlds_looked_up", default=None)
 DEFAULT = "default"  # in a world argument: the default world; never the name of a world
 _FILE_SUFFIXES = (".json", ".yaml", ".yml")  # a --world ending so names a world file
 Result = TypeVar("Result")
@@ -164,6 +168,9 @@ class Workspace:
             raise UnreadableWorldError(target, self.unreadable[target])
         if target not in self.worlds:
             raise NotFoundError("world", target, field="world", hint=f"known worlds: {', '.join(sorted(self.worlds))}")
+        seen = LOOKED_UP.get()
+        if seen is not None and target not in seen:
+            seen.append(target)
         return target
 
     def world(self, name: str | None = None) -> World:

@@ -412,27 +412,43 @@ def test_long_documents_are_parsed_each_time_not_kept() -> None:
     (b'"x"', "must be a JSON object or a JSON list, got a string"),
     (b"42", "got a number"),
     (b"\xff\xfe{}", "not UTF-8"),
-    (b"[" * 100_000 + b"]" * 100_000, "nested deeper than the limit json_depth of 100"),
+    (b"{bad", "not valid JSON: Expecting property name"),
     (b'{"query": "{ worlds { name } }", "variables": {"n": ' + b"9" * 5000 + b"}}", "number graphsim does not read"),
     (b'{"query": 12}', "`query` must be a string"),
     (b'{"query": "{ worlds { name } }", "variables": [1]}', "`variables` must be an object"),
+    (b'{"query": "{ worlds { name } }", "operationName": 5}', "operationName must be a string or null, got a number"),
 ])
-def test_malformed_graphql_bodies_are_400(body: bytes, says: str) -> None:
+def test_malformed_graphql_bodies_are_400_in_the_api_error_shape(body: bytes, says: str) -> None:
     with _client() as http:
         response = http.post("/graphql", content=body, headers={"content-type": "application/json"})
-    assert response.status_code == 400 and says in response.text
+    assert response.status_code == 400 and response.headers["content-type"] == "application/json"
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "INVALID_INPUT" and says in error["message"]
+    if b"operationName" in body:
+        assert error["extensions"]["field"] == "operationName"
 
 
-@pytest.mark.parametrize("body, says", [
-    (b'"x"', "must be a JSON object, got a string"),
-    (b"\xff{}", "not UTF-8"),
-    (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "nested deeper"),
-    (b'{"ActionNames": [' + b"1" * 5000 + b"]}", "number"),
+def test_a_graphql_body_nested_too_deep_is_refused_naming_json_depth() -> None:
+    with _client() as http:
+        response = http.post("/graphql", content=b"[" * 100_000 + b"]" * 100_000, headers={"content-type": "application/json"})
+        shallow = http.post("/graphql", content=b'{"query": "{ worlds { name } }", "variables": {"v": ' + b"[" * 150 + b"]" * 150 + b"}}", headers={"content-type": "application/json"})
+    for refused in (response, shallow):
+        assert refused.status_code == 400
+        (error,) = refused.json()["errors"]
+        assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "json_depth", "maximum": 100, "flag": "--max-json-depth"}
+        assert "nested deeper than the limit json_depth of 100 (start the server with a larger --max-json-depth)" in error["message"]
+
+
+@pytest.mark.parametrize("body, code, says", [
+    (b'"x"', "InvalidInput", "must be a JSON object, got a string"),
+    (b"\xff{}", "InvalidInput", "not UTF-8"),
+    (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "LIMIT_EXCEEDED", "nested deeper than the limit json_depth of 100 (start the server with a larger --max-json-depth)"),
+    (b'{"ActionNames": [' + b"1" * 5000 + b"]}", "InvalidInput", "number"),
 ])
-def test_malformed_aws_bodies_are_400(body: bytes, says: str) -> None:
+def test_malformed_aws_bodies_are_400(body: bytes, code: str, says: str) -> None:
     with _client() as http:
         response = http.post("/aws/simulate-custom-policy", content=body, headers={"content-type": "application/json"})
-    assert response.status_code == 400 and response.json()["Error"]["Code"] == "InvalidInput" and says in response.json()["Error"]["Message"]
+    assert response.status_code == 400 and response.json()["Error"]["Code"] == code and says in response.json()["Error"]["Message"]
 
 
 def test_a_policy_nested_100000_deep_is_a_typed_error() -> None:
@@ -557,6 +573,33 @@ def test_metrics_are_scraped_after_questions_changes_and_refusals(caplog: pytest
     assert [line["outcome"] for line in lines][:3] == ["ok", "ok", "LIMIT_EXCEEDED"]
 
 
+def test_refusals_of_the_body_are_counted_by_limit_and_the_log_names_the_world_used(caplog: pytest.LogCaptureFixture) -> None:
+    ws = Workspace.open(":memory:")
+    ws.fork("final-friday", "copy")
+    json_body = {"content-type": "application/json"}
+    many_tokens = "{ " + " ".join(f"a{i}: worlds {{ name }}" for i in range(1000)) + " }"
+    with caplog.at_level(logging.INFO, logger="graphsim.requests"), _client(Limits(body_bytes=50_000), workspace=ws) as http:
+        assert http.post("/graphql", content=b"{" + b" " * 60_000 + b"}", headers=json_body).status_code == 413
+        assert http.post("/aws/simulate-custom-policy", content=b"{" + b" " * 60_000 + b"}", headers=json_body).status_code == 413
+        assert http.post("/graphql", content=b"[" * 200 + b"]" * 200, headers=json_body).status_code == 400
+        assert http.post("/aws/simulate-custom-policy", content=b'{"a":' * 150 + b"1" + b"}" * 150, headers=json_body).status_code == 400
+        _error(_gql(http, many_tokens))
+        # Worlds named in the query text, not in variables; the default one when none is named.
+        _gql(http, '{ can(principal: "newbie", action: "s3:GetObject", resource: "*", world: "copy") { decision } }')
+        _gql(http, '{ can(principal: "newbie", action: "s3:GetObject", resource: "*") { decision } }')
+        _gql(http, 'query Both { a: can(principal: "newbie", action: "s3:GetObject", resource: "*", world: "copy") { decision } '
+                   'b: whoCan(actions: ["s3:GetObject"], resource: "*", world: "final-friday") { principal } }')
+        _gql(http, "{ worlds { name } }")
+        http.get("/export/matrix.csv", params={"actions": "s3:GetObject", "resources": "*", "principals": "newbie"})
+        text = http.get("/metrics").text
+    assert 'graphsim_refusals_total{limit="body_bytes"} 2.0' in text
+    assert 'graphsim_refusals_total{limit="json_depth"} 2.0' in text
+    assert 'graphsim_refusals_total{limit="query_tokens"} 1.0' in text
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "graphsim.requests"]
+    assert [(line["status"], line["outcome"]) for line in lines[:5]] == [(413, "LIMIT_EXCEEDED")] * 2 + [(400, "LIMIT_EXCEEDED")] * 2 + [(200, "LIMIT_EXCEEDED")]
+    assert [line["world"] for line in lines[5:10]] == ["copy", "final-friday", ["copy", "final-friday"], None, "final-friday"]
+
+
 def test_metrics_need_the_read_token_when_the_server_has_one() -> None:
     from graphsim.api.security import ServerSecurity
 
@@ -565,6 +608,35 @@ def test_metrics_need_the_read_token_when_the_server_has_one() -> None:
         assert http.get("/metrics").status_code == 401
         assert http.get("/metrics", headers={"authorization": "Bearer " + "r" * 20}).status_code == 200
         assert http.get("/healthz").status_code == 200  # stays open
+
+
+def test_cli_limit_errors_name_the_flag_the_command_takes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from graphsim.cli import EXIT_INPUT, EXIT_OK, main
+
+    statements = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b/{i}"} for i in range(3)]
+    request = json.dumps({"PolicyInputList": [json.dumps({"Version": "2012-10-17", "Statement": statements})], "ActionNames": ["s3:GetObject", "s3:PutObject"], "ResourceArns": ["arn:aws:s3:::b/1"]})
+    # 3 statements x 2 pairs: refused under --max-simulation-work 5, naming the command's own flag.
+    assert main(["simulate-custom-policy", "--cli-input-json", request, "--max-simulation-work", "5"]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "3 statements x 2 action x resource pairs: 6 is over the limit simulation_work of 5; ask for less, or run it again with a larger --max-simulation-work" in err
+    assert "start the server" not in err
+    assert main(["simulate-custom-policy", "--cli-input-json", request, "--max-simulation-work", "6"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.count('"EvalDecision": "allowed"') == 1 and out.count('"EvalDecision": "implicitDeny"') == 1  # b/1 by its statement; no PutObject
+    lines = tmp_path / "requests.jsonl"
+    lines.write_text(request + "\n")
+    assert main(["simulate-custom-policy", "--input-jsonl", str(lines), "--jobs", "2", "--max-simulation-pairs", "1"]) == EXIT_INPUT
+    out = capsys.readouterr().out
+    assert "SIMULATION_TOO_LARGE" in out and "run it again with a larger --max-simulation-pairs" in out  # in the job's process too
+    # A command without the flag says only a server takes one.
+    deep = json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"StringEquals": {"a": [[[[[[[[[[["x"]]]]]]]]]]]}}}})
+    nested = json.loads(deep)
+    for _ in range(100):
+        nested["Statement"]["Condition"]["StringEquals"]["a"] = [nested["Statement"]["Condition"]["StringEquals"]["a"]]
+    role_session = ["can", "ClassifiedReader", "s3:GetObject", "final-friday-reports/q4.pdf", "--session-policy", json.dumps(nested)]
+    assert main(role_session) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "the limit json_depth; ask a server started with a larger --max-json-depth (graphsim can uses the default)" in err, err
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "0", "0.0"])

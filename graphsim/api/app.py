@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from .. import __version__
 from ..analysis import access_matrix, all_principals
@@ -34,7 +35,7 @@ from ..workspace import Workspace
 from ..world.graph import DOCUMENTS as WORLD_DOCUMENTS
 from .errors import aws_error, http_error
 from .graph import graph_from_params
-from .limits import BodyError, DeadlineStop, RequestLimits, decode_body, measure_document
+from .limits import BodyError, DeadlineStop, RequestLimits, decode_body, error_body, json_kind, measure_document
 from .metrics import CONTENT_TYPE, LOG_KEY, Metrics, RequestLog
 from .running import Runner, run_coroutine
 from .schema import schema
@@ -73,6 +74,18 @@ query NewbieAndTheClassifiedBucket {
   }
 }
 """
+
+
+class RequestRefusal(HTTPException):
+    """A GraphQL request refused before it ran, with the typed error that says why."""
+
+    def __init__(self, error: GraphsimError, status: int = 400) -> None:
+        super().__init__(status, error.message)
+        self.error = error
+
+
+# The code of a refusal Strawberry's view makes itself (a request it cannot read as GraphQL).
+_VIEW_CODES = {400: "INVALID_INPUT", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 SUBSCRIPTION_CATCH_UP_SECONDS = 5.0  # a subscription's check of the store; a rebuild goes on past it
@@ -124,7 +137,30 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
         try:
             return decode_body(data, what="the GraphQL request", shapes=(dict, list))
         except BodyError as exc:
-            raise HTTPException(400, str(exc)) from None
+            raise RequestRefusal(exc) from None
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            # Strawberry would look for an operation named "5", and say it has none.
+            if not isinstance(item.operation_name, (str, type(None))):
+                raise RequestRefusal(InvalidRequestError(f"the GraphQL request's operationName must be a string or null, got {json_kind(item.operation_name)}", field="operationName"))
+        return data
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry's view, with the requests it refuses before running them (a body that is
+        not JSON, not an object, too deep; a query that is not a string) answered in the API's
+        error shape, ``{"errors": [{"message", "extensions": {"code", ...}}]}``, not plain text."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            if not isinstance(request, Request):
+                raise  # a websocket's refusals are its protocol's
+            extensions: dict[str, object] = exc.error.extensions() if isinstance(exc, RequestRefusal) else {"code": _VIEW_CODES.get(exc.status_code, "INVALID_INPUT")}
+            request.scope.get(LOG_KEY, {})["outcome"] = extensions["code"]
+            if self.metrics is not None:
+                self.metrics.count_refusal(extensions)
+            return Response(error_body(exc.reason, extensions), status_code=exc.status_code, media_type="application/json")
 
     async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any) -> ExecutionResult:  # type: ignore[override]
         # A mutation needs write access (security.py); refused before anything runs.
@@ -169,9 +205,7 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
         record["metric"] = f"{kind}:{fields[0] if fields else '?'}"
         if self.metrics is not None:
             for error in result.errors or []:
-                ext = error.extensions or {}
-                if ext.get("code") in ("LIMIT_EXCEEDED", "DEADLINE_EXCEEDED", "SIMULATION_TOO_LARGE"):
-                    self.metrics.refused(str(ext.get("limit") if isinstance(ext.get("limit"), str) else "simulation_pairs"))
+                self.metrics.count_refusal(error.extensions or {})
 
 # Root fields answered on the event loop when nothing is in the way (running.py): each is one
 # decision or one policy read, bounded by the request's size; every other field (reviews,
@@ -285,9 +319,8 @@ def create_app(
     def note(request: Request, operation: str, exc: GraphsimError | None = None) -> None:
         record = request.scope.get(LOG_KEY, {})
         record.update(operation=operation, world=request.query_params.get("world"), outcome="ok" if exc is None else exc.code)
-        limit = getattr(exc, "limit", None)
-        if exc is not None and exc.code in ("LIMIT_EXCEEDED", "DEADLINE_EXCEEDED", "SIMULATION_TOO_LARGE"):
-            metrics.refused(limit if isinstance(limit, str) else "deadline_seconds" if exc.code == "DEADLINE_EXCEEDED" else "simulation_pairs")
+        if exc is not None:
+            metrics.count_refusal(exc.extensions())
 
     async def matrix_csv(request: Request) -> Response:
         """GET /export/matrix.csv?actions=a,b&resources=r1,r2[&principals=p1,p2][&world=NAME]:
@@ -351,8 +384,9 @@ def create_app(
         try:
             body = decode_body(await request.body(), what="the request body")
         except BodyError as exc:
-            note(request, operation, InvalidRequestError(str(exc)))
-            return JSONResponse({"Error": {"Code": "InvalidInput", "Message": str(exc)}}, status_code=400)
+            note(request, operation, exc)
+            # AWS's code for a request it cannot read; a refusal keeps its own (LIMIT_EXCEEDED).
+            return JSONResponse({"Error": {"Code": "InvalidInput" if exc.code == InvalidRequestError.code else exc.code, "Message": exc.message}}, status_code=400)
         world = request.query_params.get("world")
 
         def work() -> Any:
@@ -374,7 +408,7 @@ def create_app(
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"], allow_headers=["content-type", "authorization"]))
     if security is not None:
         middleware.append(Middleware(SecurityMiddleware, security=security))
-    middleware.append(Middleware(RequestLimits, limits=bounds))
+    middleware.append(Middleware(RequestLimits, limits=bounds, on_refusal=metrics.refused))
     graphql = GraphsimGraphQL(ws, security, allowed_origins=cors_origins, runner=runner, metrics=metrics)
     return Starlette(
         routes=[

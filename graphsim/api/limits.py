@@ -41,13 +41,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from .. import limits as L
-from ..errors import GraphsimError
+from ..errors import GraphsimError, InvalidRequestError
 from ..limits import DeadlineExceededError, LimitExceededError, Limits, nesting_depth
 
 
 def refusal_body(exc: GraphsimError) -> bytes:
-    """The API's one error shape for a request refused before it reached a route."""
-    return json.dumps({"data": None, "errors": [{"message": exc.message, "extensions": exc.extensions()}]}).encode()
+    """The API's one error shape for a request refused before GraphQL ran (the body bound here,
+    a body or request the GraphQL view cannot read: app.py)."""
+    return error_body(exc.message, exc.extensions())
+
+
+def error_body(message: str, extensions: dict[str, object]) -> bytes:
+    return json.dumps({"data": None, "errors": [{"message": message, "extensions": extensions}]}).encode()
 
 
 class RequestLimits:
@@ -144,8 +149,23 @@ def field_deadline(*_: Any) -> None:
 # ---- JSON bodies --------------------------------------------------------------------------------
 
 
-class BodyError(ValueError):
-    """A body that is not the JSON asked for; its message says why (the route answers 400)."""
+class BodyError(InvalidRequestError):
+    """A body that is not the JSON asked for (INVALID_INPUT); its message says why (the route
+    answers 400)."""
+
+
+class BodyTooDeepError(BodyError):
+    """A body nested past json_depth: LIMIT_EXCEEDED naming the limit and its flag (how deep it
+    goes is not known: the count stops at the limit)."""
+
+    code = "LIMIT_EXCEEDED"
+
+    def __init__(self, what: str, limit: int) -> None:
+        self.maximum = limit
+        super().__init__(f"{what} is nested deeper than the limit json_depth of {limit} ({L.how_to_raise('json_depth')})")
+
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions(), "limit": "json_depth", "maximum": self.maximum, "flag": Limits.flag("json_depth")}
 
 
 def decode_body(data: str | bytes, *, what: str = "the body", shapes: Sequence[type] = (dict,)) -> Any:
@@ -160,21 +180,21 @@ def decode_body(data: str | bytes, *, what: str = "the body", shapes: Sequence[t
     try:
         value = json.loads(data)
     except RecursionError:
-        raise BodyError(f"{what} is nested deeper than the limit json_depth of {limit} (start the server with a larger {Limits.flag('json_depth')})") from None
+        raise BodyTooDeepError(what, limit) from None
     except json.JSONDecodeError as exc:
         raise BodyError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:  # an integer of more digits than Python converts (4,300)
         raise BodyError(f"{what} holds a number graphsim does not read: {exc}") from None
     depth = nesting_depth(value, limit)
     if depth > limit:
-        raise BodyError(f"{what} is nested deeper than the limit json_depth of {limit} (start the server with a larger {Limits.flag('json_depth')})")
+        raise BodyTooDeepError(what, limit)
     if not isinstance(value, tuple(shapes)):
         names = " or ".join("a JSON object" if s is dict else "a JSON list" for s in shapes)
-        raise BodyError(f"{what} must be {names}, got {_json_kind(value)}")
+        raise BodyError(f"{what} must be {names}, got {json_kind(value)}")
     return value
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
     return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list", type(None): "null"}.get(type(value), type(value).__name__)
 
 

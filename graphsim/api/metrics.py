@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
@@ -25,6 +25,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ..policy.cache import CacheInfo
+from ..workspace import LOOKED_UP
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LOG = logging.getLogger("graphsim.requests")
@@ -68,12 +69,28 @@ class Metrics:
     def refused(self, limit: str) -> None:
         self.refusals.labels(limit).inc()
 
+    def count_refusal(self, extensions: Mapping[str, object]) -> None:
+        """Count an error under its limit when it is a refusal (``refused_limit``)."""
+        limit = refused_limit(extensions)
+        if limit is not None:
+            self.refused(limit)
+
+
+def refused_limit(extensions: Mapping[str, object]) -> str | None:
+    """The limit an error's extensions say refused the request (the ``limit`` label of
+    graphsim_refusals_total), or None for an error that is not a refusal."""
+    code = extensions.get("code")
+    if code == "SIMULATION_TOO_LARGE":
+        return "simulation_pairs"  # its `limit` extension is the maximum, an older shape kept for clients
+    limit = extensions.get("limit")
+    return limit if code in ("LIMIT_EXCEEDED", "DEADLINE_EXCEEDED") and isinstance(limit, str) else None
+
 
 class RequestLog:
     """ASGI middleware: times every HTTP request, then counts it and logs one JSON line
     (``{"operation", "world", "status", "outcome", "seconds", "path", "method"}``). A route
-    names its operation, world and outcome in ``scope[LOG_KEY]``; the rest is the route's path
-    and its HTTP status."""
+    names its operation and outcome (and the world asked for) in ``scope[LOG_KEY]``; ``world`` is
+    the world the work looked up (a list when several), the rest the route's path and status."""
 
     def __init__(self, app: Any, metrics: Metrics) -> None:
         self.app = app
@@ -85,6 +102,8 @@ class RequestLog:
             return
         record: dict[str, Any] = {}
         scope[LOG_KEY] = record
+        used: list[str] = []
+        token = LOOKED_UP.set(used)  # the worlds the request's work looks up (workspace.py)
         status = 500
         start = time.perf_counter()
 
@@ -97,6 +116,7 @@ class RequestLog:
         try:
             await self.app(scope, receive, sending)
         finally:
+            LOOKED_UP.reset(token)
             seconds = time.perf_counter() - start
             path = scope.get("path", "")
             route = _route_name(path)
@@ -106,10 +126,12 @@ class RequestLog:
                 outcome = "LIMIT_EXCEEDED"
             self.metrics.requests.labels(label, outcome).inc()
             self.metrics.latency.labels(label).observe(seconds)
-            world = record.get("world")
+            # The world the work used (several when one request asked about several); without
+            # one looked up (refused first, or a world that does not exist), the one asked for.
+            world = used[0] if len(used) == 1 else list(used) if used else record.get("world")
             LOG.info(json.dumps({
                 "operation": str(record.get("operation") or route)[:100], "fields": record.get("fields"),
-                "world": world if isinstance(world, str) else None, "status": status, "outcome": outcome,
+                "world": world if isinstance(world, (str, list)) else None, "status": status, "outcome": outcome,
                 "seconds": round(seconds, 6), "method": scope.get("method"), "path": path[:200],
             }))
 

@@ -22,7 +22,7 @@ from typing import Any
 from .. import catalog
 from ..arn import Arn, account_of, is_account_id
 from ..errors import InvalidRequestError, PolicyValidationError, Problem
-from ..limits import Limits, active, check_deadline
+from ..limits import Limits, active, check_deadline, how_to_raise
 from ..policy import PolicyDocument, PolicyKind, statement_count
 from ..policy.cache import DOCUMENT_WEIGHT, DOCUMENTS
 from ..world import NodeKind, PathStep, PolicyAttachment, PolicyType
@@ -49,8 +49,7 @@ class SimulationTooLargeError(InvalidRequestError):
     def __init__(self, pairs: int, limit: int = MAX_SIMULATIONS) -> None:
         self.pairs = pairs
         self.limit = limit
-        flag = Limits.flag("simulation_pairs")
-        super().__init__(f"at most {limit:,} action x resource pairs per call; this request asks for {pairs:,} (split it into several calls, or start the server with a larger {flag})", field="actionNames")
+        super().__init__(f"at most {limit:,} action x resource pairs per call; this request asks for {pairs:,} (split it into several calls, or {how_to_raise('simulation_pairs')})", field="actionNames")
 
     def extensions(self) -> dict[str, object]:
         return {**super().extensions(), "limit": self.limit, "maximum": self.limit, "pairs": self.pairs, "flag": Limits.flag("simulation_pairs")}

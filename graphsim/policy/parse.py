@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import PolicyValidationError, Problem
-from ..limits import Limits, active, nesting_depth
+from ..limits import active, how_to_raise, nesting_depth
 from .cache import COMPILED
 from .conditions import EMPTY_CONDITION, Condition, compile_condition
 from .jsontext import key_bytes, loads
@@ -66,7 +66,7 @@ def statement_count(document: str | Mapping[str, Any]) -> int:
 
 def _too_deep() -> Problem:
     limit = active().json_depth
-    return Problem("", f"nested deeper than {limit} levels (the limit json_depth; a server takes more with {Limits.flag('json_depth')})")
+    return Problem("", f"nested deeper than {limit} levels (the limit json_depth; {how_to_raise('json_depth')})")
 
 
 def parse_policy(
