@@ -48,17 +48,39 @@ class Acknowledged:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def start(db: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([str(BIN), "serve", "--db", str(db), "--port", str(port), "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the server did not start within 60 s")
+class Server:
+    """The one `graphsim serve` process of the run: started again after each kill, and stopped
+    when the run ends, however it ends (a failed setup, a check that raises, Ctrl-C)."""
+
+    def __init__(self, db: Path, port: int) -> None:
+        self.db, self.port = db, port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.kill()
+        self.proc = subprocess.Popen([str(BIN), "serve", "--db", str(self.db), "--port", str(self.port), "--log-level", "warning"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise SystemExit("the server did not start within 60 s" if self.proc.poll() is None else f"the server exited with {self.proc.returncode} at start")
+
+    def kill(self) -> None:
+        """SIGKILL, and wait for it to be gone."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.kill()
 
 
 def post(url: str, query: str, **variables: Any) -> dict[str, Any] | None:
@@ -171,13 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     ack = Acknowledged()
     unclean: list[str] = []
     restarts: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        db, port = Path(tmp) / "store.db", _free_port()
-        url = f"http://127.0.0.1:{port}"
-        proc = start(db, port)
+    with tempfile.TemporaryDirectory() as tmp, Server(Path(tmp) / "store.db", _free_port()) as server:
+        url = f"http://127.0.0.1:{server.port}"
+        server.start()
         for setup in ('mutation { createOrganization(managementAccount: "111122223333") ' + R + " }",
                       'mutation { createOrganizationalUnit(name: "Base", parent: "org-root/r-root") ' + R + " }"):
-            assert (post(url, setup) or {}).get("__typename") == "ChangePayload", setup
+            answer = post(url, setup)
+            if (answer or {}).get("__typename") != "ChangePayload":
+                raise SystemExit(f"setup failed: {setup} answered {answer}")
         stop = threading.Event()
         threads = [threading.Thread(target=writer, args=(url, n, ack, stop, n)) for n in range(args.writers)]
         for t in threads:
@@ -186,10 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for kill in range(args.kills):
                 time.sleep(rng.uniform(1.0, 2.0))
-                proc.kill()  # SIGKILL
-                proc.wait()
+                server.kill()  # SIGKILL
                 t0 = time.perf_counter()
-                proc = start(db, port)
+                server.start()
                 restarts.append(time.perf_counter() - t0)
                 worlds = post(url, "{ worlds { name status error } }") or []
                 bad = [w for w in worlds if w["status"] != "READY"] if isinstance(worlds, list) else ["no answer"]
@@ -199,14 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             stop.set()
             for t in threads:
                 t.join()
-        proc.kill()
-        proc.wait()
-        proc = start(db, port)
-        try:
-            lost = check(url, ack)
-        finally:
-            proc.kill()
-            proc.wait()
+        server.start()  # once more, with no writer: what the store holds now
+        lost = check(url, ack)
     print(f"{args.kills} SIGKILLs under {args.writers} writers: {ack.writes:,} acknowledged writes "
           f"({len(ack.users)} users, {len(ack.accounts)} accounts, {len(ack.units)} OUs, {len(ack.attachments)} SCPs attached, "
           f"{sum(1 for v in ack.placement.values() if '|' not in v)} accounts placed), {len(lost)} lost; "
