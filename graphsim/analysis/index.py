@@ -8,8 +8,10 @@ any change to the world (it listens to ``World.on_change``, as the engine's cach
 
 from __future__ import annotations
 
+import gc
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from ..arn import Arn, account_of_principal
@@ -80,10 +82,13 @@ class WorldIndex:
                 self.holders.setdefault(policy, set()).add(principal)
         self._by_action: dict[str, tuple[PolicyStatement, ...]] = {}
         self._speaking: dict[str, frozenset[str]] = {}
+        self._by_service: dict[str, set[str]] | None = None
         self._own: dict[str, list[PolicyAttachment]] = {}
         self._sets: dict[tuple[str, frozenset[str]], PolicySet] = {}
         self._routes: dict[str, tuple[RouteEntry, ...]] = {}
         self._profiles: dict[str, Profile] = {}
+        self._bare: dict[frozenset[str], PolicySet] = {}
+        self._bare_attachment: dict[str, PolicyAttachment] = {}
 
     def policy_set(self, principal: str, held: frozenset[str]) -> PolicySet:
         """The identity policy set of ``principal`` restricted to the policy nodes ``held``, as
@@ -95,6 +100,24 @@ class WorldIndex:
             if len(self._sets) > 200_000:
                 self._sets.clear()
             found = self._sets[key] = PolicySet(self._attachments(principal, held) if held else [])
+        return found
+
+    def bare_set(self, held: frozenset[str]) -> PolicySet:
+        """The statements of the policy nodes ``held``, each policy once, with paths that start
+        at the policy: for decisions whose outcome alone counts (the access matrix), which
+        neither the order of policies nor who holds them changes."""
+        found = self._bare.get(held)
+        if found is None:
+            if len(self._bare) > 200_000:
+                self._bare.clear()
+            found = self._bare[held] = PolicySet([self._attachment(p) for p in sorted(held)])
+        return found
+
+    def _attachment(self, policy: str) -> PolicyAttachment:
+        found = self._bare_attachment.get(policy)
+        if found is None:
+            holder = min(self.holders[policy])
+            found = self._bare_attachment[policy] = next(att for p, _, att in self.route(holder) if p == policy)
         return found
 
     def _owned(self, owner: str) -> list[PolicyAttachment]:
@@ -149,8 +172,20 @@ class WorldIndex:
         action: the only policies a decision on that action reads."""
         found = self._speaking.get(action_lower)
         if found is None:
-            keys = {key for key, doc in self.documents.items() if any(st.matches_action(action_lower) for st in doc.statements)}
-            found = self._speaking[action_lower] = frozenset(keys)
+            if self._by_service is None:
+                # As PolicySet indexes statements: by service, or for every action (``*``, NotAction).
+                by_service: dict[str, set[str]] = {}
+                for key, doc in self.documents.items():
+                    for st in doc.statements:
+                        services = None if st.not_action else st.actions.services
+                        for service in services if services is not None else ("*",):
+                            by_service.setdefault(service, set()).add(key)
+                self._by_service = by_service
+            service = action_lower.split(":", 1)[0]
+            possible = self._by_service.get(service, set()) | self._by_service.get("*", set())
+            documents = self.documents
+            found = frozenset(key for key in possible if any(st.matches_action(action_lower) for st in documents[key].statements))
+            self._speaking[action_lower] = found
         return found
 
     @property
@@ -187,6 +222,23 @@ def _may_match_resource(st: Statement, resource: str) -> bool:
     if st.resources is None or st.resources.has_variables:
         return True
     return st.matches_resource(resource, {})
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while an analysis runs. An access review
+    makes hundreds of thousands of short-lived objects (freed by reference counting: decisions
+    and their parts hold no cycles) beside a world of a million long-lived ones, and every
+    full collection the allocations trigger walks all of them: half the CPU of the
+    7,000-user matrix. The collector runs again afterwards (unless something else had it
+    off); a collection it owes is only late."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Slot:

@@ -35,7 +35,7 @@ from ..limits import check_deadline
 from ..policy import Effect, Statement
 from ..world import NodeKind, World
 from .fastpath import FastDecider
-from .index import is_world_account, named_arns, world_index, world_principal_for
+from .index import collector_paused, is_world_account, named_arns, world_index, world_principal_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +68,12 @@ def who_can(engine: Engine, actions: Sequence[str], resource: str, context: Iter
     canonical, arn, context = who_can_request(engine, actions, resource, context)
     out: list[WhoCanEntry] = []
     decider = FastDecider(engine)
-    for action in canonical:
-        direct = who_can_direct(engine, action, arn, context, decider=decider)
-        allowed = frozenset(e.principal for e in direct)
-        via = who_can_via_roles(engine, action, arn, context, allowed) if any(e.kind == NodeKind.ROLE.value for e in direct) else []
-        out += direct + via + who_can_outside(engine, action, arn, context)
+    with collector_paused():
+        for action in canonical:
+            direct = who_can_direct(engine, action, arn, context, decider=decider)
+            allowed = frozenset(e.principal for e in direct)
+            via = who_can_via_roles(engine, action, arn, context, allowed) if any(e.kind == NodeKind.ROLE.value for e in direct) else []
+            out += direct + via + who_can_outside(engine, action, arn, context)
     return out
 
 
