@@ -50,10 +50,11 @@ def gql(workspace: Workspace) -> GraphQLClient:
 
 
 @contextmanager
-def served(*args: str, wait: float = 30, env: dict[str, str] | None = None) -> Iterator[str]:
+def served(*args: str, wait: float = 30, env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
     """``graphsim serve ARGS`` in its own process on a free loopback port (with ``env`` as its
-    environment when given), once /healthz answers; its base URL. Stopped (killed if it will
-    not stop) when the block ends."""
+    environment when given, its stderr written to ``log`` when given), once /healthz answers;
+    its base URL. Stopped (killed if it will not stop) when the block ends."""
+    import os
     import socket
     import subprocess
     import sys
@@ -64,10 +65,11 @@ def served(*args: str, wait: float = 30, env: dict[str, str] | None = None) -> I
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsim.cli", "serve", *args, "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    with open(log or os.devnull, "wb") as stderr:  # the child keeps its own copy
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "graphsim.cli", "serve", *args, "--port", str(port), "--log-level", "warning"],
+            env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + wait
     try:

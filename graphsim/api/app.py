@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,8 @@ SUBSCRIPTION_CATCH_UP_SECONDS = 5.0  # a subscription's check of the store; a re
 
 class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
     """Hands every resolver the workspace through ``info.context``; serves GraphiQL offline;
-    subscriptions over graphql-transport-ws only (websocket.py checks their tokens)."""
+    the websocket speaks graphql-transport-ws only (websocket.py checks its tokens, and runs its
+    queries and mutations through ``run_single`` as HTTP's)."""
 
     graphql_transport_ws_handler_class = GuardedTransportWS
 
@@ -172,24 +173,37 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
                 if refusal.status == 401:
                     sub_response.headers["www-authenticate"] = 'Bearer realm="graphsim"'
                 return ExecutionResult(data=None, errors=[GraphQLError(refusal.message, extensions={"code": refusal.code})])
-        kind, fields, name = root_fields(request_data.query, request_data.operation_name)
-        record = request.scope.get(LOG_KEY, {})
-        record.update(operation=name, fields=fields, world=(request_data.variables or {}).get("world"))
         execute = super().execute_single
+        return await self.run_single(
+            lambda: execute(request, request_adapter, sub_response, context, root_value, request_data),
+            request_data.query, request_data.operation_name, request_data.variables, request.scope.get(LOG_KEY, {}), size=_request_size(request),
+        )
+
+    async def run_single(
+        self, execute: Callable[[], Awaitable[ExecutionResult]], query: str | None, operation_name: str | None, variables: Any,
+        record: dict[str, Any], *, size: int | None,
+    ) -> ExecutionResult:
+        """One query or mutation, sent over HTTP or the websocket (websocket.py): through the
+        runner (a worker thread, the deadline, the world lock; inline when the request's ``size``
+        is known, INLINE_BODY_BYTES at most, and the question cheap),
+        a deadline answered DEADLINE_EXCEEDED; its operation and outcome noted in ``record``
+        (the request log) and the metrics."""
+        kind, fields, name = root_fields(query, operation_name)
+        record.update(operation=name, fields=fields, world=variables.get("world") if isinstance(variables, dict) else None)
 
         def work() -> ExecutionResult:
             try:
-                return run_coroutine(execute(request, request_adapter, sub_response, context, root_value, request_data))
+                return run_coroutine(execute())
             except DeadlineStop:
                 raise DeadlineExceededError(self.runner.limits.deadline_seconds) from None
 
         async def on_the_loop() -> ExecutionResult:
             try:
-                return await execute(request, request_adapter, sub_response, context, root_value, request_data)
+                return await execute()
             except DeadlineStop:
                 raise DeadlineExceededError(self.runner.limits.deadline_seconds) from None
 
-        cheap = kind == "query" and _small(request) and cheap_question(request_data.query, request_data.operation_name)
+        cheap = kind == "query" and size is not None and size <= INLINE_BODY_BYTES and cheap_question(query, operation_name)
         try:
             result = await self.runner.run(work, write=kind == "mutation", inline=on_the_loop if cheap else None)
         except DeadlineExceededError as exc:
@@ -230,12 +244,13 @@ def cheap_question(query: str | None, operation_name: str | None) -> bool:
     return measure_document(document, operation).fields <= INLINE_FIELD_COST
 
 
-def _small(request: Any) -> bool:
-    """A request whose size is known and small: its body (Content-Length), or its URL's query."""
+def _request_size(request: Any) -> int | None:
+    """The size of an HTTP request, when known: its body's (Content-Length), or its URL's query."""
     if request.method == "GET":
-        return len(request.url.query) <= INLINE_BODY_BYTES
-    length = request.headers.get("content-length")
-    return length is not None and length.isdigit() and int(length) <= INLINE_BODY_BYTES
+        return len(request.url.query)
+    length = request.headers.get("content-length") or ""
+    # ASCII digits only, and few enough: int() refuses "²" and numbers of 4,300 digits.
+    return int(length) if length.isascii() and length.isdigit() and len(length) <= 18 else None
 
 
 def example_operations() -> list[tuple[str, str]]:

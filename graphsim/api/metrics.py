@@ -117,23 +117,29 @@ class RequestLog:
             await self.app(scope, receive, sending)
         finally:
             LOOKED_UP.reset(token)
-            seconds = time.perf_counter() - start
-            path = scope.get("path", "")
-            route = _route_name(path)
-            label = record.get("metric") or route
-            outcome = record.get("outcome") or ("ok" if status < 400 else f"http_{status}")
-            if status == 413:
-                outcome = "LIMIT_EXCEEDED"
-            self.metrics.requests.labels(label, outcome).inc()
-            self.metrics.latency.labels(label).observe(seconds)
-            # The world the work used (several when one request asked about several); without
-            # one looked up (refused first, or a world that does not exist), the one asked for.
-            world = used[0] if len(used) == 1 else list(used) if used else record.get("world")
-            LOG.info(json.dumps({
-                "operation": str(record.get("operation") or route)[:100], "fields": record.get("fields"),
-                "world": world if isinstance(world, (str, list)) else None, "status": status, "outcome": outcome,
-                "seconds": round(seconds, 6), "method": scope.get("method"), "path": path[:200],
-            }))
+            note_request(self.metrics, record, time.perf_counter() - start, scope.get("path", ""), scope.get("method"), status, used)
+
+
+def note_request(metrics: Metrics, record: dict[str, Any], seconds: float, path: str, method: str | None, status: int | None, used: list[str]) -> None:
+    """Count one request and log its line: an HTTP request (RequestLog), or an operation sent
+    over the websocket (websocket.py: method ``WS``, no status). ``record`` holds what the route
+    noted (LOG_KEY), ``used`` the worlds its work looked up (LOOKED_UP); a request that noted no
+    outcome is ``ok`` below status 400."""
+    route = _route_name(path)
+    label = record.get("metric") or route
+    outcome = record.get("outcome") or ("ok" if status is None or status < 400 else f"http_{status}")
+    if status == 413:
+        outcome = "LIMIT_EXCEEDED"
+    metrics.requests.labels(label, outcome).inc()
+    metrics.latency.labels(label).observe(seconds)
+    # The world the work used (several when one request asked about several); without
+    # one looked up (refused first, or a world that does not exist), the one asked for.
+    world = used[0] if len(used) == 1 else list(used) if used else record.get("world")
+    LOG.info(json.dumps({
+        "operation": str(record.get("operation") or route)[:100], "fields": record.get("fields"),
+        "world": world if isinstance(world, (str, list)) else None, "status": status, "outcome": outcome,
+        "seconds": round(seconds, 6), "method": method, "path": path[:200],
+    }))
 
 
 def log_requests(level: str = "info") -> None:

@@ -1,4 +1,5 @@
-"""Who may use the GraphQL websocket (graphql-transport-ws), by the same rule as HTTP.
+"""The GraphQL websocket (graphql-transport-ws): who may use it, by the same rule as HTTP, and
+how its operations run, as HTTP's do.
 
 The Host check runs on the handshake (SecurityMiddleware, as for every request). A browser
 cannot set headers on a websocket, so the token may come either as the handshake's
@@ -7,17 +8,35 @@ TOKEN"}`` (what GraphiQL's connection parameters send) or ``{"token": "TOKEN"}``
 needs a token for questions rejects a connection without one before any operation runs (close
 code 4403). Operations over the socket are checked like HTTP requests: a mutation needs the write
 token and is answered with an error message otherwise.
+
+A query or a mutation sent over the socket runs where an HTTP one does, through the view's
+``run_single`` (app.py): in a worker thread of the runner under the deadline and the world lock
+(or inline when cheap), within the request limits, counted in the metrics and logged (method
+``WS``); only a subscription (``worldChanged``) runs on the event loop, where it mostly sleeps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
+from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
 
-from .security import ACCESS_KEY, Access, Refusal, ServerSecurity, is_mutation
+from ..workspace import LOOKED_UP
+from .metrics import Metrics, note_request
+from .security import ACCESS_KEY, Access, Refusal, ServerSecurity, is_mutation, root_fields
 
 AUTHORIZATION_KEY = "graphsim.authorization"
 
@@ -50,8 +69,20 @@ def connection_access(security: ServerSecurity | None, context: dict[str, Any]) 
     context[AUTHORIZATION_KEY] = authorization
 
 
+class SingleRunner(Protocol):
+    """What the view offers to run one query or mutation (app.py's GraphsimGraphQL)."""
+
+    metrics: Metrics | None
+
+    async def run_single(
+        self, execute: Callable[[], Awaitable[ExecutionResult]], query: str | None, operation_name: str | None, variables: Any,
+        record: dict[str, Any], *, size: int | None,
+    ) -> ExecutionResult: ...
+
+
 class GuardedTransportWS(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
-    """graphql-transport-ws with the HTTP rule for mutations: each needs the write token."""
+    """graphql-transport-ws with the HTTP rules: a mutation needs the write token, and a query
+    or a mutation runs as an HTTP one does (see the module docstring)."""
 
     async def handle_subscribe(self, message: Any) -> None:
         security: ServerSecurity | None = getattr(self.view, "security", None)
@@ -64,3 +95,50 @@ class GuardedTransportWS(BaseGraphQLTransportWSHandler):  # type: ignore[type-ar
                 await self.send_message({"id": message["id"], "type": "error", "payload": [{"message": refusal.message, "extensions": {"code": refusal.code}}]})  # type: ignore[typeddict-item]
                 return
         await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Any, Any]) -> None:
+        view: SingleRunner | None = self.view if hasattr(self.view, "run_single") else None  # type: ignore[assignment]
+        if view is None or root_fields(operation.query, operation.operation_name)[0] == "subscription":
+            await super().run_operation(operation)
+            return
+        schema, root_value = self.schema, self.root_value
+        context: dict[str, Any] = self.context  # type: ignore[assignment]
+
+        async def execute() -> ExecutionResult:
+            # Strawberry's streaming execution, as for a subscription: a query or a mutation
+            # yields its one result (or the PreExecutionError the protocol sends as "error").
+            results = await schema.stream(operation.query, variable_values=operation.variables, context_value=context, root_value=root_value, operation_name=operation.operation_name)
+            async with aclosing(results):
+                async for result in results:
+                    if isinstance(result, ExecutionResult):
+                        return result
+                    break
+            return PreExecutionError(data=None, errors=[GraphQLError("Incremental delivery is not supported over graphql-transport-ws")])
+
+        record: dict[str, Any] = {}
+        used: list[str] = []
+        LOOKED_UP.set(used)  # the worlds the work looks up, for the log line (this task's own context)
+        size = len(operation.query) + (len(json.dumps(operation.variables)) if operation.variables else 0)
+        start = time.perf_counter()
+        try:
+            result = await view.run_single(execute, operation.query, operation.operation_name, operation.variables, record, size=size)
+        except asyncio.CancelledError:
+            record.setdefault("outcome", "CANCELLED")  # the client sent complete, or went away
+            raise
+        except Exception as error:
+            record.setdefault("outcome", "ERROR")
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):  # the socket may be gone as well
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            return
+        finally:
+            if view.metrics is not None:
+                note_request(view.metrics, record, time.perf_counter() - start, context["request"].scope.get("path", "/graphql"), "WS", None, used)
+        try:
+            if isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+            else:
+                await operation.send_next(result)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
