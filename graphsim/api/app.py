@@ -40,7 +40,7 @@ from .metrics import CONTENT_TYPE, LOG_KEY, Metrics, RequestLog
 from .running import Runner, run_coroutine
 from .schema import schema
 from .security import ACCESS_KEY, Access, SecurityMiddleware, ServerSecurity, is_mutation, parsed_document, root_fields
-from .websocket import GuardedTransportWS, connection_access
+from .websocket import BoundedWebSocket, GuardedTransportWS, connection_access
 
 STATIC = Path(__file__).parent / "static"
 WEB_DIR = Path(__file__).resolve().parents[2] / "client" / "web"
@@ -93,10 +93,11 @@ SUBSCRIPTION_CATCH_UP_SECONDS = 5.0  # a subscription's check of the store; a re
 
 class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
     """Hands every resolver the workspace through ``info.context``; serves GraphiQL offline;
-    the websocket speaks graphql-transport-ws only (websocket.py checks its tokens, and runs its
-    queries and mutations through ``run_single`` as HTTP's)."""
+    the websocket speaks graphql-transport-ws only (websocket.py checks its tokens and messages,
+    and runs its queries and mutations through ``run_single`` as HTTP's)."""
 
     graphql_transport_ws_handler_class = GuardedTransportWS
+    websocket_adapter_class = BoundedWebSocket  # type: ignore[assignment]
 
     def __init__(
         self, workspace: Workspace, security: ServerSecurity | None = None, allowed_origins: Sequence[str] = (), *,

@@ -13,6 +13,10 @@ A query or a mutation sent over the socket runs where an HTTP one does, through 
 ``run_single`` (app.py): in a worker thread of the runner under the deadline and the world lock
 (or inline when cheap), within the request limits, counted in the metrics and logged (method
 ``WS``); only a subscription (``worldChanged``) runs on the event loop, where it mostly sleeps.
+Each message is read as HTTP bodies are (api/limits.py ``decode_body``: UTF-8, nesting, numbers,
+an object, at most ``body_bytes``) and must have the protocol's shape; a message that does not
+closes the socket with code 4400 and the reason (1009 for one over ``body_bytes``), never a
+traceback.
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import NonTextMessageReceived
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -34,7 +41,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from .. import limits as L
 from ..workspace import LOOKED_UP
+from .limits import BodyError, decode_body
 from .metrics import Metrics, note_request
 from .security import ACCESS_KEY, Access, Refusal, ServerSecurity, is_mutation, root_fields
 
@@ -69,6 +78,75 @@ def connection_access(security: ServerSecurity | None, context: dict[str, Any]) 
     context[AUTHORIZATION_KEY] = authorization
 
 
+MAX_REASON_BYTES = 123  # RFC 6455: a close frame's reason is at most 123 bytes of UTF-8
+MESSAGE_TOO_BIG = 1009  # RFC 6455's close code for a message larger than the endpoint takes
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to fit a close frame (a longer reason would fail the close itself)."""
+    data = text.encode("utf-8")
+    if len(data) <= MAX_REASON_BYTES:
+        return text
+    return data[: MAX_REASON_BYTES - 3].decode("utf-8", "ignore") + "..."
+
+
+class BoundedWebSocket(ASGIWebSocketAdapter):
+    """Strawberry's websocket adapter reading each message as an HTTP body is read (see the
+    module docstring); a message it cannot read closes the socket with the reason."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        metrics: Metrics | None = getattr(self.view, "metrics", None)
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                maximum = L.active().body_bytes
+                size = len(text) if text.isascii() else len(text.encode("utf-8"))
+                if size > maximum:
+                    if metrics is not None:
+                        metrics.refused("body_bytes")
+                    await self.close(MESSAGE_TOO_BIG, f"a message of {size:,} bytes is over the limit body_bytes of {maximum:,} ({L.how_to_raise('body_bytes')})")
+                    return
+                try:
+                    message = decode_body(text, what="the message", shapes=(dict,))
+                except BodyError as exc:
+                    if metrics is not None:
+                        metrics.count_refusal(exc.extensions())  # one nested too deep: json_depth
+                    await self.close(4400, exc.message)
+                    return
+                yield message
+        except KeyError as exc:  # a binary frame: the handler closes with 4400
+            raise NonTextMessageReceived from exc
+        except WebSocketDisconnect:
+            pass
+
+    async def close(self, code: int, reason: str) -> None:
+        await super().close(code, close_reason(reason))
+
+
+def invalid_message(message: Mapping[str, Any]) -> str | None:
+    """Why ``message`` is not a graphql-transport-ws message of the shape the protocol gives it,
+    or None: a string ``type``; ``subscribe`` and ``complete`` with a non-empty string ``id``;
+    subscribe's ``payload`` an object with a string ``query``, ``variables`` and ``extensions``
+    objects or null, ``operationName`` a string or null; any other ``payload`` an object or null.
+    (An unknown type is the handler's to refuse.)"""
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "the message's type must be a string"
+    if kind in ("subscribe", "complete") and not (isinstance(message.get("id"), str) and message["id"]):
+        return f"a {kind} message needs an id that is a non-empty string"
+    payload = message.get("payload")
+    if kind != "subscribe":
+        return None if payload is None or isinstance(payload, dict) else f"a {kind} message's payload must be an object or null"
+    if not isinstance(payload, dict):
+        return "a subscribe message's payload must be an object"
+    if not isinstance(payload.get("query"), str):
+        return "a subscribe message's payload needs a query that is a string"
+    for key, shape, what in (("variables", dict, "an object"), ("extensions", dict, "an object"), ("operationName", str, "a string")):
+        if payload.get(key) is not None and not isinstance(payload[key], shape):
+            return f"a subscribe message's {key} must be {what} or null"
+    return None
+
+
 class SingleRunner(Protocol):
     """What the view offers to run one query or mutation (app.py's GraphsimGraphQL)."""
 
@@ -81,8 +159,16 @@ class SingleRunner(Protocol):
 
 
 class GuardedTransportWS(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
-    """graphql-transport-ws with the HTTP rules: a mutation needs the write token, and a query
-    or a mutation runs as an HTTP one does (see the module docstring)."""
+    """graphql-transport-ws with the HTTP rules: messages read as bodies are and of the
+    protocol's shape, a mutation needs the write token, and a query or a mutation runs as an
+    HTTP one does (see the module docstring)."""
+
+    async def handle_message(self, message: Any) -> None:
+        reason = invalid_message(message)
+        if reason is not None:
+            await self.handle_invalid_message(reason)
+            return
+        await super().handle_message(message)
 
     async def handle_subscribe(self, message: Any) -> None:
         security: ServerSecurity | None = getattr(self.view, "security", None)
