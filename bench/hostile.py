@@ -5,9 +5,10 @@
     .venv/bin/python bench/hostile.py --only 10k --only alias   # only the cases so named
 
 It starts `graphsim serve` on a throw-away store in a temporary folder (loopback, a free port)
-with the demo world and a 5,000-user world, sends each case while a second thread asks
-/healthz every 20 ms, and prints per case: the HTTP status, the error code, how long the answer
-took, and the slowest /healthz answer meanwhile. Every request has a timeout (a hang is a
+with the demo world and a 5,000-user world, sends each case (over HTTP; the last ones over the
+GraphQL websocket, status 101, where "close 4400" is the socket closed with that code) while a
+second thread asks /healthz every 20 ms, and prints per case: the HTTP status, the error code,
+how long the answer took, and the slowest /healthz answer meanwhile. Every request has a timeout (a hang is a
 timeout); the server must still be alive after each case. Bounded: a few minutes at most.
 """
 
@@ -73,6 +74,37 @@ def gql(url: str, query: str, **variables: Any) -> httpx.Response:
     return httpx.post(f"{url}/graphql", json={"query": query, "variables": variables}, timeout=TIMEOUT)
 
 
+WHO_CAN_20 = '{ whoCan(world: "big", actions: ["s3:GetObject","s3:PutObject","s3:ListBucket","s3:DeleteObject","s3:GetObjectAcl","s3:PutObjectAcl","s3:GetBucketPolicy","s3:PutBucketPolicy","s3:GetObjectTagging","s3:PutObjectTagging","s3:GetBucketLocation","s3:ListAllMyBuckets","s3:CreateBucket","s3:DeleteBucket","s3:GetBucketAcl","s3:PutBucketAcl","s3:GetLifecycleConfiguration","s3:PutLifecycleConfiguration","s3:GetBucketTagging","s3:PutBucketTagging"], resource: "*") { principal } }'
+# Users of the big world's one group, three levels down: 5,000^3 names without a deadline.
+NESTED_USERS = '{ world(name: "big") { users { groups { users { groups { users { name } } } } } } }'
+
+
+def ws(url: str, message: str | dict[str, Any]) -> Callable[[], httpx.Response]:
+    """A case over the GraphQL websocket (graphql-transport-ws): ``message`` sent after the
+    connection_init was acknowledged; the answer as a response, as the HTTP cases give theirs:
+    status 101 (the socket), the operation's errors or data, or {"code": "close CODE"} when the
+    server closed the socket."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    def send() -> httpx.Response:
+        with connect(url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"], open_timeout=TIMEOUT, max_size=None) as sock:  # type: ignore[list-item]
+            sock.send(json.dumps({"type": "connection_init", "payload": {}}))
+            sock.recv(TIMEOUT)
+            sock.send(message if isinstance(message, str) else json.dumps(message))
+            try:
+                answer = json.loads(sock.recv(TIMEOUT))
+            except ConnectionClosed:
+                return httpx.Response(101, json={"code": f"close {sock.close_code}"})
+            except TimeoutError:
+                raise httpx.ReadTimeout("no answer over the websocket") from None
+        payload = answer.get("payload")
+        errors = payload if answer.get("type") == "error" else (payload or {}).get("errors")
+        return httpx.Response(101, json={"errors": errors} if errors else {"data": (payload or {}).get("data")})
+
+    return send
+
+
 def cases(url: str, db: Path) -> list[tuple[str, Callable[[], httpx.Response]]]:
     big_doc = [f"value-{j:06d}" for j in range(5000)]
     statements = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b/{i}"} for i in range(10_000)]
@@ -128,7 +160,7 @@ def cases(url: str, db: Path) -> list[tuple[str, Callable[[], httpx.Response]]]:
         ("10k statements x 10k pairs", lambda: gql(url, SIMULATE, **{"in": {"policyInputList": [many], "actionNames": ["s3:GetObject"], "resourceArns": [f"arn:aws:s3:::b/{i}" for i in range(10_000)]}})),
         ("20 MB body", raw("/graphql", b"{" + b" " * (20 * 1024 * 1024) + b"}")),
         ("canAssumeEdges, 5,000 users", lambda: gql(url, '{ canAssumeEdges(world: "big") { role } }')),
-        ("whoCan 20 actions, 5,000 users", lambda: gql(url, '{ whoCan(world: "big", actions: ["s3:GetObject","s3:PutObject","s3:ListBucket","s3:DeleteObject","s3:GetObjectAcl","s3:PutObjectAcl","s3:GetBucketPolicy","s3:PutBucketPolicy","s3:GetObjectTagging","s3:PutObjectTagging","s3:GetBucketLocation","s3:ListAllMyBuckets","s3:CreateBucket","s3:DeleteBucket","s3:GetBucketAcl","s3:PutBucketAcl","s3:GetLifecycleConfiguration","s3:PutLifecycleConfiguration","s3:GetBucketTagging","s3:PutBucketTagging"], resource: "*") { principal } }')),
+        ("whoCan 20 actions, 5,000 users", lambda: gql(url, WHO_CAN_20)),
         ("world browse, 5,000 users", lambda: gql(url, '{ world(name: "big") { users { name arn groups { name policies { name statements { actions resources } } } } } }')),
         ("findings, 5,000 users", lambda: gql(url, '{ findings(world: "big") { rule } }')),
         ("8 browses at once, 5,000 users", concurrent_heavy),
@@ -145,6 +177,12 @@ def cases(url: str, db: Path) -> list[tuple[str, Callable[[], httpx.Response]]]:
         ("matrix.csv action not UTF-8", lambda: httpx.get(f"{url}/export/matrix.csv?actions=%FF%FE&resources=*", timeout=TIMEOUT)),
         ("60 KB query string", lambda: httpx.get(f"{url}/graphql?query=" + "{" * 60_000, timeout=TIMEOUT)),
         ("lock held by another process", lock_wait),
+        ("websocket: users x3 levels, 5,000 users", ws(url, {"id": "1", "type": "subscribe", "payload": {"query": NESTED_USERS}})),
+        ("websocket: whoCan 20 actions, 5,000 users", ws(url, {"id": "1", "type": "subscribe", "payload": {"query": WHO_CAN_20}})),
+        ("websocket: fragment fan-out 2^40", ws(url, {"id": "1", "type": "subscribe", "payload": {"query": _fan_out()}})),
+        ("websocket: message a string", ws(url, '"x"')),
+        ("websocket: variables 100,000 deep", ws(url, '{"id": "1", "type": "subscribe", "payload": {"query": "{ worlds { name } }", "variables": {"v": ' + "[" * 100_000 + "]" * 100_000 + "}}}")),
+        ("websocket: number of 5,000 digits", ws(url, '{"id": "1", "type": "subscribe", "payload": {"query": "{ worlds { name } }", "variables": {"n": ' + "9" * 5000 + "}}}")),
     ]
 
 
