@@ -97,6 +97,20 @@ def test_positions_skip_brackets_inside_strings() -> None:
     assert statement_positions(single) == [((1, single.index('{"Sid"') + 2), (1, len(single) - 2 + 2))]  # its "}" is second to last
 
 
+def test_positions_step_over_nested_values_and_escaped_backslashes() -> None:
+    statements = [
+        {"Sid": "a", "Action": ["s3:*"], "Condition": {"StringLike": {"k": ["x\\", "}]{["]}}},
+        {"Sid": "b\\\"}", "Resource": [["nested"], {"deep": [{}]}]},
+    ]
+    text = json.dumps({"Statement": statements, "Id": "[{"}, indent=1)
+    starts = [text.index('"Sid": "a"') - 5, text.index('"Sid": "b') - 5]  # each "{", a newline and three spaces before
+    assert [text[i] for i in starts] == ["{", "{"]
+    ends = [text.index("\n  },") + 3, text.index("\n  }\n ]") + 3]
+    assert [text[i] for i in ends] == ["}", "}"]
+    at = lambda i: (text.count("\n", 0, i) + 1, i - (text.rfind("\n", 0, i) + 1) + 2)  # noqa: E731
+    assert statement_positions(text) == [(at(starts[0]), at(ends[0])), (at(starts[1]), at(ends[1]))]
+
+
 def test_positions_are_scanned_only_when_asked_for() -> None:
     lazy = StatementPositions({"PolicyInputList.1": '{"Statement": [{"Sid": "a"}]}', "PolicyInputList.2": "not scanned"})
     assert "PolicyInputList.2" in lazy and len(lazy) == 2

@@ -27,7 +27,9 @@ _PARSERS = {
 CONTEXT_TYPES = tuple(_PARSERS) + tuple(f"{t}List" for t in _PARSERS)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a batch builds a dozen per request, and a frozen dataclass pays for every field on
+# construction. Hashed and compared as before (it keys the caches below); treat it as immutable.
+@dataclass(slots=True, unsafe_hash=True)
 class ContextEntry:
     key: str
     values: tuple[str, ...]

@@ -328,6 +328,7 @@ _VERDICT_ORDER = (Layer.SCP, Layer.RCP, Layer.RESOURCE, Layer.IDENTITY, Layer.BO
 def _verdicts(layers: Layers, results: dict[Layer, Scan | None], scp_ok: bool, root: bool) -> tuple[LayerVerdict, ...]:
     """Per-layer verdicts, with how many policies each layer held."""
     out = []
+    sets = {Layer.RESOURCE: layers.resource, Layer.IDENTITY: layers.identity, Layer.BOUNDARY: layers.boundary, Layer.SESSION: layers.session}
     for layer in _VERDICT_ORDER:
         result = results[layer]
         if result is None:
@@ -344,7 +345,7 @@ def _verdicts(layers: Layers, results: dict[Layer, Scan | None], scp_ok: bool, r
             levels = layers.scp_levels if layer is Layer.SCP else layers.rcp_levels
             count = sum(len(level.attachments) for level in levels or ())
         else:
-            found = {Layer.RESOURCE: layers.resource, Layer.IDENTITY: layers.identity, Layer.BOUNDARY: layers.boundary, Layer.SESSION: layers.session}[layer]
+            found = sets[layer]
             count = 0 if found is None else len(found.attachments)
         out.append(LayerVerdict(layer, verdict, count))
     return tuple(out)

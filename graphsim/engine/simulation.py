@@ -435,12 +435,12 @@ def _context(request: Mapping[str, Any]) -> tuple[ContextEntry, ...]:
     if not isinstance(raw, list):
         raise InvalidRequestError("ContextEntries must be a list of {ContextKeyName, ContextKeyValues, ContextKeyType}", field="ContextEntries")
     for i, entry in enumerate(raw):
-        if not isinstance(entry, Mapping) or "ContextKeyName" not in entry:
+        if (type(entry) is not dict and not isinstance(entry, Mapping)) or "ContextKeyName" not in entry:
             raise InvalidRequestError("each entry needs ContextKeyName, ContextKeyValues and ContextKeyType", field=f"ContextEntries[{i}]")
         values = entry.get("ContextKeyValues", [])
         if not isinstance(values, list):
             raise InvalidRequestError("ContextKeyValues must be a list", field=f"ContextEntries[{i}].ContextKeyValues")
-        entries.append(ContextEntry(str(entry["ContextKeyName"]), tuple(str(v) for v in values), str(entry.get("ContextKeyType", "string"))))
+        entries.append(ContextEntry(str(entry["ContextKeyName"]), tuple(map(str, values)), str(entry.get("ContextKeyType", "string"))))
     return tuple(entries)
 
 

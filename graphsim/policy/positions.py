@@ -18,22 +18,33 @@ from .cache import DOCUMENTS
 # starts and ends. The scan walks these tokens, not characters.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]]', re.DOTALL)
 _COLON = re.compile(r"\s*:\s*")
+# The next bracket outside strings: a match runs over strings and other characters in C and
+# captures one bracket, so the walk over a statement list visits brackets only. Possessive
+# (Python 3.11): nothing is given back, so a text without another bracket fails in one pass.
+# Used on texts that parsed as JSON, whose every string is closed.
+_BRACKET = re.compile(r'(?:"(?:[^"\\]++|\\.)*+"|[^"{}\[\]]++)*+([{}\[\]])', re.DOTALL)
 
 Position = tuple[int, int]  # (line, column)
 
 _COLUMN_BASE = 2
 
 
-def _close(text: str, tokens: Iterator[re.Match[str]]) -> int:
-    """Index of the bracket closing the one just taken from ``tokens``."""
+def _brackets(text: str, pos: int) -> Iterator[int]:
+    """Offsets of the brackets outside strings from ``pos`` on. Each match is anchored where the
+    last ended, so the scan is one pass even where no bracket follows."""
+    match = _BRACKET.match
+    while (m := match(text, pos)) is not None:
+        yield m.start(1)
+        pos = m.end()
+
+
+def _close(text: str, brackets: Iterator[int]) -> int:
+    """Offset of the bracket closing the one just before ``brackets``."""
     depth = 1
-    for m in tokens:
-        c = text[m.start()]
-        if c == '"':
-            continue
-        depth += 1 if c in "{[" else -1
+    for k in brackets:
+        depth += 1 if text[k] in "{[" else -1
         if depth == 0:
-            return m.start()
+            return k
     return len(text) - 1
 
 
@@ -65,18 +76,15 @@ def _statement_positions(text: str) -> list[tuple[Position, Position]]:
         j = colon.end()
         if j >= len(text) or text[j] not in "{[":
             return []
-        next(tokens)  # the bracket at j
+        brackets = _brackets(text, j + 1)  # those after the one at j
         if text[j] == "{":
-            return [(_position(text, j), _position(text, _close(text, tokens)))]
+            return [(_position(text, j), _position(text, _close(text, brackets)))]
         out = []
         level = 1  # inside the Statement list
-        for t in tokens:
-            k = t.start()
+        for k in brackets:
             c = text[k]
-            if c == '"':
-                continue
             if c == "{" and level == 1:
-                out.append((_position(text, k), _position(text, _close(text, tokens))))
+                out.append((_position(text, k), _position(text, _close(text, brackets))))
             elif c in "{[":
                 level += 1
             else:
