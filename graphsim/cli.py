@@ -134,6 +134,8 @@ def _simulate(args: argparse.Namespace, run: Callable[[Any], dict[str, Any]]) ->
         raise InvalidRequestError(f"cannot read {args.input_jsonl}: {exc.strerror}", field="--input-jsonl") from None
     with stream:
         failed = run_jsonl(stream, sys.stdout, run, jobs=args.jobs)
+    global _EXIT_AT_ONCE
+    _EXIT_AT_ONCE = True
     if failed:
         print(f"{failed} request(s) failed; see the Error lines", file=sys.stderr)
         return EXIT_INPUT
@@ -1005,5 +1007,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+# Set by a batch (--input-jsonl): its process then ends without freeing, one object at a time,
+# the caches of every document it compiled. That teardown took 2.0 of 7.0 CPU seconds of a
+# 5,000-request batch; the OS takes the memory back at once.
+_EXIT_AT_ONCE = False
+
+
+def entry() -> None:
+    """The ``graphsim`` program: ``main``, and its exit code. After a batch, ``os._exit`` once
+    the output is flushed (no atexit work is pending: the workers' pool is closed); any other
+    command, and ``main`` called in-process, exit as usual."""
+    code = main()
+    if _EXIT_AT_ONCE:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -229,7 +229,10 @@ def _parse_statement(
     # compact JSON text, as Condition blocks are keyed) is checked and compiled once. A body
     # msgspec read from text is keyed by msgspec's text of it (bytes, several times cheaper to
     # write), any other by json's (str): the two kinds of key never meet.
-    body_raw = {k: v for k, v in st.items() if k != "Sid"} if "Sid" in st else st
+    body_raw = st
+    if "Sid" in st:
+        body_raw = dict(st)  # a copy in C, in the statement's order, less its Sid
+        del body_raw["Sid"]
     body_key: str | bytes
     try:
         body_key = key_bytes(body_raw) if plain else _KEY_TEXT(body_raw)
