@@ -13,10 +13,11 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ..arn import Arn, account_of_principal
 from ..engine import PolicySet
-from ..policy import ConditionClause, Effect, PolicyDocument, Principals, Statement
+from ..policy import Effect, PolicyDocument, Principals, Statement
 from ..policy.variables import parse_template
 from ..world import EdgeKind, NodeKind, PathStep, PolicyAttachment, World
 
@@ -272,23 +273,6 @@ def world_index(world: World) -> WorldIndex:
 # ---- principals as data ------------------------------------------------------------------------
 
 
-def referenced_keys(statements: Iterable[Statement]) -> set[str]:
-    """Lower-case context keys read by the statements' conditions and resource variables."""
-    out: set[str] = set()
-    for st in statements:
-        for clause in st.condition.clauses:
-            out.update(k.lower() for k in clause.referenced_keys())
-        if st.resources is not None and st.resources.has_variables:
-            for pattern in st.resources.patterns:
-                out.update(v.key_lower for v in pattern.variables)
-    return out
-
-
-def principal_specific(keys: Iterable[str]) -> list[str]:
-    """The keys among ``keys`` whose value depends on which principal is calling."""
-    return sorted(k for k in keys if _specific(k))
-
-
 def _specific(key: str) -> bool:
     return key in PRINCIPAL_KEYS or key.startswith(PRINCIPAL_TAG_PREFIX)
 
@@ -314,33 +298,39 @@ def principal_inputs(statements: Iterable[Statement], explicit: Mapping[str, obj
     values: set[str] = set()
     seen: set[str] = set()
     for st in statements:
-        for clause in st.condition.clauses:
-            key = clause.key_lower
-            variables = _clause_variables(clause)
-            seen.add(key)
-            seen.update(variables)
-            if _specific(key):
-                values.add(key)
-                values.update(variables)
-            elif key in present or key == "aws:resourceaccount":
-                values.update(variables)
+        clauses = st.condition.clauses
+        if clauses:
+            for clause in clauses:
+                key = clause.key_lower
+                variables = _clause_variables(clause.values)
+                seen.add(key)
+                if variables:
+                    seen.update(variables)
+                if _specific(key):
+                    values.add(key)
+                    values.update(variables)
+                elif variables and (key in present or key == "aws:resourceaccount"):
+                    values.update(variables)
         if st.resources is not None and st.resources.has_variables:
             for pattern in st.resources.patterns:
                 values.update(v.key_lower for v in pattern.variables)
+    if not values and not seen:
+        return [], []
     values = {k for k in values if _specific(k) and k not in explicit}
     presence = {k for k in seen if _specific(k) and k not in explicit and k not in values}
     return sorted(values), sorted(presence)
 
 
-def _clause_variables(clause: ConditionClause) -> list[str]:
-    """Every policy variable the clause's values hold, those with a default too (their value
-    is read whenever the request has one; ``ConditionClause.variable_keys`` lists only the
+@lru_cache(maxsize=65536)
+def _clause_variables(texts: tuple[str, ...]) -> tuple[str, ...]:
+    """Every policy variable a condition clause's values hold, those with a default too (their
+    value is read whenever the request has one; ``ConditionClause.variable_keys`` lists only the
     variables without a default, the keys a request must hold)."""
     out: list[str] = []
-    for text in clause.values:
+    for text in texts:
         if "${" in text:
             out += [v.key_lower for v in parse_template(text, variables_enabled=True)[0].variables]
-    return out
+    return tuple(out)
 
 
 def named_arns(principals: Principals | None) -> tuple[bool, set[str]]:

@@ -337,14 +337,14 @@ def _resource_classes(
     if any(st.resources is not None and st.resources.has_variables for st in statements):
         return [(((arns[r],), everything), 1 << r) for r in range(len(arns))]
     out: list[tuple[tuple[Any, ...], int]] = []
+    hits_of = [resource_mask(st) for st in statements]
     for side_key, side_mask in side_classes:
         if side_key is None:
             r = side_mask.bit_length() - 1
             out.append((((arns[r],), everything), side_mask))
             continue
         parts: list[tuple[int, tuple[int, ...]]] = [(side_mask, ())]
-        for st in statements:
-            hit = resource_mask(st)
+        for st, hit in zip(statements, hits_of, strict=True):
             if not hit & side_mask:
                 continue
             sid = id(st)
