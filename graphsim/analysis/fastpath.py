@@ -56,7 +56,6 @@ class FastDecider:
         self.engine = engine
         self.world: World = engine.world
         self.index: WorldIndex = world_index(engine.world)
-        self._verdicts: dict[tuple[LayerVerdict, int], LayerVerdict] = {}
 
     def evaluate(self, key: str, action: str, resource: str, context: tuple[ContextEntry, ...] = ()) -> Decision:
         engine = self.engine
@@ -80,15 +79,15 @@ class FastDecider:
         engine, index = self.engine, self.index
         canonical = catalog.require_action(action)
         question = _Question(self, canonical, resource, context)
-        named, wanted = question.named, question.wanted
+        named = question.named
         groups: dict[tuple[Any, ...], list[tuple[str, _Held]]] = {}
+        action_lower = canonical.lower()
         for n, key in enumerate(keys):
             if not n % 256:
                 check_deadline()
             peers, _ = index.profile(key)
-            account = peers[1]
             derived = engine.derived_context(key)
-            held = question.held(key, account, [r for r in index.route(key) if r[0] in wanted], derived)
+            held = question.held(key, peers[1], index.route_for(key, action_lower), derived)
             group_key = (peers, key if key in named else None, question.outer_class(key, peers, derived), bool(held.allows), bool(held.denies), held.missing)
             groups.setdefault(group_key, []).append((key, held))
         out: dict[str, Decision] = {}
@@ -104,12 +103,6 @@ class FastDecider:
                 for key, held in members[1:]:
                     out[key] = mover.moved(key, held)
         return out
-
-    def _verdict(self, verdict: LayerVerdict, count: int) -> LayerVerdict:
-        found = self._verdicts.get((verdict, count))
-        if found is None:
-            found = self._verdicts[(verdict, count)] = LayerVerdict(verdict.layer, verdict.decision, count)
-        return found
 
 
 @dataclass(slots=True)
@@ -144,6 +137,7 @@ class _Question:
         self._outer: dict[tuple[Any, ...], tuple[list[str], list[str]]] = {}
         self._scans: dict[tuple[Any, ...], tuple[tuple[Statement, ...], tuple[Statement, ...], tuple[str, ...]]] = {}
         self._sets: dict[str, PolicySet] = {}
+        self._plain: dict[str, dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...], tuple[str, ...]]]] = {}
 
     def _policy_inputs(self, policy: str, account: str, key: str) -> tuple[list[str], list[str]]:
         found = self._inputs.get((policy, account))
@@ -167,17 +161,24 @@ class _Question:
     def outer_class(self, key: str, peers: tuple[Any, ...], derived: Mapping[str, object]) -> tuple[Any, ...]:
         return _class(self._outer_inputs(key, peers), derived)
 
-    def held(self, key: str, account: str, route: list[RouteEntry], derived: Mapping[str, object]) -> _Held:
+    def held(self, key: str, account: str, route: Sequence[RouteEntry], derived: Mapping[str, object]) -> _Held:
         allows: list[tuple[tuple[PathStep, ...], PolicyAttachment, Statement]] = []
         denies: list[tuple[tuple[PathStep, ...], PolicyAttachment, Statement]] = []
         missing: list[str] = []
         scans, inputs = self._scans, self._inputs
+        plain = self._plain.get(account)
+        if plain is None:
+            plain = self._plain[account] = {}
         for policy, steps, att in route:
-            found_inputs = inputs.get((policy, account)) or self._policy_inputs(policy, account, key)
-            cache_key = (policy, account, _class(found_inputs, derived))
-            found = scans.get(cache_key)
+            found = plain.get(policy)
             if found is None:
-                found = scans[cache_key] = self._scan(policy, att, key)
+                found_inputs = inputs.get((policy, account)) or self._policy_inputs(policy, account, key)
+                cache_key = (policy, account, _class(found_inputs, derived))
+                found = scans.get(cache_key)
+                if found is None:
+                    found = scans[cache_key] = self._scan(policy, att, key)
+                if not cache_key[2] and not any(found_inputs):
+                    plain[policy] = found  # its statements read no principal key: the same scan for everyone
             if found[0]:
                 allows += [(steps, att, st) for st in found[0]]
             if found[1]:
@@ -222,6 +223,16 @@ class _Mover:
         # Identity statements come first in every decision's list (layers._MATCH_ORDER).
         self.others = tuple(m for m in decision.matched_statements if m.layer is not Layer.IDENTITY)
         self._base: dict[tuple[str, int], MatchedStatement] = {}
+        self._verdicts: dict[int, tuple[LayerVerdict, ...]] = {}
+        self._others_moved = any(m.layer is Layer.BOUNDARY and m.path and m.path[0].node == rep for m in self.others)
+
+    def _layer_verdicts(self, count: int) -> tuple[LayerVerdict, ...]:
+        found = self._verdicts.get(count)
+        if found is None:
+            found = self._verdicts[count] = tuple(
+                LayerVerdict(v.layer, v.decision, count) if v.layer is Layer.IDENTITY else v for v in self.decision.layer_verdicts
+            )
+        return found
 
     def moved(self, key: str, held: _Held) -> Decision:
         decider, decision = self.decider, self.decision
@@ -238,22 +249,24 @@ class _Mover:
                     base.policy, base.policy_key, base.policy_arn, base.policy_type, base.sid, base.index, base.effect, base.layer,
                     (start, *steps, base.path[-1]), base.raw,
                 ))
-        rep = self.rep
-        matched += [
-            MatchedStatement(m.policy, m.policy_key, m.policy_arn, m.policy_type, m.sid, m.index, m.effect, m.layer, (start, *m.path[1:]), m.raw)
-            if m.layer is Layer.BOUNDARY and m.path and m.path[0].node == rep else m
-            for m in self.others
-        ]
+        if self._others_moved:
+            rep = self.rep
+            matched += [
+                MatchedStatement(m.policy, m.policy_key, m.policy_arn, m.policy_type, m.sid, m.index, m.effect, m.layer, (start, *m.path[1:]), m.raw)
+                if m.layer is Layer.BOUNDARY and m.path and m.path[0].node == rep else m
+                for m in self.others
+            ]
+        elif self.others:
+            matched += self.others
         fix = decision.fix
         if fix is not None:
             if fix.denied_by:
                 fix = FixHint(denied_by=tuple(m.path_text for m in matched))
             else:
                 fix = FixHint(statement=dict(fix.statement or {}), principal_label=caller.label, blocked_by=fix.blocked_by)
-        count = decider.index.attachment_count[key]
         return Decision(
             caller.identity.arn, decision.action, decision.resource, decision.decision, tuple(matched), decision.missing_context_values,
-            tuple(decider._verdict(v, count) if v.layer is Layer.IDENTITY else v for v in decision.layer_verdicts),
+            self._layer_verdicts(decider.index.attachment_count[key]),
             decision.blocked_by, decision.warnings, fix, caller.label, decision.allowed_by_organizations, decision.allowed_by_boundary,
         )
 

@@ -87,6 +87,7 @@ class WorldIndex:
         self._own: dict[str, list[PolicyAttachment]] = {}
         self._sets: dict[tuple[str, frozenset[str]], PolicySet] = {}
         self._routes: dict[str, tuple[RouteEntry, ...]] = {}
+        self._routes_for: dict[tuple[str, str], tuple[RouteEntry, ...]] = {}
         self._profiles: dict[str, Profile] = {}
         self._bare: dict[frozenset[str], PolicySet] = {}
         self._bare_attachment: dict[str, PolicyAttachment] = {}
@@ -119,6 +120,17 @@ class WorldIndex:
         if found is None:
             holder = min(self.holders[policy])
             found = self._bare_attachment[policy] = next(att for p, _, att in self.route(holder) if p == policy)
+        return found
+
+    def route_for(self, principal: str, action_lower: str) -> tuple[RouteEntry, ...]:
+        """``route(principal)`` restricted to the policies that speak to the action, kept until
+        the world changes (a question asked again, of another resource, finds it)."""
+        found = self._routes_for.get((principal, action_lower))
+        if found is None:
+            if len(self._routes_for) > 200_000:
+                self._routes_for.clear()
+            wanted = self.speaking(action_lower)
+            found = self._routes_for[(principal, action_lower)] = tuple(r for r in self.route(principal) if r[0] in wanted)
         return found
 
     def _owned(self, owner: str) -> list[PolicyAttachment]:
