@@ -21,6 +21,18 @@ class Problem:
         return f"{self.path}: {self.rule}" if self.path else self.rule
 
 
+MESSAGE_PROBLEMS = 20  # problems spelled out in an error's message; its structured list holds them all
+
+
+def problem_list(parts: list[str]) -> str:
+    """Problems joined for a message: the first MESSAGE_PROBLEMS, then how many more (a file
+    with thousands of bad entries must not make a message of megabytes)."""
+    shown = "; ".join(parts[:MESSAGE_PROBLEMS])
+    if len(parts) > MESSAGE_PROBLEMS:
+        shown += f"; and {len(parts) - MESSAGE_PROBLEMS:,} more problems (each is listed in problems)"
+    return shown
+
+
 class GraphsimError(Exception):
     """Base of every error graphsim raises on purpose."""
 

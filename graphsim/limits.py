@@ -85,18 +85,25 @@ class LimitExceededError(InvalidRequestError):
 
 
 class DeadlineExceededError(GraphsimError):
-    """The work of a request ran past the server's deadline and was stopped; nothing changed."""
+    """The work of a request ran past the server's deadline and was stopped; nothing changed,
+    unless ``changed``: then the request's change was made before (see ``note_change``)."""
 
     code = "DEADLINE_EXCEEDED"
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, changed: bool = False) -> None:
         self.seconds = seconds
+        self.changed = changed
+        made = "; its change WAS made and recorded before that (read the world for the rest of the answer)" if changed else ""
         super().__init__(
-            f"the request was stopped after {seconds:g} s (the limit deadline_seconds); ask a narrower question, or {how_to_raise('deadline_seconds')}",
+            f"the request was stopped after {seconds:g} s (the limit deadline_seconds){made}; ask a narrower question, or {how_to_raise('deadline_seconds')}",
         )
 
     def extensions(self) -> dict[str, object]:
-        return {**super().extensions(), "limit": "deadline_seconds", "maximum": self.seconds, "flag": Limits.flag("deadline_seconds"), "retryable": True}
+        # A request whose change was made must not be sent again as it is: not retryable.
+        extensions = {**super().extensions(), "limit": "deadline_seconds", "maximum": self.seconds, "flag": Limits.flag("deadline_seconds"), "retryable": not self.changed}
+        if self.changed:
+            extensions["changed"] = True
+        return extensions
 
 
 # ---- the limits and deadline in force -------------------------------------------------------
@@ -126,6 +133,7 @@ def raised_with(explain: Callable[[str], str]) -> Iterator[None]:
     finally:
         _RAISE.reset(token)
 _DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("graphsim_deadline", default=None)
+_CHANGED: ContextVar[bool] = ContextVar("graphsim_changed", default=False)
 
 
 def active() -> Limits:
@@ -153,12 +161,28 @@ def deadline(seconds: float) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+@contextlib.contextmanager
+def without_deadline() -> Iterator[None]:
+    """Work inside this block is not stopped by the deadline (a change being applied and
+    recorded: stopped halfway, its answer would be lost)."""
+    token = _DEADLINE.set(None)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def note_change() -> None:
+    """The request made a change: a deadline met after this says so (DeadlineExceededError.changed)."""
+    _CHANGED.set(True)
+
+
 def check_deadline() -> None:
     """Called in the loops of long work (analyses, simulations, GraphQL execution): cheap, and a
     no-op outside a deadline."""
     current = _DEADLINE.get()
     if current is not None and time.monotonic() > current[0]:
-        raise DeadlineExceededError(current[1])
+        raise DeadlineExceededError(current[1], changed=_CHANGED.get())
 
 
 def nesting_depth(value: Any, stop: int) -> int:

@@ -124,7 +124,8 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:  # type: ignore[override]
         # catch_up: how a subscription catches up with the store (in the runner's threads).
-        return {"request": request, "response": response, "workspace": self.workspace, "catch_up": self._catch_up}
+        # change: where a mutation applies its change (the runner takes the worlds alone for it).
+        return {"request": request, "response": response, "workspace": self.workspace, "catch_up": self._catch_up, "change": self.runner.change}
 
     async def _catch_up(self, _: Workspace) -> None:
         await self.runner.catch_up(SUBSCRIPTION_CATCH_UP_SECONDS)
@@ -195,14 +196,14 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
         def work() -> ExecutionResult:
             try:
                 return run_coroutine(execute())
-            except DeadlineStop:
-                raise DeadlineExceededError(self.runner.limits.deadline_seconds) from None
+            except DeadlineStop as stop:
+                raise stop.error from None
 
         async def on_the_loop() -> ExecutionResult:
             try:
                 return await execute()
-            except DeadlineStop:
-                raise DeadlineExceededError(self.runner.limits.deadline_seconds) from None
+            except DeadlineStop as stop:
+                raise stop.error from None
 
         cheap = kind == "query" and size is not None and size <= INLINE_BODY_BYTES and cheap_question(query, operation_name)
         try:

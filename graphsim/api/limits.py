@@ -135,15 +135,20 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 class DeadlineStop(BaseException):
     """Ends a GraphQL execution at its deadline. A BaseException, so graphql-core's per-field
     error handling (``except Exception``) lets it through instead of nulling one field after
-    another; the view turns it into one DEADLINE_EXCEEDED error."""
+    another; the view turns it into one DEADLINE_EXCEEDED error (``error``: whether the request
+    had made its change by then)."""
+
+    def __init__(self, error: DeadlineExceededError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def field_deadline(*_: Any) -> None:
     """Checked as each GraphQL field starts (the execution context calls it)."""
     try:
         L.check_deadline()
-    except DeadlineExceededError:
-        raise DeadlineStop from None
+    except DeadlineExceededError as exc:
+        raise DeadlineStop(exc) from None
 
 
 # ---- JSON bodies --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from ..workspace import check_world_name
 from ..world import NodeKind, World
 from ..world import commands as c
-from .context import workspace
+from .context import changing, workspace
 from .errors import mutation_result
 from .inputs import ImportFileInput, TagInput
 from .payloads import (
@@ -44,9 +44,10 @@ R = TypeVar("R")
 def _apply(info: Info, world: str | None, command: c.Command[R]) -> tuple[World, R]:
     """The world named ``world`` (the default when None) after the command, and what it returned."""
     ws = workspace(info)
-    target = ws.world(world)
-    result = ws.apply(target, command)
-    return ws.world(target.name), result  # a new object when the change was retried (Workspace.apply)
+    with changing(info):  # looked up inside: catching up with the store may have rebuilt it
+        target = ws.world(world)
+        result = ws.apply(target, command)
+        return ws.world(target.name), result  # a new object when the change was retried (Workspace.apply)
 
 
 def _tags(tags: list[TagInput] | None) -> c.Tags:
@@ -290,8 +291,11 @@ class Mutation:
 
         ws = workspace(info)
         check_world_name(name)  # before reading the files
+        # Read and merged before the change (under the deadline, the worlds shared with questions).
         result = import_sources([(f.name, parse_text(f.name, f.content)) for f in files], name=name)
-        world = ws.import_world(name, result.to_world(), replace=replace, sources=[f.name for f in files])
+        built = result.to_world()
+        with changing(info):
+            world = ws.import_world(name, built, replace=replace, sources=[f.name for f in files])
         findings = [Finding(source=f.source, path=f.path, message=f.message, severity=f.severity) for f in result.findings]
         return WorldPayload(world=WorldView.of(world, ws.history if ws.store else None), findings=findings)
 
@@ -299,20 +303,24 @@ class Mutation:
     @mutation_result
     def fork_world(self, info: Info, source: str, name: str) -> WorldResult:
         ws = workspace(info)
-        return WorldPayload(world=WorldView.of(ws.fork(source, name), ws.history if ws.store else None), findings=[])
+        with changing(info):
+            copy = ws.fork(source, name)
+        return WorldPayload(world=WorldView.of(copy, ws.history if ws.store else None), findings=[])
 
     @strawberry.mutation(description="Delete a world and its history (not the default world).")
     @mutation_result
     def delete_world(self, info: Info, name: str) -> DeleteResult:
         ws = workspace(info)
-        ws.delete(name)
+        with changing(info):
+            ws.delete(name)
         return DeletePayload(deleted=name, world_version=0)
 
     @strawberry.mutation(description="Make a world the store's default world: the one every command and server answers from when no world is named.")
     @mutation_result
     def set_default_world(self, info: Info, name: str) -> WorldResult:
         ws = workspace(info)
-        target = ws.set_default(name)
+        with changing(info):
+            target = ws.set_default(name)
         return WorldPayload(world=WorldView.of(ws.world(target), ws.history if ws.store else None), findings=[])
 
 

@@ -8,17 +8,20 @@ a matrix download) runs in a worker thread of a bounded pool:
 - questions share the worlds (``WorldLock.reading``), changes take them alone
   (``WorldLock.writing``): a mutation, an import, or catching up with what another process
   committed to the store never runs beside a question that reads the same world;
-- a change first waits for the store's write lock (``Workspace.reserving``: another process may
-  hold it), holding nothing of this process, and takes the world lock only once the store's lock
-  is its own, to apply and commit: the questions of this process are answered from the current
-  worlds while it waits, and never see a change not yet committed. While it then waits for the
-  questions in flight to finish (each bounded by the deadline), other processes' writes wait;
+- a mutation's work runs as a question's does, reading the worlds under the deadline (its
+  arguments checked, its files parsed, its payload read back), and only its change takes them
+  alone (``Runner.change``): first it waits for the store's write lock (``Workspace.reserving``:
+  another process may hold it) holding nothing of this process, so questions are answered from
+  the current worlds meanwhile and never see a change not yet committed; then it takes the world
+  lock to apply and commit. While it waits for the questions in flight to finish (each bounded
+  by the deadline), other processes' writes wait;
 - the work runs under the deadline of ``Limits.deadline_seconds``: the loops of long work check
-  it (``graphsim.limits.check_deadline``: analyses, simulations, every GraphQL field), and a
-  question still running past it, plus a grace period, is answered DEADLINE_EXCEEDED and its
-  thread left to finish alone. A change is never stopped or abandoned: it is bounded by the
-  store's lock wait instead, and ends in its own answer (STORE_BUSY when another process holds
-  the lock), even when that takes longer than a question may.
+  it (``graphsim.limits.check_deadline``: analyses, simulations, imports, every GraphQL field),
+  and a question still running past it, plus a grace period, is answered DEADLINE_EXCEEDED and
+  its thread left to finish alone. A change itself is never stopped or abandoned: it is bounded
+  by the store's lock wait instead, and ends in its own answer (STORE_BUSY when another process
+  holds the lock); a mutation's request is never abandoned either, and a deadline met after its
+  change (a payload that reads too much) says the change was made.
 
 A question the caller says is cheap (``inline``: a few single decisions, see app.py) is answered
 on the event loop itself when that costs no wait: the store can tell at once that no other
@@ -60,6 +63,7 @@ class WorldLock:
         self._readers = 0
         self._writing = False
         self._writers_waiting = 0
+        self._mine = threading.local()  # .reading: the shares this thread holds through reading()
 
     def _wait(self, ready: Callable[[], bool]) -> None:
         while not ready():
@@ -73,10 +77,30 @@ class WorldLock:
         with self._cond:
             self._wait(lambda: not self._writing and not self._writers_waiting)
             self._readers += 1
+        self._mine.reading = getattr(self._mine, "reading", 0) + 1
         try:
             yield
         finally:
+            self._mine.reading -= 1
             self.stop_reading()
+
+    @contextlib.contextmanager
+    def handed_back(self) -> Iterator[None]:
+        """Inside ``reading``: this thread's shares given back for the block (a reader that waits
+        to write would wait for itself), and taken again after it, once no change holds the
+        worlds, without a deadline (what the block did must not be lost to a wait after it)."""
+        held = getattr(self._mine, "reading", 0)
+        for _ in range(held):
+            self.stop_reading()
+        self._mine.reading = 0
+        try:
+            yield
+        finally:
+            with self._cond:
+                while self._writing:
+                    self._cond.wait()
+                self._readers += held
+            self._mine.reading = held
 
     def try_reading(self) -> bool:
         """Start reading if that needs no wait this moment (then ``stop_reading`` after), as on
@@ -154,19 +178,13 @@ class Runner:
                 self.lock.stop_reading()
 
         def in_thread() -> T:
-            with L.using(limits):
-                if write:
-                    # A change runs to its end: stopped halfway, its answer (committed or not) would
-                    # be lost; its wait for another process's lock is what bounds it (cap_lock_wait),
-                    # and it waits before it takes the world lock.
-                    with self.workspace.reserving():
-                        self._catch_up()
-                        with self.lock.writing():
-                            return work()
-                with L.deadline(seconds):
-                    self._catch_up()
-                    with self.lock.reading():
-                        return work()
+            # A mutation reads the worlds as a question does (its arguments checked, its files
+            # parsed, its payload read back), under the deadline; only the change itself takes
+            # them alone, through ``change`` below.
+            with L.using(limits), L.deadline(seconds):
+                self._catch_up()
+                with self.lock.reading():
+                    return work()
 
         if write:
             return await anyio.to_thread.run_sync(in_thread, limiter=self._threads)
@@ -175,6 +193,22 @@ class Runner:
                 return await anyio.to_thread.run_sync(in_thread, abandon_on_cancel=True, limiter=self._threads)
         except TimeoutError:
             raise DeadlineExceededError(seconds) from None
+
+    @contextlib.contextmanager
+    def change(self) -> Iterator[None]:
+        """Where a mutation's resolver applies and records its change (api/context.py
+        ``changing``). It hands back its share of the worlds, waits for the store's write lock
+        holding nothing of this process (another process may hold it: questions go on being
+        answered meanwhile, and the wait ends in STORE_BUSY), catches up with the store, then
+        takes the worlds alone for the block. The block is never cut short by the deadline (a
+        change stopped halfway would lose its answer, committed or not); after it the request
+        reads on under the deadline, and a deadline met then says the change was made."""
+        with L.without_deadline():
+            with self.lock.handed_back(), self.workspace.reserving():
+                self._catch_up()
+                with self.lock.writing():
+                    yield
+        L.note_change()
 
     async def catch_up(self, wait: float) -> bool:
         """Catch up with the store for a request that does no work of its own (/healthz, a

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..bulk import bulk
 from ..errors import Problem
+from ..limits import check_deadline
 from ..world import World
 from ..world.io import world_from_dict
 from .auth_details import convert_auth_details, is_auth_details
@@ -149,6 +150,7 @@ def _import_sources(sources: list[tuple[str, object]], *, name: str | None, desc
         raise ImportFileError("(no sources)", [Problem("", "nothing to import: give at least one file")])
     plan: list[tuple[Importer, str, object]] = []
     for source, data in sources:
+        check_deadline()
         if isinstance(data, str):
             try:
                 data = parse_text(source, data)
@@ -162,6 +164,7 @@ def _import_sources(sources: list[tuple[str, object]], *, name: str | None, desc
             continue
         plan.append((importer, source, data))
     for importer, source, data in sorted(plan, key=lambda p: p[0].phase):
+        check_deadline()
         try:
             importer.convert(source, data, m)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a shape no check foresaw

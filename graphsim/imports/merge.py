@@ -296,7 +296,8 @@ class Merge:
     def raise_problems(self, order: list[str]) -> None:
         if not self.problems:
             return
-        sources = [s for s in order if s in self.problems] + [s for s in self.problems if s not in order]
+        named = set(order)  # a set: with thousands of files, a list here made this quadratic
+        sources = [s for s in order if s in self.problems] + [s for s in self.problems if s not in named]
         errors = [ImportFileError(s, self.problems[s]) for s in sources]
         raise ImportFileError(errors[0].source, errors[0].problems, others=errors[1:])
 

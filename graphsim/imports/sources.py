@@ -26,7 +26,8 @@ from urllib.parse import unquote
 
 import yaml
 
-from ..errors import GraphsimError, Problem
+from ..errors import GraphsimError, Problem, problem_list
+from ..limits import check_deadline
 
 __all__ = [
     "MAX_ALIASES",
@@ -61,7 +62,7 @@ class ImportFileError(GraphsimError):
         parts = [f"{source}: {p}" for p in self.problems]
         for other in self.others:
             parts += [f"{other.source}: {p}" for p in other.problems]
-        super().__init__("; ".join(parts))
+        super().__init__(problem_list(parts))
 
     def extensions(self) -> dict[str, object]:
         ext = super().extensions()
@@ -121,6 +122,7 @@ def load_source_file(path: str | Path) -> tuple[str, object]:
 def parse_text(source: str, text: str) -> object:
     """A file given as text (through the API, or read from disk): YAML when its name ends in
     ``.yaml``/``.yml``, else JSON. ``source`` names the file in every error."""
+    check_deadline()  # an import of many files, read by a server, stops at the request's deadline
     if source.lower().endswith(_YAML_SUFFIXES):
         return _parse_yaml(text, source)
     return _parse_json(text, source)
@@ -194,6 +196,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        check_deadline()  # PyYAML reads some 20,000 nodes a second: a large file meets the deadline
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:

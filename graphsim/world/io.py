@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from ..bulk import bulk
-from ..errors import GraphsimError, PolicyValidationError, Problem
+from ..errors import GraphsimError, PolicyValidationError, Problem, problem_list
 from .graph import AWS_MANAGED_ACCOUNT, PolicyParser, World, parse_with_catalog
 from .model import EdgeKind, NodeKind
 from .nodes import PrincipalNode
@@ -31,7 +31,7 @@ class WorldFileError(GraphsimError):
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(str(p) for p in problems))
+        super().__init__(f"{source}: " + problem_list([str(p) for p in problems]))
 
     def extensions(self) -> dict[str, object]:
         ext = super().extensions()
