@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from .errors import GraphsimError
+from .limits import read_json
 from .policy.jsontext import dumps_compact, loads
 
 Run = Callable[[Any], dict[str, Any]]
@@ -49,7 +50,14 @@ def _answer(run: Run, chunk: Chunk) -> tuple[str, int]:
     failed = 0
     for number, line in chunk:
         try:
-            result = run(loads(line)[0])
+            try:
+                request = loads(line)[0]
+            except (RecursionError, ValueError) as exc:
+                if isinstance(exc, json.JSONDecodeError):
+                    raise
+                read_json(line, what=f"line {number}")  # nested too deep, a huge number: its typed refusal
+                raise
+            result = run(request)
         except json.JSONDecodeError as exc:
             failed += 1
             result = {"Error": {"Code": "InvalidInput", "Message": f"line {number}: not valid JSON: {exc.msg}", "Line": number}}

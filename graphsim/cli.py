@@ -22,7 +22,7 @@ from typing import Any
 from . import limits as L
 from .engine import ContextEntry, DecisionKind, Engine, explain, parse_cli_context
 from .errors import GraphsimError, InvalidRequestError
-from .limits import Limits
+from .limits import JsonInputError, Limits, read_json
 from .presentation import to_json
 from .store.location import store_location
 from .store.sqlite import default_db_path
@@ -108,16 +108,20 @@ def _file_or_text(text: str, option: str) -> str:
     path = text[len("file://"):]
     try:
         return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(f"{path} is not UTF-8 text (byte {exc.start})", field=option) from None
     except OSError as exc:
         raise InvalidRequestError(f"cannot read {path}: {exc.strerror}", field=option) from None
 
 
 def _read_cli_input(text: str, option: str = "--cli-input-json") -> Any:
-    """JSON given as ``file://path`` or inline."""
+    """JSON given as ``file://path`` or inline, read as a server reads a body (its limits: the
+    command's --max-json-depth and the defaults)."""
     try:
-        return json.loads(_file_or_text(text, option))
-    except json.JSONDecodeError as exc:
-        raise InvalidRequestError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", field=option) from None
+        return read_json(_file_or_text(text, option), what=option)
+    except JsonInputError as exc:
+        exc.field = option
+        raise
 
 
 def _simulate(args: argparse.Namespace, run: Callable[[Any], dict[str, Any]]) -> int:
@@ -667,7 +671,7 @@ def _world_names(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list
 
 # ---- limits: serve takes every one, the simulate commands the ones a simulation meets -----------
 
-SIMULATION_LIMITS = ("json_depth", "simulation_pairs", "simulation_work")
+SIMULATION_LIMITS = ("json_depth", "json_elements", "simulation_pairs", "simulation_work")
 
 
 def add_limit_arguments(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:

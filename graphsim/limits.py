@@ -17,8 +17,10 @@ knows HTTP, GraphQL or argparse, so the pure core may check them.
 from __future__ import annotations
 
 import contextlib
+import json
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -43,6 +45,7 @@ class Limits:
     query_depth: int = _limit(10, "--max-query-depth", "deepest nesting of fields in a GraphQL document, fragments expanded (default 10)")
     query_aliases: int = _limit(30, "--max-query-aliases", "most aliased fields in a GraphQL document, fragments expanded (default 30)")
     json_depth: int = _limit(100, "--max-json-depth", "deepest nesting of a JSON body or policy document (default 100)")
+    json_elements: int = _limit(250_000, "--max-json-elements", "most values (objects, lists, strings, numbers...) in one JSON body (default 250,000)")
     simulation_pairs: int = _limit(10_000, "--max-simulation-pairs", "most action x resource pairs in one simulate request (default 10,000)")
     simulation_work: int = _limit(5_000_000, "--max-simulation-work", "most statements x pairs one simulate request may evaluate (default 5,000,000)")
     matrix_cells: int = _limit(200_000, "--max-matrix-cells", "most cells of an access matrix asked through GraphQL (default 200,000)")
@@ -188,7 +191,16 @@ def check_deadline() -> None:
 def nesting_depth(value: Any, stop: int) -> int:
     """How deeply lists and objects nest in ``value`` (a scalar is 0, ``[]`` is 1), counted
     without recursion and given up once past ``stop`` (then ``stop + 1``)."""
+    return json_shape(value, stop)[0]
+
+
+def json_shape(value: Any, depth_stop: int, count_stop: int | None = None) -> tuple[int, int]:
+    """How deeply lists and objects nest in ``value`` and how many values it holds (itself, and
+    every member, key-value pairs counting their value), in one walk without recursion, given up
+    once past either stop (that figure is then its stop + 1): the cost of the walk, and of every
+    later step that reads the value, is bounded by the stops."""
     deepest = 0
+    count = 1
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -201,13 +213,74 @@ def nesting_depth(value: Any, stop: int) -> int:
         depth += 1
         if depth > deepest:
             deepest = depth
-            if deepest > stop:
-                return stop + 1
+            if deepest > depth_stop:
+                return depth_stop + 1, count
+        count += len(children)
+        if count_stop is not None and count > count_stop:
+            return deepest, count_stop + 1
         stack.extend((child, depth) for child in children if isinstance(child, (dict, list, tuple)))
-    return deepest
+    return deepest, count
 
 
 def remaining() -> float | None:
     """Seconds left before the deadline, or None without one."""
     current = _DEADLINE.get()
     return None if current is None else current[0] - time.monotonic()
+
+
+# ---- JSON from users -------------------------------------------------------------------------
+
+
+class JsonInputError(InvalidRequestError):
+    """JSON from a user (a request body, a --cli-input-json file, a line of --input-jsonl) that
+    is not what was asked for (INVALID_INPUT); its message says why (a route answers 400)."""
+
+
+class JsonLimitError(JsonInputError):
+    """JSON past one of its limits (json_depth, json_elements): LIMIT_EXCEEDED naming the
+    limit and its flag (how far past is not known: the count stops at the limit)."""
+
+    code = "LIMIT_EXCEEDED"
+
+    def __init__(self, what: str, limit: str, maximum: int) -> None:
+        self.limit = limit
+        self.maximum = maximum
+        beyond = "is nested deeper than" if limit == "json_depth" else "holds more values than"
+        super().__init__(f"{what} {beyond} the limit {limit} of {maximum:,} ({how_to_raise(limit)})")
+
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions(), "limit": self.limit, "maximum": self.maximum, "flag": Limits.flag(self.limit)}
+
+
+def read_json(data: str | bytes, *, what: str = "the body", shapes: Sequence[type] = (dict,)) -> Any:
+    """Read JSON from a user (a request body, a file or line a command reads): UTF-8, at most ``json_depth`` deep, numbers Python can hold, and one of
+    ``shapes`` at the top (an object by default; GraphQL also takes a batch list)."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JsonInputError(f"{what} is not UTF-8 text (byte {exc.start})") from None
+    limits = active()
+    limit = limits.json_depth
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise JsonLimitError(what, "json_depth", limit) from None
+    except json.JSONDecodeError as exc:
+        raise JsonInputError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise JsonInputError(f"{what} holds an integer of more than {sys.get_int_max_str_digits():,} digits, which graphsim does not read") from None
+    depth, count = json_shape(value, limit, limits.json_elements)
+    if depth > limit:
+        raise JsonLimitError(what, "json_depth", limit)
+    if count > limits.json_elements:
+        # Bounds what reads it next: GraphQL's conversion of variables, a simulation's inputs.
+        raise JsonLimitError(what, "json_elements", limits.json_elements)
+    if not isinstance(value, tuple(shapes)):
+        names = " or ".join("a JSON object" if s is dict else "a JSON list" for s in shapes)
+        raise JsonInputError(f"{what} must be {names}, got {json_kind(value)}")
+    return value
+
+
+def json_kind(value: Any) -> str:
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list", type(None): "null"}.get(type(value), type(value).__name__)

@@ -7,9 +7,12 @@ import io
 import json
 import os
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from cross_web import HTTPException
 from graphql import FieldNode, GraphQLError, OperationType
 from graphql.utilities import get_operation_ast
@@ -29,13 +32,20 @@ from .. import __version__
 from ..analysis import access_matrix, all_principals
 from ..awscli import simulate_custom_policy, simulate_principal_policy
 from ..errors import GraphsimError, InvalidRequestError
-from ..limits import DeadlineExceededError, Limits
+from ..limits import DeadlineExceededError, JsonInputError, Limits, json_kind, read_json
 from ..policy.cache import COMPILED, DOCUMENTS
 from ..workspace import Workspace
 from ..world.graph import DOCUMENTS as WORLD_DOCUMENTS
 from .errors import aws_error, http_error
 from .graph import graph_from_params
-from .limits import BodyError, DeadlineStop, RequestLimits, decode_body, error_body, json_kind, measure_document
+from .limits import (
+    THREAD_DECODE_BYTES,
+    DeadlineStop,
+    RequestLimits,
+    error_body,
+    measure_document,
+    read_json_off_loop,
+)
 from .metrics import CONTENT_TYPE, LOG_KEY, Metrics, RequestLog
 from .running import Runner, run_coroutine
 from .schema import schema
@@ -88,6 +98,8 @@ class RequestRefusal(HTTPException):
 _VIEW_CODES = {400: "INVALID_INPUT", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
+# A large GraphQL body, and what reading it gave (parse_http_body reads it off the event loop).
+_READ_BODY: ContextVar[tuple[bytes, object] | None] = ContextVar("graphsim_read_body", default=None)
 SUBSCRIPTION_CATCH_UP_SECONDS = 5.0  # a subscription's check of the store; a rebuild goes on past it
 
 
@@ -135,15 +147,28 @@ class GraphsimGraphQL(GraphQL):  # type: ignore[type-arg]
         return await super().on_ws_connect(context)  # type: ignore[arg-type]
 
     def decode_json(self, data: str | bytes) -> object:
-        # Bodies and GET variables: UTF-8, bounded nesting, numbers Python reads, an object (or
-        # a batch list); anything else is a 400 that says why, never a 500.
+        # Bodies and GET variables: UTF-8, bounded nesting and size, numbers Python reads, an
+        # object (or a batch list); anything else is a 400 that says why, never a 500. A large
+        # body was read already, off the event loop (parse_http_body).
+        read = _READ_BODY.get()
+        if read is not None and read[0] is data:
+            return read[1]
         try:
-            return decode_body(data, what="the GraphQL request", shapes=(dict, list))
-        except BodyError as exc:
+            return read_json(data, what="the GraphQL request", shapes=(dict, list))
+        except JsonInputError as exc:
             raise RequestRefusal(exc) from None
 
     async def parse_http_body(self, request: Any) -> Any:
-        data = await super().parse_http_body(request)
+        token = None
+        if request.method == "POST":
+            body = await request.get_body()  # Starlette keeps it: the view's own read returns the same object
+            if len(body) > THREAD_DECODE_BYTES:
+                token = _READ_BODY.set((body, await anyio.to_thread.run_sync(self.decode_json, body)))
+        try:
+            data = await super().parse_http_body(request)
+        finally:
+            if token is not None:
+                _READ_BODY.reset(token)
         for item in data if isinstance(data, list) else [data]:
             # Strawberry would look for an operation named "5", and say it has none.
             if not isinstance(item.operation_name, (str, type(None))):
@@ -399,8 +424,8 @@ def create_app(
             note(request, operation, InvalidRequestError("content type"))
             return JSONResponse({"Error": {"Code": "UnsupportedMediaType", "Message": f"send the request as Content-Type: application/json (got {media or 'none'!r})"}}, status_code=415)
         try:
-            body = decode_body(await request.body(), what="the request body")
-        except BodyError as exc:
+            body = await read_json_off_loop(await request.body(), what="the request body")
+        except JsonInputError as exc:
             note(request, operation, exc)
             # AWS's code for a request it cannot read; a refusal keeps its own (LIMIT_EXCEEDED).
             return JSONResponse({"Error": {"Code": "InvalidInput" if exc.code == InvalidRequestError.code else exc.code, "Message": exc.message}}, status_code=400)

@@ -12,8 +12,9 @@
 - ``ParseLimits``: a Strawberry extension that parses the document (``parse_text``: short texts
   parsed once, for this and the look before execution in security.py) under ``query_tokens`` and gives what the parser refuses the API's typed shape: ``LIMIT_EXCEEDED`` naming the limit and
   its flag, or ``GRAPHQL_PARSE_FAILED`` for text that is not GraphQL.
-- ``decode_body``: JSON bodies and ``variables`` as text: UTF-8, nesting, huge numbers, and the
-  object shape, each a 400 naming the problem.
+- ``read_json_off_loop``: JSON bodies read by ``graphsim.limits.read_json`` (UTF-8, nesting,
+  number of values, huge numbers, the object shape, each a 400 naming the problem), in a worker
+  thread when they are large.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -41,8 +44,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from .. import limits as L
-from ..errors import GraphsimError, InvalidRequestError
-from ..limits import DeadlineExceededError, LimitExceededError, Limits, nesting_depth
+from ..errors import GraphsimError
+from ..limits import DeadlineExceededError, LimitExceededError, Limits, read_json
 
 
 def refusal_body(exc: GraphsimError) -> bytes:
@@ -154,53 +157,16 @@ def field_deadline(*_: Any) -> None:
 # ---- JSON bodies --------------------------------------------------------------------------------
 
 
-class BodyError(InvalidRequestError):
-    """A body that is not the JSON asked for (INVALID_INPUT); its message says why (the route
-    answers 400)."""
+# Bodies larger than this are read in a worker thread, not on the event loop (a 10 MiB body of
+# tiny values takes seconds to decode and walk); smaller ones cost less than the hop.
+THREAD_DECODE_BYTES = 64 * 1024
 
 
-class BodyTooDeepError(BodyError):
-    """A body nested past json_depth: LIMIT_EXCEEDED naming the limit and its flag (how deep it
-    goes is not known: the count stops at the limit)."""
-
-    code = "LIMIT_EXCEEDED"
-
-    def __init__(self, what: str, limit: int) -> None:
-        self.maximum = limit
-        super().__init__(f"{what} is nested deeper than the limit json_depth of {limit} ({L.how_to_raise('json_depth')})")
-
-    def extensions(self) -> dict[str, object]:
-        return {**super().extensions(), "limit": "json_depth", "maximum": self.maximum, "flag": Limits.flag("json_depth")}
-
-
-def decode_body(data: str | bytes, *, what: str = "the body", shapes: Sequence[type] = (dict,)) -> Any:
-    """Parse a JSON body: UTF-8, at most ``json_depth`` deep, numbers Python can hold, and one of
-    ``shapes`` at the top (an object by default; GraphQL also takes a batch list)."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BodyError(f"{what} is not UTF-8 text (byte {exc.start})") from None
-    limit = L.active().json_depth
-    try:
-        value = json.loads(data)
-    except RecursionError:
-        raise BodyTooDeepError(what, limit) from None
-    except json.JSONDecodeError as exc:
-        raise BodyError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
-        raise BodyError(f"{what} holds a number graphsim does not read: {exc}") from None
-    depth = nesting_depth(value, limit)
-    if depth > limit:
-        raise BodyTooDeepError(what, limit)
-    if not isinstance(value, tuple(shapes)):
-        names = " or ".join("a JSON object" if s is dict else "a JSON list" for s in shapes)
-        raise BodyError(f"{what} must be {names}, got {json_kind(value)}")
-    return value
-
-
-def json_kind(value: Any) -> str:
-    return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list", type(None): "null"}.get(type(value), type(value).__name__)
+async def read_json_off_loop(data: str | bytes, *, what: str = "the body", shapes: Sequence[type] = (dict,)) -> Any:
+    """``graphsim.limits.read_json``, in a worker thread when ``data`` is large."""
+    if len(data) <= THREAD_DECODE_BYTES:
+        return read_json(data, what=what, shapes=shapes)
+    return await anyio.to_thread.run_sync(functools.partial(read_json, data, what=what, shapes=shapes))
 
 
 # ---- GraphQL documents --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ A query or a mutation sent over the socket runs where an HTTP one does, through 
 ``run_single`` (app.py): in a worker thread of the runner under the deadline and the world lock
 (or inline when cheap), within the request limits, counted in the metrics and logged (method
 ``WS``); only a subscription (``worldChanged``) runs on the event loop, where it mostly sleeps.
-Each message is read as HTTP bodies are (api/limits.py ``decode_body``: UTF-8, nesting, numbers,
+Each message is read as HTTP bodies are (``graphsim.limits.read_json``: UTF-8, nesting, numbers,
 an object, at most ``body_bytes``) and must have the protocol's shape; a message that does not
 closes the socket with code 4400 and the reason (1009 for one over ``body_bytes``), never a
 traceback.
@@ -43,7 +43,6 @@ from strawberry.utils.aio import aclosing
 
 from .. import limits as L
 from ..workspace import LOOKED_UP
-from .limits import BodyError, decode_body
 from .metrics import Metrics, note_request
 from .security import ACCESS_KEY, Access, Refusal, ServerSecurity, is_mutation, root_fields
 
@@ -107,8 +106,8 @@ class BoundedWebSocket(ASGIWebSocketAdapter):
                     await self.close(MESSAGE_TOO_BIG, f"a message of {size:,} bytes is over the limit body_bytes of {maximum:,} ({L.how_to_raise('body_bytes')})")
                     return
                 try:
-                    message = decode_body(text, what="the message", shapes=(dict,))
-                except BodyError as exc:
+                    message = L.read_json(text, what="the message", shapes=(dict,))
+                except L.JsonInputError as exc:
                     if metrics is not None:
                         metrics.count_refusal(exc.extensions())  # one nested too deep: json_depth
                     await self.close(4400, exc.message)
