@@ -94,3 +94,18 @@ def test_a_line_nested_too_deep_gets_its_error_line(tmp_path: Path) -> None:
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert first["Error"]["Code"] == "LIMIT_EXCEEDED" and "line 1 is nested deeper than the limit json_depth" in first["Error"]["Message"]
     assert second["EvaluationResults"][0]["EvalDecision"] == "allowed"  # the other lines are answered
+
+
+# ---- a document graphql-core gives up validating ---------------------------------------------------
+
+
+def test_a_document_too_costly_to_validate_is_a_typed_refusal_with_its_flag() -> None:
+    # 600 fields of one name at one level: graphql-core's overlap rule compares them pair by pair
+    # and gives up ("Validation aborted.") once its budget is spent.
+    query = "{ " + "worlds { name } " * 600 + "}"
+    with _client() as http:
+        error = http.post("/graphql", json={"query": query}).json()["errors"][0]
+    assert (error["extensions"]["code"], error["extensions"]["limit"], error["extensions"]["flag"]) == ("LIMIT_EXCEEDED", "validation_work", "--max-validation-work")
+    with _client(Limits(validation_work=50_000_000)) as http:
+        answer = http.post("/graphql", json={"query": query}).json()
+    assert "errors" not in answer and "final-friday" in [w["name"] for w in answer["data"]["worlds"]]

@@ -36,6 +36,7 @@ from ..limits import DeadlineExceededError, JsonInputError, Limits, json_kind, r
 from ..policy.cache import COMPILED, DOCUMENTS
 from ..workspace import Workspace
 from ..world.graph import DOCUMENTS as WORLD_DOCUMENTS
+from .caching import set_validation_budget
 from .errors import aws_error, http_error
 from .graph import graph_from_params
 from .limits import (
@@ -321,6 +322,7 @@ def create_app(
     caches = (("compiled-parts", COMPILED), ("documents", DOCUMENTS), ("world-documents", WORLD_DOCUMENTS))
     for _, cache in caches:
         cache.resize(bounds.cache_bytes // len(caches))
+    set_validation_budget(bounds.validation_work)
     runner = Runner(ws, bounds)
     metrics = Metrics(lambda: [(name, cache.info()) for name, cache in caches])
     ws.on_write = metrics.store_writes.observe

@@ -15,6 +15,9 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+from graphql import GraphQLError
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -29,13 +32,39 @@ class DocumentValidationCache(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
-        # A long document is parsed afresh each time (limits.PARSED_LENGTH): no entry would be found
-        # again, and it would hold the document.
-        if ec.graphql_document is not None and ec.validation_rules and ec.pre_execution_errors is None and len(ec.query or "") <= PARSED_LENGTH:
-            key = (id(ec.schema._schema), id(ec.graphql_document), tuple(map(id, ec.validation_rules)), L.active())
+        if ec.graphql_document is not None and ec.validation_rules and ec.pre_execution_errors is None:
             document, rules = ec.graphql_document, ec.validation_rules
-            ec.pre_execution_errors = _cached(key, self.maxsize, lambda: (validate_document(ec.schema._schema, document, rules), document, rules))
+
+            def validate() -> tuple[list[GraphQLError], Any, Any]:
+                return [_typed(error) for error in validate_document(ec.schema._schema, document, rules)], document, rules
+
+            # A long document is parsed afresh each time (limits.PARSED_LENGTH): no entry would be
+            # found again, and it would hold the document.
+            if len(ec.query or "") <= PARSED_LENGTH:
+                key = (id(ec.schema._schema), id(document), tuple(map(id, rules)), L.active())
+                ec.pre_execution_errors = _cached(key, self.maxsize, validate)
+            else:
+                ec.pre_execution_errors = validate()[0]
         yield
+
+
+def set_validation_budget(work: int) -> None:
+    """graphql-core's bound on the work of validating one document (comparing fields of one name
+    for the overlap rule), from ``Limits.validation_work``: a module setting, so the process's."""
+    overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = work
+
+
+def _typed(error: GraphQLError) -> GraphQLError:
+    """graphql-core's "Validation aborted." (its budget spent: hundreds of fields of one name at
+    one level, say) as the API's other refusals are: LIMIT_EXCEEDED naming the limit and flag."""
+    if not isinstance(error, ValidationAbortedError):
+        return error
+    maximum = overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET
+    return GraphQLError(
+        f"the document takes more work to validate than the limit validation_work of {maximum:,} (fields of one name at one "
+        f"level are compared pair by pair); select fewer, or {L.how_to_raise('validation_work')}",
+        extensions={"code": "LIMIT_EXCEEDED", "limit": "validation_work", "maximum": maximum, "flag": L.Limits.flag("validation_work")},
+    )
 
 
 _RESULTS: OrderedDict[Any, Any] = OrderedDict()
