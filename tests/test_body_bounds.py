@@ -109,3 +109,11 @@ def test_a_document_too_costly_to_validate_is_a_typed_refusal_with_its_flag() ->
     with _client(Limits(validation_work=50_000_000)) as http:
         answer = http.post("/graphql", json={"query": query}).json()
     assert "errors" not in answer and "final-friday" in [w["name"] for w in answer["data"]["worlds"]]
+
+
+def test_a_body_too_large_for_aws_is_refused_in_the_aws_shape() -> None:
+    with _client(Limits(body_bytes=1_000)) as http:
+        response = http.post("/aws/simulate-custom-policy", json={"PolicyInputList": ["x" * 2_000], "ActionNames": ["s3:GetObject"]})
+        graphql = http.post("/graphql", json={"query": "{ worlds { name } }", "variables": {"pad": "x" * 2_000}})
+    assert response.status_code == 413 and response.json()["Error"]["Code"] == "LIMIT_EXCEEDED" and "body_bytes" in response.json()["Error"]["Message"]
+    assert graphql.status_code == 413 and graphql.json()["errors"][0]["extensions"]["limit"] == "body_bytes"

@@ -78,19 +78,21 @@ class RequestLimits:
             maximum = self.limits.body_bytes
             declared = _content_length(scope)
             if declared is not None and declared > maximum:
-                await self._refuse(send, declared)
+                await self._refuse(scope, send, declared)
                 return
             body, over = await _read_body(receive, maximum)
             if over is not None:
-                await self._refuse(send, over)
+                await self._refuse(scope, send, over)
                 return
             await self.app(scope, _replay(body, receive), send)
 
-    async def _refuse(self, send: Send, asked: int) -> None:
+    async def _refuse(self, scope: Scope, send: Send, asked: int) -> None:
         exc = LimitExceededError("body_bytes", self.limits.body_bytes, asked, what="the request body, in bytes")
         if self.on_refusal is not None:
             self.on_refusal("body_bytes")
-        payload = refusal_body(exc)
+        # POST /aws/... answers in AWS's error shape, as boto3 reads it (api/errors.aws_error).
+        aws = str(scope.get("path", "")).startswith("/aws/")
+        payload = json.dumps({"Error": {"Code": exc.code, "Message": exc.message}}).encode() if aws else refusal_body(exc)
         await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": payload})
 
