@@ -40,6 +40,7 @@ class Limits:
     commands take some of them too)."""
 
     body_bytes: int = _limit(10 * MIB, "--max-body-bytes", "largest request body, in bytes (default 10 MiB)")
+    body_seconds: float = _limit(30.0, "--body-timeout", "seconds a request body may take to arrive, once its headers have (default 30)")
     query_tokens: int = _limit(5_000, "--max-query-tokens", "most tokens of a GraphQL document; the parser stops reading at the first past it (default 5,000)")
     query_cost: int = _limit(20_000, "--max-query-cost", "most fields one GraphQL document may select, each fragment counted at every place it is spread (default 20,000)")
     query_depth: int = _limit(10, "--max-query-depth", "deepest nesting of fields in a GraphQL document, fragments expanded (default 10)")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -18,6 +19,7 @@ from graphsim.api.app import create_app
 from graphsim.cli import EXIT_INPUT
 from graphsim.limits import Limits
 from graphsim.workspace import Workspace
+from tests.conftest import served
 
 CAN_MANY = "query($q: [CanQuestion!]!) { canMany(questions: $q) { __typename ... on Decision { decision } } }"
 QUESTION = {"principal": "newbie", "action": "s3:GetObject", "resource": "arn:aws:s3:::final-friday-reports/q4.pdf"}
@@ -117,3 +119,27 @@ def test_a_body_too_large_for_aws_is_refused_in_the_aws_shape() -> None:
         graphql = http.post("/graphql", json={"query": "{ worlds { name } }", "variables": {"pad": "x" * 2_000}})
     assert response.status_code == 413 and response.json()["Error"]["Code"] == "LIMIT_EXCEEDED" and "body_bytes" in response.json()["Error"]["Message"]
     assert graphql.status_code == 413 and graphql.json()["errors"][0]["extensions"]["limit"] == "body_bytes"
+
+
+def test_a_body_sent_a_byte_at_a_time_is_cut_off_at_the_body_timeout() -> None:
+    import socket
+    import time
+
+    with served("--body-timeout", "1") as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+            slow.sendall(b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+            started = time.monotonic()
+            reply = b""
+            while b"\r\n\r\n" not in reply and time.monotonic() - started < 20:
+                slow.sendall(b" ")  # a byte now and then: never the whole body
+                time.sleep(0.2)
+                slow.settimeout(0.01)
+                try:
+                    reply += slow.recv(65536)
+                except TimeoutError:
+                    pass
+                except OSError:
+                    break
+            assert reply.startswith(b"HTTP/1.1 408"), reply
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200

@@ -44,7 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from .. import limits as L
-from ..errors import GraphsimError
+from ..errors import GraphsimError, InvalidRequestError
 from ..limits import DeadlineExceededError, LimitExceededError, Limits, read_json
 
 
@@ -56,6 +56,19 @@ def refusal_body(exc: GraphsimError) -> bytes:
 
 def error_body(message: str, extensions: dict[str, object]) -> bytes:
     return json.dumps({"data": None, "errors": [{"message": message, "extensions": extensions}]}).encode()
+
+
+class BodyTimeoutError(InvalidRequestError):
+    """A request body that did not arrive within body_seconds of its headers (408)."""
+
+    code = "LIMIT_EXCEEDED"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"the request body did not arrive within {seconds:g} s of its headers (the limit body_seconds); send it at once, or {L.how_to_raise('body_seconds')}")
+
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions(), "limit": "body_seconds", "maximum": self.seconds, "flag": Limits.flag("body_seconds")}
 
 
 class RequestLimits:
@@ -80,20 +93,34 @@ class RequestLimits:
             if declared is not None and declared > maximum:
                 await self._refuse(scope, send, declared)
                 return
-            body, over = await _read_body(receive, maximum)
+            seconds = self.limits.body_seconds
+            with anyio.move_on_after(seconds) as waited:
+                body, over = await _read_body(receive, maximum)
+            if waited.cancelled_caught:
+                # A body sent a byte at a time holds a connection open: it has body_seconds to arrive.
+                await self._refuse(scope, send, None)
+                return
             if over is not None:
                 await self._refuse(scope, send, over)
                 return
             await self.app(scope, _replay(body, receive), send)
 
-    async def _refuse(self, scope: Scope, send: Send, asked: int) -> None:
-        exc = LimitExceededError("body_bytes", self.limits.body_bytes, asked, what="the request body, in bytes")
+    async def _refuse(self, scope: Scope, send: Send, asked: int | None) -> None:
+        """413 for a body past body_bytes (``asked``: its size), 408 for one that did not arrive
+        within body_seconds (``asked`` None)."""
+        exc: GraphsimError
+        if asked is None:
+            status, limit = 408, "body_seconds"
+            exc = BodyTimeoutError(self.limits.body_seconds)
+        else:
+            status, limit = 413, "body_bytes"
+            exc = LimitExceededError(limit, self.limits.body_bytes, asked, what="the request body, in bytes")
         if self.on_refusal is not None:
-            self.on_refusal("body_bytes")
+            self.on_refusal(limit)
         # POST /aws/... answers in AWS's error shape, as boto3 reads it (api/errors.aws_error).
         aws = str(scope.get("path", "")).startswith("/aws/")
         payload = json.dumps({"Error": {"Code": exc.code, "Message": exc.message}}).encode() if aws else refusal_body(exc)
-        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": payload})
 
 
