@@ -123,7 +123,7 @@ MALFORMED: list[tuple[str, str | bytes, int, str]] = [
     ("variables nested 100,000 deep", '{"id": "1", "type": "subscribe", "payload": {"query": "{ worlds { name } }", "variables": {"v": '
      + "[" * DEEP + "]" * DEEP + "}}}", 4400, "nested deeper than the limit json_depth"),
     ("a number of 5,000 digits", '{"id": "1", "type": "subscribe", "payload": {"query": "{ worlds { name } }", "variables": {"n": ' + "9" * 5000 + "}}}",
-     4400, "holds a number graphsim does not read"),
+     4400, "holds an integer of more than 4,300 digits, which graphsim does not read"),
     ("a binary frame", b'{"type": "ping"}', 4400, "must be text"),
     ("a type that is no string", '{"type": ["subscribe"]}', 4400, "type must be a string"),
     ("a subscribe without an id", '{"type": "subscribe", "payload": {"query": "{ worlds { name } }"}}', 4400, "needs an id that is a non-empty string"),
