@@ -172,3 +172,53 @@ def test_questions_answered_on_the_event_loop_answer_as_in_a_thread(tmp_path: Pa
     assert on_loop == in_thread == via_get
     assert on_loop[0]["data"]["can"] == {"decision": "IMPLICIT_DENY", "world": {"version": 0}}
     assert on_loop[1]["data"]["can"] is None and on_loop[1]["errors"][0]["extensions"]["code"] == "UNKNOWN_ACTION"
+
+
+def test_a_change_sent_over_the_websocket_waits_for_the_store_lock_off_the_event_loop(tmp_path: Path) -> None:
+    """A mutation over graphql-transport-ws runs as one over HTTP: while it waits for another
+    process's lock, HTTP questions are answered; it ends STORE_BUSY; a query over the socket
+    answers as over HTTP."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    db = tmp_path / "store.db"
+    Workspace.open(db).store.close()  # type: ignore[union-attr]
+    other = sqlite3.connect(db, isolation_level=None)
+
+    async def scenario(url: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool, list[dict[str, Any]]]:
+        sock = await connect(url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"], open_timeout=WAIT)  # type: ignore[list-item]
+        await sock.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await asyncio.wait_for(sock.recv(), WAIT)) == {"type": "connection_ack"}
+
+        async def operation(op_id: str, query: str) -> list[dict[str, Any]]:
+            await sock.send(json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query}}))
+            messages = []
+            while not messages or messages[-1]["type"] not in ("complete", "error"):
+                messages.append(json.loads(await asyncio.wait_for(sock.recv(), WAIT)))
+            return messages
+
+        asked = await operation("1", CAN_HR)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the store's write lock
+        change = asyncio.create_task(operation("2", ADD))
+        await asyncio.sleep(0.5)  # the change is sent and waiting for the lock
+        async with httpx.AsyncClient(base_url=url, timeout=WAIT) as http:
+            worlds = (await http.post("/graphql", json={"query": "{ worlds { name version } }"})).json()["data"]["worlds"]
+        waiting = not change.done()
+        changed = await change
+        other.execute("ROLLBACK")
+        await sock.close()
+        assert worlds == [{"name": "final-friday", "version": 0}]
+        return asked, changed, waiting, worlds
+
+    try:
+        with served("--db", str(db), "--deadline", "8") as url:
+            asked, changed, waiting, _ = asyncio.run(scenario(url))
+            over_http = _post(url, CAN_HR)
+    finally:
+        other.close()
+    assert asked == [{"id": "1", "type": "next", "payload": over_http}, {"id": "1", "type": "complete"}]
+    assert waiting  # the question over HTTP was answered while the change still waited
+    busy = changed[0]["payload"]["data"]["addUserToGroup"]
+    assert (busy["__typename"], busy["code"], busy["retryable"]) == ("Conflict", "STORE_BUSY", True)
+    assert [c.mutation for c in open_store(db).history("final-friday")] == ["createWorld"]
