@@ -127,7 +127,7 @@ def scan(policies: PolicySet, action_lower: str, resource: str, ctx: Context, mi
     kinds: set[MatchKind] = set()
     for entry in policies.candidates(action_lower):
         st = entry.statement
-        if not st.matches_action(action_lower):
+        if st.actions.matches(action_lower) is st.not_action:  # st.matches_action, inlined
             continue
         if not st.matches_resource(resource, ctx):
             if st.resources is not None and st.resources.has_variables:

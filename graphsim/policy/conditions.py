@@ -384,8 +384,12 @@ class ConditionClause:
             return any(m(r, ctx) for r in got for m in matchers)
         if not got:
             return self.name.if_exists or op.negated
-        hit = any(m(r, ctx) for r in got for m in matchers)
-        return not hit if op.negated else hit
+        # any(m(r, ctx) for r in got for m in matchers), as loops: most clauses test one value.
+        for r in got:
+            for m in matchers:
+                if m(r, ctx):
+                    return not op.negated
+        return op.negated
 
     def referenced_keys(self) -> tuple[str, ...]:
         return (self.key, *self.variable_keys)
@@ -396,12 +400,18 @@ class Condition:
     clauses: tuple[ConditionClause, ...]
 
     def evaluate(self, ctx: Context) -> bool:
-        return all(c.evaluate(ctx) for c in self.clauses)
+        for clause in self.clauses:
+            if not clause.evaluate(ctx):
+                return False
+        return True
 
     def missing_keys(self, ctx: Context) -> list[str]:
+        """The keys the clauses read (each clause's key, then its variables') that ``ctx`` lacks."""
         out: list[str] = []
         for clause in self.clauses:
-            for key in clause.referenced_keys():
+            if clause.key_lower not in ctx:
+                out.append(clause.key)
+            for key in clause.variable_keys:
                 if key.lower() not in ctx:
                     out.append(key)
         return out
