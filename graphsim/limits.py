@@ -55,6 +55,20 @@ class Limits:
     analysis_size: int = _limit(2_000_000, "--max-analysis-size", "most evaluations one review may plan: principals x actions for whoCan, principals x roles for canAssumeEdges (default 2,000,000)")
     deadline_seconds: float = _limit(8.0, "--deadline", "seconds a request may work before it is stopped with DEADLINE_EXCEEDED (default 8)")
     cache_bytes: int = _limit(256 * MIB, "--cache-bytes", "bytes the caches of parsed and compiled policy documents may hold (default 256 MiB)")
+    # The strings a request brings, bounded so that matching them (pattern length x input length)
+    # and the caches keyed by them stay small. AWS takes ARNs of 1-2,048 characters in a simulate
+    # request (ResourceArns, CallerArn, ResourceOwner) and context key names of 5-256, and gives
+    # context values no bound: 4,096 holds any ARN or URL a context key carries.
+    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulateCustomPolicy.html
+    # D: https://docs.aws.amazon.com/IAM/latest/APIReference/API_ContextEntry.html
+    arn_length: int = _limit(2048, "--max-arn-length", "longest ARN or principal name a request may give: resources, caller, policy source (default 2,048, AWS's own bound)")
+    context_value_length: int = _limit(4096, "--max-context-value-length", "longest context key name or value a request may give (default 4,096)")
+    # A wildcard pattern of a policy (an Action, Resource or NotResource entry, a StringLike or
+    # ArnLike value) is matched against those strings. The policies AWS stores hold 2,048 (a
+    # user's inline policies) to 10,240 (a role's) characters, SimulateCustomPolicy's documents
+    # 131,072; a pattern longer than twice the longest string it meets matches nothing anyway.
+    # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+    pattern_length: int = _limit(4096, "--max-pattern-length", "longest wildcard pattern a policy may hold, once its variables are replaced: Action, Resource, StringLike and ArnLike values (default 4,096)")
 
     def check(self, name: str, asked: int, *, what: str, field: str | None = None) -> None:
         """Refuse ``asked`` when it is over the limit called ``name`` (a field of Limits)."""

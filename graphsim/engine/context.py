@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import InvalidRequestError
+from ..limits import active
 from ..policy.conditions import parse_binary, parse_bool, parse_date, parse_number
+from .bounds import check_text
 
 Context = dict[str, tuple[str, ...]]
 
@@ -36,25 +38,53 @@ class ContextEntry:
     type: str = "string"
 
 
+# The caches below keep only contexts and entries of at most this many characters (keys and
+# values), so 1,024 contexts and 16,384 entries hold a few MB whatever a request sends; a larger
+# one (bounded by context_value_length per string) is checked each time it is asked.
+_CACHED_CHARACTERS = 512
+
+
 def build_context(entries: Iterable[ContextEntry], *, field: str = "context") -> Context:
     """Validate typed entries into a context keyed by lower-cased key name (names are case-insensitive)."""
     entries = tuple(entries)
     if not entries:
         return {}
-    return _build_context(entries, field)
+    if check_context(entries, field) > _CACHED_CHARACTERS:
+        return _build_context(entries, field)
+    return _build_context_cached(entries, field)
 
 
-@lru_cache(maxsize=1024)
+def check_context(entries: Iterable[ContextEntry], field: str) -> int:
+    """Refuse a key name or value longer than the limit context_value_length, or one that is not
+    Unicode text, before anything is parsed or matched; the characters of all of them."""
+    limit = active().context_value_length
+    total = 0
+    for i, entry in enumerate(entries):
+        size = len(entry.key) + sum(map(len, entry.values))
+        total += size
+        # Asked per request (a batch line carries a dozen entries): each string is looked at
+        # alone only when the entry as a whole is too long, or not ASCII.
+        if size > limit or not (entry.key.isascii() and all(map(str.isascii, entry.values))):
+            check_text(entry.key, "context_value_length", what="a context key name", field=f"{field}[{i}].contextKeyName")
+            for j, value in enumerate(entry.values):
+                check_text(value, "context_value_length", what=f"a value of {entry.key}", field=f"{field}[{i}].contextKeyValues[{j}]")
+    return total
+
+
 def _build_context(entries: tuple[ContextEntry, ...], field: str) -> Context:
-    # Access reviews ask many questions with one context: validate each distinct context once.
     ctx: Context = {}
     for i, entry in enumerate(entries):
         try:
-            key, values = _checked_entry(entry)
+            small = len(entry.key) + sum(map(len, entry.values)) <= _CACHED_CHARACTERS
+            key, values = _checked_entry_cached(entry) if small else _checked_entry(entry)
         except _EntryError as exc:
             raise InvalidRequestError(exc.message, field=f"{field}[{i}]{exc.where}") from None
         ctx[key] = ctx.get(key, ()) + values
     return ctx
+
+
+# Access reviews ask many questions with one context: validate each distinct context once.
+_build_context_cached = lru_cache(maxsize=1024)(_build_context)
 
 
 class _EntryError(Exception):
@@ -63,7 +93,6 @@ class _EntryError(Exception):
         self.where = where
 
 
-@lru_cache(maxsize=16384)
 def _checked_entry(entry: ContextEntry) -> tuple[str, tuple[str, ...]]:
     """(lower-cased key, values) of one valid entry; batches whose every request carries its
     own context still repeat its entries (a region, a tag, a time), so each is checked once."""
@@ -88,6 +117,9 @@ def _checked_entry(entry: ContextEntry) -> tuple[str, tuple[str, ...]]:
             value = "true" if value.strip().lower() == "true" else "false"
         values.append(value)
     return entry.key.strip().lower(), tuple(values)
+
+
+_checked_entry_cached = lru_cache(maxsize=16384)(_checked_entry)
 
 
 def parse_cli_context(pairs: Sequence[str], types: Sequence[str] = ()) -> list[ContextEntry]:

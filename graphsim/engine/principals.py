@@ -14,6 +14,7 @@ from functools import lru_cache
 from ..arn import Arn, account_of_principal, iam_arn, pseudo_unique_id, session_arn
 from ..errors import InvalidRequestError
 from ..policy import Principals
+from .bounds import check_arn
 
 DEFAULT_SESSION = "graphsim"
 _IAM_KINDS = frozenset({"User", "AssumedRole", "FederatedUser", "Account"})
@@ -77,10 +78,21 @@ class CallerIdentity:
         return ctx
 
 
-@lru_cache(maxsize=4096)
+# The callers kept are of ARNs this long at most (4,096 of them, a few MB); a longer one, up to
+# the limit arn_length, is parsed each time it is asked.
+CACHED_ARN = 512
+
+
 def parse_caller_arn(arn: str, *, field: str = "callerArn", has_boundary: bool = False) -> CallerIdentity:
     """A caller given only by ARN (simulateCustomPolicy's CallerArn, which here may be a user,
     role, assumed-role session, federated user or account root)."""
+    check_arn(arn, field=field, what="the caller's ARN")
+    if len(arn) > CACHED_ARN:
+        return _parse_caller_arn(arn, field, has_boundary)
+    return _parse_caller_arn_cached(arn, field, has_boundary)
+
+
+def _parse_caller_arn(arn: str, field: str, has_boundary: bool) -> CallerIdentity:
     parsed = Arn.maybe(arn)
     if parsed is None or parsed.service not in ("iam", "sts") or not parsed.account.isdigit():
         raise InvalidRequestError(
@@ -105,6 +117,9 @@ def parse_caller_arn(arn: str, *, field: str = "callerArn", has_boundary: bool =
     if parsed.is_root:
         return CallerIdentity("Account", arn, account, arn, user_id=account)
     raise InvalidRequestError(f"callerArn {arn!r} is not a user, role, session, federated user or root ARN", field=field)
+
+
+_parse_caller_arn_cached = lru_cache(maxsize=4096)(_parse_caller_arn)
 
 
 _DIRECT = {"User": MatchKind.USER, "AssumedRole": MatchKind.SESSION, "FederatedUser": MatchKind.FEDERATED, "Account": MatchKind.USER}

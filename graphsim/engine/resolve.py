@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..arn import Arn, InvalidArnError, s3_arn
 from ..errors import InvalidRequestError, NotFoundError
 from ..world import NodeKind, World
+from .bounds import check_arn
 
 
 def validate_resource_arn(resource: str, *, field: str = "resource") -> str:
@@ -14,6 +15,7 @@ def validate_resource_arn(resource: str, *, field: str = "resource") -> str:
     such as ``arn:aws::s3:*`` to be rejected rather than silently denied)."""
     if resource == "*":
         return resource
+    check_arn(resource, field=field, what="a resource ARN")
     try:
         Arn.parse(resource, field=field)
     except InvalidArnError as exc:
@@ -42,6 +44,7 @@ class Resolver:
         """(node key, session name) of a user or role given by name, ARN, or assumed-role
         session ARN (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``); with ``allow_root``,
         also the root user of an account of the world (``arn:aws:iam::ACCOUNT:root``)."""
+        check_arn(text, field=field, what="a principal")
         if allow_root and text in self.world.graph and self.world.kind_of(text) is NodeKind.ACCOUNT:
             return text, None
         cached = self._names.get(text)
@@ -84,6 +87,7 @@ class Resolver:
     def resource(self, text: str, *, field: str = "resource") -> str:
         """An ARN or ``*``; a bucket name (or ``bucket/key``) of an S3 bucket in the world is
         accepted for convenience."""
+        check_arn(text, field=field, what="a resource")
         if not text or not text.strip():
             raise InvalidRequestError("resource must not be empty (give an ARN, '*', or a bucket name)", field=field)
         if not text.startswith("arn:") and text != "*":
@@ -95,6 +99,7 @@ class Resolver:
 
     def policy_source(self, text: str, *, field: str = "policySourceArn") -> str:
         """A user, group or role (ARN or name), as AWS's SimulatePrincipalPolicy accepts."""
+        check_arn(text, field=field, what="a policy source")
         world = self.world
         if text in world.graph and world.kind_of(text) in (NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE):
             return text

@@ -26,12 +26,13 @@ from ..limits import Limits, active, check_deadline, how_to_raise
 from ..policy import PolicyDocument, PolicyKind, statement_count
 from ..policy.cache import DOCUMENT_WEIGHT, DOCUMENTS
 from ..world import NodeKind, PathStep, PolicyAttachment, PolicyType
-from .context import Context, ContextEntry, build_context, merge_derived
+from .bounds import check_arn
+from .context import Context, ContextEntry, build_context, check_context, merge_derived
 from .decision import Decision, Layer
 from .documents import input_policy_set, parse_document, session_policy_set
 from .layers import Layers, decide, requires_resource_grant
 from .policyset import PolicySet
-from .principals import CallerIdentity, parse_caller_arn
+from .principals import CACHED_ARN, CallerIdentity, parse_caller_arn
 from .questions import Engine
 from .resolve import validate_resource_arn
 
@@ -85,6 +86,21 @@ def _check_work_early(documents: Sequence[Document | None], actions: Sequence[st
     _check_work(sum(statement_count(d) for d in documents if d is not None), actions, resources)
 
 
+def _check_strings(resources: Sequence[str], context: Sequence[ContextEntry], arns: Sequence[tuple[str, str | None]]) -> None:
+    """The request's ARNs and context within their limits (arn_length, context_value_length),
+    before any document is parsed or pattern matched; a string is looked at closely only when
+    it is too long or not ASCII (batches build a request per line)."""
+    limit = active().arn_length
+    for i, resource in enumerate(resources):
+        if len(resource) > limit or not resource.isascii():
+            check_arn(resource, field=f"resourceArns[{i}]", what="a resource ARN")
+    for field, text in arns:
+        if text is not None and (len(text) > limit or not text.isascii()):
+            check_arn(text, field=field, what=f"the {field}")
+    if context:
+        check_context(context, "contextEntries")
+
+
 def _single_boundary(documents: Sequence[Document]) -> None:
     if len(documents) > 1:
         raise InvalidRequestError("a principal has at most one permissions boundary", field="permissionsBoundaryPolicyInputList")
@@ -111,6 +127,7 @@ class CustomSimulation:
 
     def __post_init__(self) -> None:
         _check_size(self.actions, self.resources)
+        _check_strings(self.resources, self.context, (("callerArn", self.caller_arn), ("resourceOwner", self.resource_owner), ("managementAccount", self.management_account)))
         _single_boundary(self.permissions_boundaries)
         # SCPs are left out here: a caller in the management account skips them.
         _check_work_early((*self.policies, *self.permissions_boundaries, self.session_policy), self.actions, self.resources)
@@ -159,6 +176,7 @@ class PrincipalSimulation:
 
     def __post_init__(self) -> None:
         _check_size(self.actions, self.resources)
+        _check_strings(self.resources, self.context, (("policySourceArn", self.policy_source),))
         _single_boundary(self.permissions_boundaries)
         # The principal's own policies add to this once the world is read.
         _check_work_early((*self.policies, *self.permissions_boundaries), self.actions, self.resources)
@@ -340,9 +358,17 @@ def _decide(request: CustomSimulation, compiled: _Compiled, context: Context, ac
     )
 
 
-@lru_cache(maxsize=4096)
 def _derived_for(caller_arn: str, has_boundary: bool) -> Mapping[str, tuple[str, ...]]:
+    if len(caller_arn) > CACHED_ARN:  # kept only for short ARNs, as parse_caller_arn keeps its callers
+        return _derived(caller_arn, has_boundary)
+    return _derived_cached(caller_arn, has_boundary)
+
+
+def _derived(caller_arn: str, has_boundary: bool) -> Mapping[str, tuple[str, ...]]:
     return parse_caller_arn(caller_arn, has_boundary=has_boundary).derived_context()
+
+
+_derived_cached = lru_cache(maxsize=4096)(_derived)
 
 
 def _owner(resource_owner: str | None, arn: str, caller: CallerIdentity | None) -> str | None:

@@ -37,7 +37,7 @@ def load_json(text: str, *, source: str = "policy") -> Any:
 def _load_json(text: str, source: str) -> tuple[Any, bool]:
     """The document's value, and whether msgspec read it (``jsontext.loads``)."""
     try:
-        return loads(text)
+        value, plain = loads(text)
     except json.JSONDecodeError as exc:
         raise PolicyValidationError(
             [Problem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")], source=source
@@ -46,6 +46,30 @@ def _load_json(text: str, source: str) -> tuple[Any, bool]:
         raise PolicyValidationError([_too_deep()], source=source) from None
     except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
         raise PolicyValidationError([Problem("", f"holds a number that cannot be read: {exc}")], source=source) from None
+    if not plain:  # msgspec reads no lone surrogate, json does
+        _refuse_surrogates(value, source)
+    return value, plain
+
+
+def _refuse_surrogates(value: Any, source: str) -> None:
+    """A string of the document holding a lone surrogate (``"\\ud800"`` is valid JSON, but no
+    Unicode text: it cannot be written as UTF-8, hashed or stored) makes it invalid, as in AWS,
+    whose policies are UTF-8 text. Walked without recursion; the depth is checked later."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError as exc:
+                    rule = f"holds a lone surrogate (U+{ord(item[exc.start]):04X}) in {item[:40]!r}: not Unicode text (an escaped surrogate must be half of a pair)"
+                    raise PolicyValidationError([Problem("", rule)], source=source) from None
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def statement_count(document: str | Mapping[str, Any]) -> int:
@@ -82,6 +106,7 @@ def parse_policy(
         raw, plain = _load_json(document, source)
     else:
         raw = document
+        _refuse_surrogates(raw, source)
     errors: list[Problem] = []
     warnings: list[Problem] = []
     if not isinstance(raw, Mapping):

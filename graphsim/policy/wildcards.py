@@ -23,6 +23,12 @@ Three dialects:
 
 Compiled matchers are kept in the process-wide cache of compiled policy parts (``cache``),
 bounded in bytes, since the same patterns recur across thousands of policies.
+
+Pattern x input is kept small by the limits: a pattern is refused past ``pattern_length``
+(LIMIT_EXCEEDED, before it is compiled or looked up), and the strings of a request are bounded
+where the request is built (``arn_length``, ``context_value_length``). The one loop here that
+runs in Python once per colon of the input, a segmented piece's search, also checks the
+deadline.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import re
 from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol
 
+from ..limits import active, check_deadline
 from .cache import COMPILED
 
 Matcher = Callable[[str], bool]
@@ -184,11 +191,18 @@ class _Segmented:
     def search_end(self, text: str, pos: int, hi: int) -> int:
         # Not the first piece: it starts with a colon (the star before it ended a segment), so
         # it can start only at a colon of the input; the first colon that works ends earliest.
+        # Each of its colons needs one of the input's: too few left, and no start can work.
+        if text.count(":", pos, hi) < len(self.fields) - 1:
+            return -1
         colon = text.find(":", pos, hi)
+        tries = 0
         while colon >= 0:
             end = self._rest(text, 1, colon + 1, hi, False)
             if end >= 0:
                 return end
+            tries += 1
+            if not tries & 63:
+                check_deadline()  # colons x fields: bounded by the limits, and stopped at the deadline
             colon = text.find(":", colon + 1, hi)
         return -1
 
@@ -259,7 +273,8 @@ def compile_glob(units: Sequence[Unit]) -> Matcher:
     if fast is not None:
         return fast
     glob = _Glob(_split_fixed(units, "."))
-    return lambda s: glob.full(s, 0, len(s))
+    need = glob.min_length  # a shorter text leaves a fixed character unmatched
+    return lambda s: len(s) >= need and glob.full(s, 0, len(s))
 
 
 def compile_arn(units: Sequence[Unit]) -> Matcher:
@@ -283,19 +298,29 @@ def compile_arn(units: Sequence[Unit]) -> Matcher:
         if fast is not None:
             return fast
     glob = _Glob(pieces)
-    return lambda s: glob.full(s, 0, len(s))
+    need = glob.min_length
+    return lambda s: len(s) >= need and glob.full(s, 0, len(s))
 
 
 # ---- the process-wide cache ---------------------------------------------------------------
 
 
+def check_length(size: int) -> None:
+    """Refuse a pattern of ``size`` characters over the limit pattern_length."""
+    limits = active()
+    if size > limits.pattern_length:
+        limits.check("pattern_length", size, what="the characters of a wildcard pattern in a policy (once its variables are replaced)")
+
+
 def cached_glob(text: str) -> Matcher:
     """The matcher of a glob written as text (``*``/``?`` wild), compiled once per process."""
+    check_length(len(text))
     return COMPILED.get(("glob", text), len(text), lambda: compile_glob(glob_units(text)))
 
 
 def cached_units(dialect: str, key: Hashable, size: int, units: Callable[[], Sequence[Unit]]) -> Matcher:
     """The matcher of a pattern given as units, cached under ``(dialect, key)``."""
+    check_length(size)
     compile_ = compile_arn if dialect == "arn" else compile_glob
     return COMPILED.get((dialect, key), size, lambda: compile_(units()))
 
@@ -306,6 +331,7 @@ __all__ = [
     "Matcher",
     "cached_glob",
     "cached_units",
+    "check_length",
     "compile_arn",
     "compile_glob",
     "glob_units",

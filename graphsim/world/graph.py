@@ -62,7 +62,8 @@ def parse_with_catalog(document: str | Mapping[str, Any], *, kind: PolicyKind = 
         text = document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError):  # not JSON data (a YAML date, ...; nested past json's reach): parse it as it is
         return parse_policy(document, kind=kind, check_action=policy_action_warning, **kwargs)
-    key = (kind, hashlib.blake2b(text.encode(), digest_size=16).digest())
+    # A lone surrogate cannot be written as UTF-8: keyed as it is, and refused by the parse.
+    key = (kind, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest())
     # A parsed document holds some 30 times its text's bytes (DOCUMENT_WEIGHT): counted so, the
     # byte bound holds (500 distinct 100 KB documents had held 1.5 GB).
     return DOCUMENTS.get(key, len(text) * DOCUMENT_WEIGHT, lambda: parse_policy(document, kind=kind, check_action=policy_action_warning, **kwargs))
