@@ -122,6 +122,24 @@ def cases(url: str, db: Path) -> list[tuple[str, Callable[[], httpx.Response]]]:
         assert last is not None
         return last
 
+    def aws(body: dict[str, Any]) -> httpx.Response:
+        # json.dumps writes a lone surrogate as the escape \ud800, as a client sending one does.
+        return httpx.post(f"{url}/aws/simulate-custom-policy", content=json.dumps(body), headers={"content-type": "application/json"}, timeout=TIMEOUT)
+
+    def distinct_long_strings() -> httpx.Response:
+        last = None
+        for i in range(100):
+            big = f"{i:07d}" + "a" * (2 * 1024 * 1024)
+            for body in ({"ResourceArns": ["arn:aws:s3:::" + big]}, {"CallerArn": "arn:aws:iam::111122223333:user/" + big},
+                         {"ContextEntries": [{"ContextKeyName": "aws:PrincipalTag/t", "ContextKeyValues": [big], "ContextKeyType": "string"}]}):
+                last = aws({"PolicyInputList": [_policy("*")], "ActionNames": ["s3:GetObject"], **body})
+        assert last is not None
+        return last
+
+    like = "*" + "a?" * 30000 + "b*"
+    segmented = "arn:aws:s3:::x*:" + "a*b:" * 3000 + "c*"
+    surrogate = _policy("arn:aws:s3:::\ud800")
+
     def lock_wait() -> httpx.Response:
         other = sqlite3.connect(db, isolation_level=None, timeout=30)
         other.execute("BEGIN IMMEDIATE")
@@ -183,6 +201,18 @@ def cases(url: str, db: Path) -> list[tuple[str, Callable[[], httpx.Response]]]:
         ("websocket: message a string", ws(url, '"x"')),
         ("websocket: variables 100,000 deep", ws(url, '{"id": "1", "type": "subscribe", "payload": {"query": "{ worlds { name } }", "variables": {"v": ' + "[" * 100_000 + "]" * 100_000 + "}}}")),
         ("websocket: number of 5,000 digits", ws(url, '{"id": "1", "type": "subscribe", "payload": {"query": "{ worlds { name } }", "variables": {"n": ' + "9" * 5000 + "}}}")),
+        ("StringLike a? x 30,000 vs 120,000 a's", lambda: gql(url, SIMULATE, **{"in": {"policyInputList": [_policy("*", {"StringLike": {"aws:PrincipalTag/t": like}})], "actionNames": ["s3:GetObject"],
+                                                                                     "contextEntries": [{"contextKeyName": "aws:PrincipalTag/t", "contextKeyValues": ["a" * 120_000], "contextKeyType": "string"}]}})),
+        ("StringLike a? x 30,000, short value", lambda: gql(url, SIMULATE, **{"in": {"policyInputList": [_policy("*", {"StringLike": {"aws:PrincipalTag/t": like}})], "actionNames": ["s3:GetObject"],
+                                                                                   "contextEntries": [{"contextKeyName": "aws:PrincipalTag/t", "contextKeyValues": ["a" * 100], "contextKeyType": "string"}]}})),
+        ("Resource a? x 30,000, POST /aws", lambda: aws({"PolicyInputList": [_policy("arn:aws:s3:::" + "a?" * 30000 + "b*")], "ActionNames": ["s3:GetObject"], "ResourceArns": ["arn:aws:s3:::" + "a" * 120_000]})),
+        ("ARN of 3,000 segments vs 90 KB ARN", lambda: aws({"PolicyInputList": [_policy(segmented)], "ActionNames": ["s3:GetObject"], "ResourceArns": ["arn:aws:s3:::x" + ":ab" * 30000 + ":dX"]})),
+        ("ARN of 300 segments vs 600 (caps)", lambda: aws({"PolicyInputList": [_policy("arn:aws:s3:::x*:" + "a*b:" * 300 + "c*")], "ActionNames": ["s3:GetObject"], "ResourceArns": ["arn:aws:s3:::x" + ":ab" * 600 + ":dX"]})),
+        ("300 distinct 2 MB ARNs/callers/values", distinct_long_strings),
+        ("lone surrogate in a policy, POST /aws", lambda: aws({"PolicyInputList": [json.dumps(json.loads(surrogate), ensure_ascii=False)], "ActionNames": ["s3:GetObject"]})),
+        ("lone surrogate in a policy, GraphQL", lambda: httpx.post(f"{url}/graphql", content=json.dumps({"query": SIMULATE, "variables": {"in": {"policyInputList": [surrogate], "actionNames": ["s3:GetObject"]}}}),
+                                                                    headers={"content-type": "application/json"}, timeout=TIMEOUT)),
+        ("lone surrogate in callerArn, POST /aws", lambda: aws({"PolicyInputList": [_policy("*")], "ActionNames": ["s3:GetObject"], "CallerArn": "arn:aws:iam::111122223333:user/\ud800"})),
     ]
 
 
