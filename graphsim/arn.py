@@ -110,15 +110,16 @@ def _parse_text(text: str, field: str | None) -> Arn:
     return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
 
 
-# Parsed ARNs are kept for texts this long at most, so the 8,192 kept hold a few MB whatever
-# requests send (real ARNs are far shorter); a longer one, up to the request limit arn_length,
-# is split again each time.
-_CACHED_LENGTH = 512
+# The longest ARN a cache keyed by ARNs keeps (here, the parsed callers, the targets of requests):
+# real ARNs are far shorter, and with it such a cache of N entries holds N x 512 characters at
+# most whatever requests send; a longer ARN (up to the request limit arn_length) is worked out
+# again each time it is asked.
+CACHED_LENGTH = 512
 _parse = lru_cache(maxsize=8192)(_parse_text)
 
 
 def _parsed(text: str, field: str | None) -> Arn:
-    return _parse_text(text, field) if isinstance(text, str) and len(text) > _CACHED_LENGTH else _parse(text, field)
+    return _parse_text(text, field) if isinstance(text, str) and len(text) > CACHED_LENGTH else _parse(text, field)
 
 
 def is_account_id(text: str) -> bool:

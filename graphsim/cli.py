@@ -671,7 +671,7 @@ def _world_names(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list
 
 # ---- limits: serve takes every one, the simulate commands the ones a simulation meets -----------
 
-SIMULATION_LIMITS = ("json_depth", "json_elements", "simulation_pairs", "simulation_work")
+SIMULATION_LIMITS = ("json_depth", "json_elements", "simulation_pairs", "simulation_work", "arn_length", "context_value_length", "pattern_length")
 
 
 def add_limit_arguments(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:

@@ -386,9 +386,9 @@ def test_long_documents_are_parsed_each_time_not_kept() -> None:
     from graphsim.api import caching
     from graphsim.api.limits import PARSED_LENGTH, parse_cached
 
-    def ask(http: TestClient, principal: str) -> None:
+    def ask(http: TestClient, principal: str, code: str = "NOT_FOUND") -> None:
         error = _error(_gql(http, f'{{ can(principal: "{principal}", action: "s3:GetObject", resource: "*") {{ decision }} }}'))
-        assert error["extensions"]["code"] == "NOT_FOUND"  # parsed, validated and run
+        assert error["extensions"]["code"] == code  # parsed, validated and run
 
     def looked_up() -> tuple[int, int]:  # by the caches of parsed and of validated documents
         info = parse_cached.cache_info()
@@ -397,7 +397,7 @@ def test_long_documents_are_parsed_each_time_not_kept() -> None:
     with _client() as http:
         before = looked_up()
         for i in range(3):  # distinct documents of 30,000 characters: an entry each would hold one
-            ask(http, f"{i}-" + "x" * 30_000)
+            ask(http, f"{i}-" + "x" * 30_000, "LIMIT_EXCEEDED")  # a principal past arn_length, refused as it runs
         assert len("x" * 30_000) > PARSED_LENGTH
         assert looked_up() == before  # neither cache was asked, so neither keeps them
         ask(http, "nobody-by-this-name-long-docs")  # a short one is kept, for the next time it comes

@@ -271,3 +271,28 @@ def test_a_lone_surrogate_through_the_cli_exits_2_with_a_message(tmp_path: Path,
     assert main(["simulate-custom-policy", "--cli-input-json", f"file://{request}"]) == EXIT_INPUT
     err = capsys.readouterr().err
     assert "lone surrogate (U+D800)" in err and "Traceback" not in err
+
+
+def test_the_simulate_commands_take_the_caps_as_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"PolicyInputList": [_policy("*")], "ActionNames": ["s3:GetObject"], "ResourceArns": ["arn:aws:s3:::" + "b" * 3000]}))
+    assert main(["simulate-custom-policy", "--cli-input-json", f"file://{request}"]) == EXIT_INPUT
+    assert "run it again with a larger --max-arn-length" in capsys.readouterr().err
+    assert main(["simulate-custom-policy", "--cli-input-json", f"file://{request}", "--max-arn-length", "3013"]) == 0
+    assert json.loads(capsys.readouterr().out)["EvaluationResults"][0]["EvalDecision"] == "allowed"
+
+
+def test_questions_on_long_resources_are_not_kept_by_the_engine() -> None:
+    """An engine keeps the target and the prepared layers of each resource a question names, up to
+    65,536 of each: only for short resource texts, so distinct long ones add nothing."""
+    from graphsim.engine import Engine
+    from graphsim.world.io import load_demo_world
+
+    expected = Engine(load_demo_world()).can("kai", "s3:GetObject", "arn:aws:s3:::final-friday-reports/short").decision
+    engine = Engine(load_demo_world())
+    for i in range(5):
+        resource = "arn:aws:s3:::final-friday-reports/" + "k" * 1500 + str(i)
+        assert engine.can("kai", "s3:GetObject", resource).decision == expected  # the same answer, as for any key of the bucket
+    assert (len(engine._targets), len(engine._prepared), len(engine._gatherer._targets)) == (0, 0, 0)
+    assert engine.can("kai", "s3:GetObject", "arn:aws:s3:::final-friday-reports/short").decision == expected
+    assert (len(engine._targets), len(engine._prepared), len(engine._gatherer._targets)) == (1, 1, 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from ..arn import account_of, resource_part, session_arn
+from ..arn import CACHED_LENGTH, account_of, resource_part, session_arn
 from ..world import AWS_MANAGED_ACCOUNT, EdgeKind, NodeKind, PathStep, PolicyAttachment, PolicyType, World
 from .decision import Layer
 from .policyset import PolicySet
@@ -183,7 +183,8 @@ class Gatherer:
         if owner is not None and owner != world.management_account:
             rcp_levels = self._org_levels_for(owner, "rcp")
         target = Target(arn, owner, policy, rcp_levels)
-        if len(self._targets) > 65536:
-            self._targets.clear()
-        self._targets[arn] = target
+        if len(arn) <= CACHED_LENGTH:  # keyed by a request's text: only short ones are kept
+            if len(self._targets) > 65536:
+                self._targets.clear()
+            self._targets[arn] = target
         return target

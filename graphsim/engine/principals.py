@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
-from ..arn import Arn, account_of_principal, iam_arn, pseudo_unique_id, session_arn
+from ..arn import CACHED_LENGTH, Arn, account_of_principal, iam_arn, pseudo_unique_id, session_arn
 from ..errors import InvalidRequestError
 from ..policy import Principals
 from .bounds import check_arn
@@ -78,16 +78,11 @@ class CallerIdentity:
         return ctx
 
 
-# The callers kept are of ARNs this long at most (4,096 of them, a few MB); a longer one, up to
-# the limit arn_length, is parsed each time it is asked.
-CACHED_ARN = 512
-
-
 def parse_caller_arn(arn: str, *, field: str = "callerArn", has_boundary: bool = False) -> CallerIdentity:
     """A caller given only by ARN (simulateCustomPolicy's CallerArn, which here may be a user,
     role, assumed-role session, federated user or account root)."""
     check_arn(arn, field=field, what="the caller's ARN")
-    if len(arn) > CACHED_ARN:
+    if len(arn) > CACHED_LENGTH:  # 4,096 callers of at most 512 characters are kept
         return _parse_caller_arn(arn, field, has_boundary)
     return _parse_caller_arn_cached(arn, field, has_boundary)
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import catalog
+from ..arn import CACHED_LENGTH
 from ..errors import InvalidRequestError
 from ..policy import PolicyDocument
 from ..world import NodeKind, PolicyType, World
@@ -105,9 +106,11 @@ class Engine:
         """A request's resource (ARN, ``*`` or bucket name), with its owner, resource policy and RCPs."""
         cached = self._targets.get((text, field))
         if cached is None:
-            if len(self._targets) > 65536:
-                self._targets.clear()
-            cached = self._targets[(text, field)] = self._gatherer.target(self.resolve_resource(text, field=field))
+            cached = self._gatherer.target(self.resolve_resource(text, field=field))
+            if len(text) <= CACHED_LENGTH:  # keyed by a request's text: only short ones are kept
+                if len(self._targets) > 65536:
+                    self._targets.clear()
+                self._targets[(text, field)] = cached
         return cached
 
     def request_context(self, key: str, resource: str, context: Iterable[ContextEntry] = (), *, session: str | None = None) -> Context:
@@ -206,7 +209,7 @@ class Engine:
             resource_must_allow=requires_resource_grant("sts:" if sts_action else "", target.arn),
         )
         prepared = (caller, target, layers, derived)
-        if policies is None and session_policy is None and caller_override is None:
+        if policies is None and session_policy is None and caller_override is None and len(resource) <= CACHED_LENGTH:
             if len(self._prepared) > 65536:
                 self._prepared.clear()
             self._prepared[(key, session, resource, field, sts_action)] = prepared

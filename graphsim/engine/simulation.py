@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import catalog
-from ..arn import Arn, account_of, is_account_id
+from ..arn import CACHED_LENGTH, Arn, account_of, is_account_id
 from ..errors import InvalidRequestError, PolicyValidationError, Problem
 from ..limits import Limits, active, check_deadline, how_to_raise
 from ..policy import PolicyDocument, PolicyKind, statement_count
@@ -32,7 +32,7 @@ from .decision import Decision, Layer
 from .documents import input_policy_set, parse_document, session_policy_set
 from .layers import Layers, decide, requires_resource_grant
 from .policyset import PolicySet
-from .principals import CACHED_ARN, CallerIdentity, parse_caller_arn
+from .principals import CallerIdentity, parse_caller_arn
 from .questions import Engine
 from .resolve import validate_resource_arn
 
@@ -359,7 +359,7 @@ def _decide(request: CustomSimulation, compiled: _Compiled, context: Context, ac
 
 
 def _derived_for(caller_arn: str, has_boundary: bool) -> Mapping[str, tuple[str, ...]]:
-    if len(caller_arn) > CACHED_ARN:  # kept only for short ARNs, as parse_caller_arn keeps its callers
+    if len(caller_arn) > CACHED_LENGTH:  # kept only for short ARNs, as parse_caller_arn keeps its callers
         return _derived(caller_arn, has_boundary)
     return _derived_cached(caller_arn, has_boundary)
 
