@@ -296,3 +296,18 @@ def test_questions_on_long_resources_are_not_kept_by_the_engine() -> None:
     assert (len(engine._targets), len(engine._prepared), len(engine._gatherer._targets)) == (0, 0, 0)
     assert engine.can("kai", "s3:GetObject", "arn:aws:s3:::final-friday-reports/short").decision == expected
     assert (len(engine._targets), len(engine._prepared), len(engine._gatherer._targets)) == (1, 1, 1)
+
+
+def test_a_condition_of_many_values_against_many_request_values_stops_at_the_deadline() -> None:
+    """Each string is within its limit, but 300 policy values x 300 request values are 90,000
+    matches of one clause: the deadline is checked between request values."""
+    from graphsim.policy import parse_policy
+
+    patterns = [f"v{i:04d}*x" for i in range(300)]
+    document = parse_policy(_policy("*", {"StringLike": {"aws:PrincipalTag/t": patterns}}))
+    condition = document.statements[0].condition
+    ctx = {"aws:principaltag/t": tuple(f"w{i:04d}" for i in range(300))}
+    assert condition.evaluate(ctx) is False  # no value starts with v
+    assert condition.evaluate({"aws:principaltag/t": ("w1", "v0007-and-x")}) is True
+    with L.deadline(0.0), pytest.raises(DeadlineExceededError):
+        condition.evaluate(ctx)

@@ -20,11 +20,12 @@ import difflib
 import ipaddress
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
+from ..limits import check_deadline
 from .cache import COMPILED
 from .patterns import arn_pattern, like_matcher
 from .variables import Template, parse_template, plain_text
@@ -345,6 +346,15 @@ def parse_operator_name(raw: str) -> OperatorName:
     return OperatorName(op, qualifier, if_exists)
 
 
+_CHECKED_MATCHES = 10_000
+
+
+def _checking(values: Iterable[str]) -> Iterator[str]:
+    for value in values:
+        check_deadline()
+        yield value
+
+
 @dataclass(frozen=True, slots=True)
 class ConditionClause:
     """One operator applied to one key with its list of policy values."""
@@ -370,22 +380,25 @@ class ConditionClause:
             # value for the set operators.
             # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html
             got = ()
+        # Request values x policy values matches: when there are many, the deadline is checked
+        # before each request value is tried against the policy's.
+        values: Iterable[str] = _checking(got) if got and len(got) * len(matchers) > _CHECKED_MATCHES else (got or ())
         if qualifier == "ForAllValues":
             if not got:
                 return True
             if op.negated:
-                return all(not any(m(r, ctx) for m in matchers) for r in got)
-            return all(any(m(r, ctx) for m in matchers) for r in got)
+                return all(not any(m(r, ctx) for m in matchers) for r in values)
+            return all(any(m(r, ctx) for m in matchers) for r in values)
         if qualifier == "ForAnyValue":
             if got is None:
                 return self.name.if_exists
             if op.negated:
-                return any(not any(m(r, ctx) for m in matchers) for r in got)
-            return any(m(r, ctx) for r in got for m in matchers)
+                return any(not any(m(r, ctx) for m in matchers) for r in values)
+            return any(m(r, ctx) for r in values for m in matchers)
         if not got:
             return self.name.if_exists or op.negated
-        # any(m(r, ctx) for r in got for m in matchers), as loops: most clauses test one value.
-        for r in got:
+        # any(m(r, ctx) for r in values for m in matchers), as loops: most clauses test one value.
+        for r in values:
             for m in matchers:
                 if m(r, ctx):
                     return not op.negated
