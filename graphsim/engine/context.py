@@ -44,12 +44,14 @@ class ContextEntry:
 _CACHED_CHARACTERS = 512
 
 
-def build_context(entries: Iterable[ContextEntry], *, field: str = "context") -> Context:
-    """Validate typed entries into a context keyed by lower-cased key name (names are case-insensitive)."""
+def build_context(entries: Iterable[ContextEntry], *, field: str = "context", checked: bool = False) -> Context:
+    """Validate typed entries into a context keyed by lower-cased key name (names are
+    case-insensitive); ``checked``: their lengths were checked when the request was built."""
     entries = tuple(entries)
     if not entries:
         return {}
-    if check_context(entries, field) > _CACHED_CHARACTERS:
+    size = sum(len(e.key) + sum(map(len, e.values)) for e in entries) if checked else check_context(entries, field)
+    if size > _CACHED_CHARACTERS:
         return _build_context(entries, field)
     return _build_context_cached(entries, field)
 

@@ -305,7 +305,7 @@ def _compile_parts(
 
 def _simulate_custom(request: CustomSimulation) -> list[Decision]:
     compiled = _compile(request)
-    context = build_context(request.context, field="contextEntries")
+    context = build_context(request.context, field="contextEntries", checked=True)  # on construction
     actions = [catalog.require_action(a, field="actionNames") for a in request.actions]
     resources = [validate_resource_arn(r, field="resourceArns") for r in request.resources]
     owners = {arn: _owner(request.resource_owner, arn, compiled.caller) for arn in resources}
