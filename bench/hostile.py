@@ -159,6 +159,29 @@ def cases(url: str, db: Path) -> list[tuple[str, Callable[[], httpx.Response]]]:
             t.join()
         return answers[-1]
 
+    def slow_body() -> httpx.Response:
+        """A body sent a byte at a time (a slowloris): cut off at body_seconds with 408."""
+        import socket
+
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=TIMEOUT) as sock:
+            sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+            started, reply = time.monotonic(), b""
+            while b"\r\n\r\n" not in reply and time.monotonic() - started < TIMEOUT:
+                sock.sendall(b" ")
+                sock.settimeout(1.0)
+                try:
+                    reply += sock.recv(65536)
+                except TimeoutError:
+                    pass
+        if not reply:
+            raise httpx.ReadTimeout("no answer to a slow body")
+        status = int(reply.split(b" ", 2)[1])
+        return httpx.Response(status, content=reply.split(b"\r\n\r\n", 1)[1], headers={"content-type": "application/json"})
+
+    many_files = [{"name": f"f{i}.json", "content": "{}"} for i in range(60_000)]
+    slow_yaml = "users:\n" + "".join(f"  - {{name: u{i}}}\n" for i in range(300_000))
+    surrogate = '{"PolicyInputList": ["{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": [{\\"Effect\\": \\"Allow\\", \\"Action\\": \\"s3:GetObject\\", \\"Resource\\": \\"\\ud800\\"}]}"], "ActionNames": ["s3:GetObject"]}'
     raw = lambda path, body, ctype="application/json", **h: (lambda: httpx.post(f"{url}{path}", content=body, headers={"content-type": ctype, **h}, timeout=TIMEOUT))  # noqa: E731
     return [
         ("backtracking Resource, GraphQL", lambda: gql(url, SIMULATE, **{"in": {"policyInputList": [_policy(BACKTRACKING)], "actionNames": ["s3:GetObject"], "resourceArns": [LONG_ARN]}})),
@@ -195,6 +218,21 @@ def cases(url: str, db: Path) -> list[tuple[str, Callable[[], httpx.Response]]]:
         ("matrix.csv action not UTF-8", lambda: httpx.get(f"{url}/export/matrix.csv?actions=%FF%FE&resources=*", timeout=TIMEOUT)),
         ("60 KB query string", lambda: httpx.get(f"{url}/graphql?query=" + "{" * 60_000, timeout=TIMEOUT)),
         ("lock held by another process", lock_wait),
+        # Found by a review of the corpus above (2026-12-04): other entry points, other shapes.
+        ("mutation with a fan-out payload, 5,000 users", lambda: gql(url, 'mutation { tagUser(world: "big", user: "user-00000", tags: [{key: "a", value: "b"}]) { __typename ... on UserPayload { user { groups { users { groups { users { name } } } } } } } }')),
+        ("importWorld of 60,000 files", lambda: gql(url, 'mutation($f: [ImportFileInput!]!) { importWorld(name: "many", files: $f) { __typename } }', f=many_files)),
+        ("importWorld of a 300,000-entry YAML list", lambda: gql(url, 'mutation($f: [ImportFileInput!]!) { importWorld(name: "slow", files: $f) { __typename } }', f=[{"name": "slow.yaml", "content": slow_yaml}])),
+        ("variables of 3.3 M empty lists (10 MB)", raw("/graphql", b'{"query": "{ worlds { name } }", "variables": {"a": [' + b",".join([b"[]"] * 3_300_000) + b"]}}")),
+        ("/aws body of 3.3 M empty lists", raw("/aws/simulate-custom-policy", b'{"ActionNames": [' + b",".join([b"[]"] * 3_300_000) + b"]}")),
+        ("canMany of 100,000 questions", lambda: gql(url, 'query($q: [CanQuestion!]!) { canMany(questions: $q, world: "big") { __typename } }',
+                                                      q=[{"principal": "user-00001", "action": "s3:GetObject", "resource": "*"}] * 100_000)),
+        ("600 fields of one name", lambda: gql(url, "{ " + "worlds { name } " * 600 + "}")),
+        ("body sent a byte at a time", slow_body),
+        ("StringLike *a? x 30,000 against 120,000 a", lambda: gql(url, SIMULATE, **{"in": {"policyInputList": [_policy("*", {"StringLike": {"aws:PrincipalTag/t": "*" + "a?" * 30_000 + "b*"}})], "actionNames": ["s3:GetObject"],
+                                                                      "contextEntries": [{"contextKeyName": "aws:PrincipalTag/t", "contextKeyValues": ["a" * 120_000], "contextKeyType": "string"}]}})),
+        ("ARN pattern of 3,000 segments, 100 KB ARN", lambda: gql(url, SIMULATE, **{"in": {"policyInputList": [_policy("arn:aws:s3:::x*:" + "a*b:" * 3000 + "c*")], "actionNames": ["s3:GetObject"], "resourceArns": ["arn:aws:s3:::x" + ":ab" * 30_000 + ":dX"]}})),
+        ("100 distinct 2 MB resource ARNs", lambda: [gql(url, SIMULATE, **{"in": {"policyInputList": [_policy("*")], "actionNames": ["s3:GetObject"], "resourceArns": [f"arn:aws:s3:::{i}" + "x" * 2_000_000]}}) for i in range(100)][-1]),
+        ("a lone surrogate in a policy, /aws", raw("/aws/simulate-custom-policy", surrogate.encode())),
         ("websocket: users x3 levels, 5,000 users", ws(url, {"id": "1", "type": "subscribe", "payload": {"query": NESTED_USERS}})),
         ("websocket: whoCan 20 actions, 5,000 users", ws(url, {"id": "1", "type": "subscribe", "payload": {"query": WHO_CAN_20}})),
         ("websocket: fragment fan-out 2^40", ws(url, {"id": "1", "type": "subscribe", "payload": {"query": _fan_out()}})),
