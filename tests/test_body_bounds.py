@@ -143,3 +143,22 @@ def test_a_body_sent_a_byte_at_a_time_is_cut_off_at_the_body_timeout() -> None:
                     break
             assert reply.startswith(b"HTTP/1.1 408"), reply
         assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+
+
+def test_a_large_text_is_read_with_the_collector_paused_and_it_is_back_after() -> None:
+    import gc
+
+    from graphsim.limits import JsonInputError, read_json
+
+    large = '{"a": [' + ",".join(['{"b": "' + "x" * 20 + '"}'] * 50_000) + "]}"  # 100,001 values
+    assert len(large) > 1024 * 1024
+    assert len(read_json(large)["a"]) == 50_000 and gc.isenabled()
+    with pytest.raises(JsonInputError):
+        read_json(large[:-1])  # not valid JSON: refused, and the collector is on again
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_json(large)
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()
