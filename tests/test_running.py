@@ -22,8 +22,8 @@ from graphsim.api.app import cheap_question, create_app
 from graphsim.store.location import open_store
 from graphsim.workspace import Workspace
 from tests.conftest import served
+from tests.test_hostile import _big_world
 
-ACCOUNT = "111111111111"
 WAIT = 120.0  # a bound on every answer here, far past any real one: a hang fails, slowness does not
 ADD = 'mutation { addUserToGroup(user: "newbie", group: "HR") { __typename ... on Conflict { code retryable message } ... on MembershipPayload { worldVersion } } }'
 # newbie may locate the reports bucket only as a member of HR (the demo world).
@@ -78,24 +78,9 @@ def test_questions_are_answered_while_a_change_waits_for_another_process_store_l
         other.close()
 
 
-def _many_principals(users: int, roles: int) -> dict[str, Any]:
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
-    read = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "sts:AssumeRole"], "Resource": "*"}]}
-    return {
-        "format": "graphsim-world", "formatVersion": 1, "name": "big", "description": "many principals", "accounts": [{"id": ACCOUNT}],
-        "policies": [{"name": "Read", "account": ACCOUNT, "path": "/", "description": "", "defaultVersionId": "v1",
-                      "versions": [{"versionId": "v1", "createDate": "2026-01-01T00:00:00Z", "document": read}]}],
-        "groups": [{"name": "everyone", "account": ACCOUNT, "path": "/", "attachedPolicies": [f"arn:aws:iam::{ACCOUNT}:policy/Read"], "inlinePolicies": []}],
-        "users": [{"name": f"user-{i:05d}", "account": ACCOUNT, "path": "/", "groups": ["everyone"], "attachedPolicies": [], "inlinePolicies": []} for i in range(users)],
-        "roles": [{"name": f"role-{i:04d}", "account": ACCOUNT, "path": "/", "description": "", "assumeRolePolicyDocument": trust,
-                   "attachedPolicies": [], "inlinePolicies": []} for i in range(roles)],
-        "resources": [],
-    }
-
-
 def test_healthz_answers_behind_a_long_question_and_says_it_has_not_caught_up_yet(tmp_path: Path) -> None:
     world_file = tmp_path / "big.json"
-    world_file.write_text(json.dumps(_many_principals(5000, 400)))
+    world_file.write_text(json.dumps(_big_world(5000, 400)))
     db = tmp_path / "store.db"
     with served("--db", str(db), "--world", str(world_file), "--deadline", "3", "--max-analysis-size", "100000000", wait=WAIT) as url:
         assert httpx.get(f"{url}/healthz", timeout=WAIT).json()["caughtUp"] is True
