@@ -16,6 +16,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
+from .bulk import collector_paused
 from .errors import GraphsimError
 from .limits import read_json
 from .policy.jsontext import dumps_compact, loads
@@ -36,13 +37,8 @@ def answer(run: Run, chunk: Chunk) -> tuple[str, int]:
     counts, and the collections that its thousands of allocations set off found nothing but cost
     a tenth of the time (walking the growing caches). It is back on after each chunk, and then
     collects at the next allocation whatever cycles the chunk left (an error's traceback)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _answer(run, chunk)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _answer(run: Run, chunk: Chunk) -> tuple[str, int]:

@@ -17,16 +17,15 @@ knows HTTP, GraphQL or argparse, so the pure core may check them.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .bulk import collector_paused
 from .errors import GraphsimError, InvalidRequestError
 
 MIB = 1024 * 1024
@@ -270,36 +269,11 @@ class JsonLimitError(JsonInputError):
         return {**super().extensions(), "limit": self.limit, "maximum": self.maximum, "flag": Limits.flag(self.limit)}
 
 
-# A text this long is decoded with the cyclic garbage collector paused: decoding allocates
-# millions of lists or objects, none of them garbage, and the collector's passes over them were
-# two thirds of the time (10 MB of empty lists: 1.9 s, 0.6 s paused), all of it holding the GIL.
+# A text this long is decoded with the cyclic garbage collector paused (graphsim.bulk): decoding
+# allocates millions of lists or objects, none of them garbage, and the collector's passes over
+# them were two thirds of the time (10 MB of empty lists: 1.9 s, 0.6 s paused), all of it
+# holding the GIL.
 _LARGE_TEXT = 1024 * 1024
-_paused = 0
-_paused_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def _collector_paused(pause: bool) -> Iterator[None]:
-    """``gc`` disabled for the block when ``pause``; several threads may be inside at once, and
-    the collector is enabled again when the last leaves (unless it was off before the first)."""
-    global _paused
-    if not pause:
-        yield
-        return
-    with _paused_lock:
-        if _paused == 0 and not gc.isenabled():
-            pause = False  # someone else turned it off: leave it as it is
-        else:
-            _paused += 1
-            gc.disable()
-    try:
-        yield
-    finally:
-        if pause:
-            with _paused_lock:
-                _paused -= 1
-                if _paused == 0:
-                    gc.enable()
 
 
 def read_json(data: str | bytes, *, what: str = "the body", shapes: Sequence[type] = (dict,)) -> Any:
@@ -313,7 +287,7 @@ def read_json(data: str | bytes, *, what: str = "the body", shapes: Sequence[typ
     limits = active()
     limit = limits.json_depth
     try:
-        with _collector_paused(len(data) > _LARGE_TEXT):
+        with collector_paused() if len(data) > _LARGE_TEXT else contextlib.nullcontext():
             value = json.loads(data)
     except RecursionError:
         raise JsonLimitError(what, "json_depth", limit) from None

@@ -8,10 +8,8 @@ any change to the world (it listens to ``World.on_change``, as the engine's cach
 
 from __future__ import annotations
 
-import gc
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -235,23 +233,6 @@ def _may_match_resource(st: Statement, resource: str) -> bool:
     if st.resources is None or st.resources.has_variables:
         return True
     return st.matches_resource(resource, {})
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector held off while an analysis runs. An access review
-    makes hundreds of thousands of short-lived objects (freed by reference counting: decisions
-    and their parts hold no cycles) beside a world of a million long-lived ones, and every
-    full collection the allocations trigger walks all of them: half the CPU of the
-    7,000-user matrix. The collector runs again afterwards (unless something else had it
-    off); a collection it owes is only late."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Slot:

@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from .. import catalog
+from ..bulk import collector_paused
 from ..engine import ContextEntry, DecisionKind, Engine, Entry, PolicySet, build_context, requires_resource_grant
 from ..limits import check_deadline
 from ..policy import Effect, Statement
 from ..world import NodeKind
-from .index import collector_paused, named_arns, principal_inputs, world_index, world_principal_for
+from .index import named_arns, principal_inputs, world_index, world_principal_for
 
 DECISIONS: tuple[str, ...] = (DecisionKind.ALLOWED.value, DecisionKind.EXPLICIT_DENY.value, DecisionKind.IMPLICIT_DENY.value)
 _CODE = {DecisionKind.ALLOWED: 0, DecisionKind.EXPLICIT_DENY: 1, DecisionKind.IMPLICIT_DENY: 2}

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .. import catalog
 from ..arn import account_of_principal, is_account_id, root_arn
+from ..bulk import collector_paused
 from ..engine import (
     CallerIdentity,
     ContextEntry,
@@ -35,7 +36,7 @@ from ..limits import check_deadline
 from ..policy import Effect, Statement
 from ..world import NodeKind, World
 from .fastpath import FastDecider
-from .index import collector_paused, is_world_account, named_arns, world_index, world_principal_for
+from .index import is_world_account, named_arns, world_index, world_principal_for
 
 
 @dataclass(frozen=True, slots=True)
