@@ -192,6 +192,13 @@ def without_deadline() -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+def restart_deadline() -> None:
+    """The deadline in force, if any, counts again from now (after a change: see api/running.py)."""
+    current = _DEADLINE.get()
+    if current is not None:
+        _DEADLINE.set((time.monotonic() + current[1], current[1]))
+
+
 def note_change() -> None:
     """The request made a change: a deadline met after this says so (DeadlineExceededError.changed)."""
     _CHANGED.set(True)

@@ -202,13 +202,18 @@ class Runner:
         answered meanwhile, and the wait ends in STORE_BUSY), catches up with the store, then
         takes the worlds alone for the block. The block is never cut short by the deadline (a
         change stopped halfway would lose its answer, committed or not); after it the request
-        reads on under the deadline, and a deadline met then says the change was made."""
-        with L.without_deadline():
-            with self.lock.handed_back(), self.workspace.reserving():
-                self._catch_up()
-                with self.lock.writing():
-                    yield
-        L.note_change()
+        reads on under a deadline started afresh, and a deadline met then says the change was made."""
+        try:
+            with L.without_deadline():
+                with self.lock.handed_back(), self.workspace.reserving():
+                    self._catch_up()
+                    with self.lock.writing():
+                        yield
+            L.note_change()
+        finally:
+            # What is left (the payload, the next mutation of the document) has a whole deadline
+            # of its own: the waits above must not leave a change that was made without its answer.
+            L.restart_deadline()
 
     async def catch_up(self, wait: float) -> bool:
         """Catch up with the store for a request that does no work of its own (/healthz, a

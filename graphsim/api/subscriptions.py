@@ -74,8 +74,14 @@ async def world_changes(
         changes = _changes_since(ws, name, seen, held.version)
         for change in changes:
             yield change
-        # Changes committed between the refresh and the history read were pushed already.
-        seen = max([held.version, *(c.version for c in changes)])
+        # Seen: what the history read says was committed (a change committed between the refresh
+        # and the read was pushed already), never the version held in memory: a change being
+        # applied holds its new version before its commit (a snapshot's, a write that will fail),
+        # and taking that as seen would skip the commit when it lands.
+        if ws.store is None or held.version < seen:
+            seen = held.version if not changes else max(held.version, changes[-1].version)
+        elif changes:
+            seen = max(seen, *(c.version for c in changes))
 
 
 @strawberry.type

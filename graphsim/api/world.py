@@ -328,6 +328,7 @@ class WorldView:
         return [HistoryEntry.of(c) for c in self._history(self.name, limit=max(1, min(limit, 1000)))]
 
     @strawberry.field(description="Committed changes, newest first, a page at a time (empty for a world that is not stored).")
+    @typed_errors
     def history_connection(self, first: int | None = None, after: str | None = None) -> Connection[HistoryEntry]:
         changes = [] if self._history is None else self._history(self.name, limit=None)
         return paginate(self._scope("WorldView.historyConnection"), changes, HistoryEntry.of, first, after)

@@ -141,6 +141,7 @@ class SqliteStore:
         # connection does both, under one lock.
         memory = self.path == MEMORY
         self._write_lock = threading.RLock()
+        self._queued_out = threading.local()  # .busy: this thread's reservation timed out in the queue
         self._statements = self._write_lock if memory else threading.RLock()
         self._writer = SerialConnection(_connect(self.path), self._statements)
         self._lock = self._write_lock if memory else threading.RLock()
@@ -182,6 +183,8 @@ class SqliteStore:
 
     @contextmanager
     def transaction(self) -> Iterator[SerialConnection]:
+        if getattr(self._queued_out, "busy", False):
+            raise self._busy()  # ``reserving`` waited the whole lock wait in this process's queue
         with self._write_lock:  # the writing connection's transaction is this thread's from BEGIN to COMMIT
             held = self._reservation
             if isinstance(held, StoreBusyError):
@@ -208,12 +211,22 @@ class SqliteStore:
         if self.db is self._writer:
             yield
             return
-        with self._write_lock:
+        give_up = time.monotonic() + self._lock_wait
+        # The lock wait bounds the whole wait, in this process's queue too: changes queued behind
+        # one that waits for another process's lock would otherwise wait one lock wait each.
+        if not self._write_lock.acquire(timeout=self._lock_wait):
+            self._queued_out.busy = True
+            try:
+                yield
+            finally:
+                self._queued_out.busy = False
+            return
+        try:
             if self._writer.in_transaction or self._reservation is not None:
                 yield
                 return
             try:
-                self._begin()
+                self._begin(give_up)
                 self._reservation = _HELD
             except StoreBusyError as exc:
                 self._reservation = exc
@@ -223,12 +236,15 @@ class SqliteStore:
                 if self._reservation is _HELD:
                     self._writer.execute("ROLLBACK")
                 self._reservation = None
+        finally:
+            self._write_lock.release()
 
-    def _begin(self) -> None:
+    def _begin(self, give_up: float | None = None) -> None:
         """BEGIN IMMEDIATE, tried again after a short pause (growing to _LONGEST_PAUSE) while
         another process holds the write lock, for the lock wait in all; between tries the writing
         connection is free for other threads' ``data_version``."""
-        give_up = time.monotonic() + self._lock_wait
+        if give_up is None:
+            give_up = time.monotonic() + self._lock_wait
         pause = 0.001
         while True:
             try:
