@@ -67,7 +67,9 @@ class Limits:
     # A wildcard pattern of a policy (an Action, Resource or NotResource entry, a StringLike or
     # ArnLike value) is matched against those strings. The policies AWS stores hold 2,048 (a
     # user's inline policies) to 10,240 (a role's) characters, SimulateCustomPolicy's documents
-    # 131,072; a pattern longer than twice the longest string it meets matches nothing anyway.
+    # 131,072. 4,096 is twice the longest ARN a request may give: a pattern's fixed characters
+    # must all appear in the string it matches, so a longer one can only match by being mostly
+    # wildcards.
     # D: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
     pattern_length: int = _limit(4096, "--max-pattern-length", "longest wildcard pattern a policy may hold, once its variables are replaced: Action, Resource, StringLike and ArnLike values (default 4,096)")
 
